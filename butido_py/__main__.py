@@ -1,0 +1,3 @@
+from butido_py.cli.main import main
+
+main()

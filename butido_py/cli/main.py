@@ -1,0 +1,136 @@
+"""The `butido` command: global options, the command tree, and the one place errors are caught."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from butido_py import CONFIGURATION_VERSION, __version__
+from butido_py.cli.commands import register_commands
+from butido_py.cli.context import AppContext
+from butido_py.config.database import DatabaseOverrides
+from butido_py.errors import ButidoError, ExitCode
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def version_text() -> str:
+    return (
+        f"butido_py {__version__}\n"
+        f"configuration compatibility: {CONFIGURATION_VERSION}\n"
+        f"python: {platform.python_version()} ({sys.executable})"
+    )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_text())
+    ctx.exit(0)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print version information and exit.",
+)
+@click.option("--debug", is_flag=True, help="Verbose logging; show tracebacks of errors.")
+@click.option(
+    "--hide-bars", is_flag=True, help="Hide progress bars (always hidden off a terminal)."
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read FILE instead of <repository>/config.toml (the user config and BUTIDO_* "
+    "variables still apply).",
+)
+@click.option("--db-url", "db_host", metavar="HOST", help="Database host (butido's name for it).")
+@click.option("--db-port", type=click.IntRange(1, 65535), help="Database port.")
+@click.option("--db-user", help="Database user.")
+@click.option("--db-password", "--db-pw", "db_password", help="Database password.")
+@click.option("--db-name", help="Database name.")
+@click.option("--db-timeout", type=click.IntRange(min=1), help="Database connection timeout (s).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    debug: bool,
+    hide_bars: bool,
+    config_file: Path | None,
+    db_host: str | None,
+    db_port: int | None,
+    db_user: str | None,
+    db_password: str | None,
+    db_name: str | None,
+    db_timeout: int | None,
+) -> None:
+    """butido_py: reproducible container builds from a git repository of pkg.toml files.
+
+    Configuration is read from <repository>/config.toml, then
+    $XDG_CONFIG_HOME/butido/config.toml, then BUTIDO_<KEY> environment variables.
+    """
+    app = ctx.ensure_object(AppContext)
+    app.debug = debug
+    app.hide_bars = hide_bars
+    app.config_file = config_file
+    app.db_overrides = DatabaseOverrides(
+        host=db_host,
+        port=db_port,
+        user=db_user,
+        password=db_password,
+        name=db_name,
+        timeout=db_timeout,
+    )
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+register_commands(cli)
+
+
+def report_error(error: ButidoError) -> None:
+    lines = error.message.splitlines() or [""]
+    for line in lines:
+        click.secho(f"error: {line}", fg="red", err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: runs the command tree and maps every error to its exit code."""
+    app = AppContext()
+    try:
+        # Without standalone mode click returns the exit code of --help and the like.
+        result = cli.main(args=argv, prog_name="butido", standalone_mode=False, obj=app)
+    except ButidoError as error:
+        if app.debug:
+            traceback.print_exc()
+        report_error(error)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error worth a traceback.
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)

@@ -1,0 +1,98 @@
+"""Rendering of tabular results: a table on a terminal, CSV or JSON on request.
+
+Every listing command goes through `render_rows`, so the formats behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    PLAIN = "plain"  # space-separated rows without header (stdout is not a terminal)
+    CSV = "csv"
+    JSON = "json"
+
+
+def output_options(func: F) -> F:
+    """Adds --json, --csv and --no-header to a listing command."""
+    func = click.option(
+        "--no-header", is_flag=True, help="Omit the header line of CSV and table output."
+    )(func)
+    func = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (with a header line).")(
+        func
+    )
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def choose_format(*, as_json: bool, as_csv: bool) -> OutputFormat:
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are mutually exclusive")
+    if as_json:
+        return OutputFormat.JSON
+    if as_csv:
+        return OutputFormat.CSV
+    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.PLAIN
+
+
+def render_rows(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    fmt: OutputFormat,
+    *,
+    header: bool = True,
+) -> None:
+    if fmt is OutputFormat.JSON:
+        keys = [_json_key(h) for h in headers]
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
+        return
+    text_rows = [[_text(cell) for cell in row] for row in rows]
+    if fmt is OutputFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if header:
+            writer.writerow(headers)
+        writer.writerows(text_rows)
+        return
+    if fmt is OutputFormat.PLAIN:
+        for row in text_rows:
+            click.echo(" ".join(row))
+        return
+    _render_table(list(headers), text_rows, header=header)
+
+
+def _render_table(headers: list[str], rows: list[list[str]], *, header: bool) -> None:
+    widths = [len(h) if header else 0 for h in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    if header:
+        click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+        click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _json_key(header: str) -> str:
+    return header.strip().lower().replace(" ", "_").replace("?", "")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,106 @@
+"""Configuration model: frozen dataclasses, built only by `butido_py.config.validate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+
+class EndpointType(StrEnum):
+    SOCKET = "socket"
+    HTTP = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    verify: bool
+    ca_cert: Path | None
+    client_cert: Path | None
+    client_key: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    name: str
+    uri: str
+    endpoint_type: EndpointType
+    maxjobs: int
+    network_mode: str = "none"
+    timeout: int = 10
+    tls: TlsConfig | None = None
+
+    @property
+    def docker_url(self) -> str:
+        """The URL the docker SDK understands (`unix://…` or `tcp://…`)."""
+        if self.endpoint_type is EndpointType.SOCKET:
+            return self.uri if self.uri.startswith("unix://") else f"unix://{self.uri}"
+        for scheme in ("http://", "https://"):
+            if self.uri.startswith(scheme):
+                return "tcp://" + self.uri.removeprefix(scheme)
+        return self.uri
+
+
+@dataclass(frozen=True, slots=True)
+class DockerConfig:
+    docker_versions: tuple[str, ...] | None
+    docker_api_versions: tuple[str, ...] | None
+    images: tuple[ImageConfig, ...]
+    endpoints: tuple[EndpointConfig, ...]
+    #: True when no endpoint was configured and `local` was derived from DOCKER_HOST.
+    implicit_endpoint: bool = False
+
+    def endpoint(self, name: str) -> EndpointConfig | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainersConfig:
+    check_env_names: bool
+    allowed_env: tuple[str, ...]
+    git_author: str | None
+    git_commit_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str | None
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None
+    name: str | None
+    connection_timeout: int
+    default_query_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    compatibility: int
+    log_dir: Path
+    strict_script_interpolation: bool
+    progress_format: str
+    package_print_format: str
+    build_error_lines: int
+    script_highlight_theme: str | None
+    script_linter: Path | None
+    shebang: str
+    releases_root: Path
+    release_stores: tuple[str, ...]
+    staging: Path
+    source_cache: Path
+    database: DatabaseConfig
+    available_phases: tuple[str, ...]
+    docker: DockerConfig
+    containers: ContainersConfig
+    #: Where each value came from, e.g. ("docker.endpoints.a.maxjobs", "/repo/config.toml").
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def origin_of(self, dotted_key: str) -> str | None:
+        return dict(self.origins).get(dotted_key)

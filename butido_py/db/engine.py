@@ -1,0 +1,58 @@
+"""Engines for SQLite and PostgreSQL (psycopg 3), with the settings both need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from butido_py.errors import DatabaseError
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    dialect: str
+    version: str
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their directory created and foreign keys enforced."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"invalid database URL: {exc}", hint="check database_url") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()
+
+
+def server_info(engine: Engine) -> ServerInfo:
+    """Connect once and report what answered; a clear error when nothing does."""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                version = connection.execute(text("select sqlite_version()")).scalar_one()
+            else:
+                version = connection.execute(text("show server_version")).scalar_one()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{reason}",
+            hint="check the database_* keys or --db-* flags; scripts/services starts PostgreSQL",
+        ) from exc
+    return ServerInfo(dialect=engine.dialect.name, version=str(version))

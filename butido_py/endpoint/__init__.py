@@ -1,0 +1,1 @@
+"""Docker endpoints: the adapter (`docker`) and, later, scheduling decisions."""
