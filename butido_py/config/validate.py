@@ -220,11 +220,8 @@ def validate(merged: MergedConfig, surroundings: Surroundings) -> Config:
         origins=tuple(sorted((".".join(k), v) for k, v in merged.origins.items())),
     )
     if problems.lines:
-        raise ConfigError(
-            "\n".join(problems.lines),
-            hint="see config/config.toml in the butido_py sources for every key, or run "
-            "`butido config show`",
-        )
+        # Each line names its origin, key and problem (with a suggestion): no extra hint needed.
+        raise ConfigError("\n".join(problems.lines))
     return config
 
 

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+MINIMAL = 'compatibility = 1\navailable_phases = ["build"]\n'
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+Runner = Callable[..., Result]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "config.toml").write_text(MINIMAL)
+    return root
+
+
+@pytest.fixture
+def butido(tmp_path: Path, repo: Path) -> Runner:
+    """Run the real `butido` command (as `python -m butido_py`) in a clean environment."""
+    home = tmp_path / "home"
+    home.mkdir()
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("BUTIDO_", "XDG_")) and key != "DOCKER_HOST"
+        }
+        environ.update({"HOME": str(home), "NO_COLOR": "1"})
+        environ.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "butido_py", *args],
+            cwd=cwd or repo,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    return run
