@@ -1,0 +1,1 @@
+"""Packages: the model, versions and constraints, dependencies and their conditions (pure)."""
