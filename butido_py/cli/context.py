@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from butido_py import tracing
 from butido_py.config import Config, LoadedConfig, load_config
 from butido_py.config.database import DatabaseOverrides, database_url
 
@@ -21,9 +22,10 @@ class AppContext:
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
-            self._loaded = load_config(
-                cwd=Path.cwd(), environ=os.environ, config_file=self.config_file
-            )
+            with tracing.span("load_config"):
+                self._loaded = load_config(
+                    cwd=Path.cwd(), environ=os.environ, config_file=self.config_file
+                )
         return self._loaded
 
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from butido_py import CONFIGURATION_VERSION, __version__
+from butido_py import CONFIGURATION_VERSION, __version__, tracing
 from butido_py.cli.commands import register_commands
 from butido_py.cli.context import AppContext
 from butido_py.config.database import DatabaseOverrides
@@ -46,6 +46,11 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 @click.option("--debug", is_flag=True, help="Verbose logging; show tracebacks of errors.")
 @click.option(
+    "--tracing-chrome",
+    is_flag=True,
+    help="Write a trace-<time>.json (chrome://tracing, Perfetto) into the current directory.",
+)
+@click.option(
     "--hide-bars", is_flag=True, help="Hide progress bars (always hidden off a terminal)."
 )
 @click.option(
@@ -66,6 +71,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def cli(
     ctx: click.Context,
     debug: bool,
+    tracing_chrome: bool,
     hide_bars: bool,
     config_file: Path | None,
     db_host: str | None,
@@ -82,6 +88,8 @@ def cli(
     """
     app = ctx.ensure_object(AppContext)
     app.debug = debug
+    if tracing_chrome:
+        tracing.enable()
     app.hide_bars = hide_bars
     app.config_file = config_file
     app.db_overrides = DatabaseOverrides(
@@ -113,6 +121,15 @@ def report_error(error: ButidoError) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the command tree and maps every error to its exit code."""
     app = AppContext()
+    with tracing.span("butido", argv=" ".join(argv if argv is not None else sys.argv[1:])):
+        code = run(app, argv)
+    if tracing.is_enabled():
+        click.echo(f"trace written to {tracing.write_trace(Path.cwd())}", err=True)
+    sys.exit(code)
+
+
+def run(app: AppContext, argv: list[str] | None) -> int:
+    """Run one command; the one place where errors become messages and exit codes."""
     try:
         # Without standalone mode click returns the exit code of --help and the like.
         result = cli.main(args=argv, prog_name="butido", standalone_mode=False, obj=app)
@@ -120,17 +137,17 @@ def main(argv: list[str] | None = None) -> None:
         if app.debug:
             traceback.print_exc()
         report_error(error)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        return done.exit_code
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        return error.exit_code
     except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error worth a traceback.
         sys.stderr.close()
-        sys.exit(ExitCode.OK)
-    sys.exit(result if isinstance(result, int) else ExitCode.OK)
+        return ExitCode.OK
+    return result if isinstance(result, int) else ExitCode.OK

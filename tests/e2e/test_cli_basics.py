@@ -136,3 +136,14 @@ def test_dead_endpoint_is_named(butido: Runner, tmp_path: Path) -> None:
         f"error: endpoint 'local' (unix://{socket}): Docker engine not reachable"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_tracing_chrome_writes_a_trace(butido: Runner, repo: Path) -> None:
+    result = butido("--tracing-chrome", "config", "check")
+    assert result.code == 0, result.stderr
+    (trace,) = repo.glob("trace-*.json")
+    assert result.stderr.strip() == f"trace written to {trace}"
+    events = json.loads(trace.read_text())["traceEvents"]
+    names = {event["name"] for event in events}
+    assert {"butido", "load_config"} <= names
+    assert all(event["ph"] == "X" and float(event["dur"]) >= 0 for event in events)
