@@ -1,0 +1,1 @@
+"""File stores: staging (outputs of submits), release stores, and the source cache."""
