@@ -50,13 +50,16 @@ def unreachable(endpoint: EndpointConfig, reason: object) -> EndpointError:
 
 
 @contextmanager
-def open_client(endpoint: EndpointConfig) -> Iterator[docker.DockerClient]:
-    """A client for `endpoint` whose API calls time out after the endpoint's `timeout`."""
+def open_client(
+    endpoint: EndpointConfig, *, timeout: int | None = None
+) -> Iterator[docker.DockerClient]:
+    """A client for `endpoint`. API calls time out after `timeout` seconds, by default the
+    endpoint's `timeout` (meant for checks); jobs pass a long one for streams and waits."""
     try:
         client = docker.DockerClient(
             base_url=endpoint.docker_url,
             tls=_tls_config(endpoint) or False,
-            timeout=endpoint.timeout,
+            timeout=timeout if timeout is not None else endpoint.timeout,
         )
     except (docker.errors.DockerException, RequestException) as exc:
         raise unreachable(endpoint, exc) from exc
