@@ -6,10 +6,13 @@ import time
 
 import click
 
+from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import print_json
+from butido_py.cli.render import choose_format, output_options, print_json, render_rows
 from butido_py.config.model import EndpointConfig
+from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint
+from butido_py.endpoint.docker_hosts import ContainerRecord
 from butido_py.errors import ButidoError, EndpointError
 
 
@@ -36,6 +39,7 @@ def endpoint_group() -> None:
 
 
 def selected_endpoints(app: AppContext, ctx: click.Context) -> list[EndpointConfig]:
+    """The endpoint named before the subcommand, or all configured endpoints."""
     name = ctx.meta.get("butido.endpoint_name")
     endpoints = list(app.config.docker.endpoints)
     if name is None:
@@ -69,10 +73,8 @@ def selected_endpoints(app: AppContext, ctx: click.Context) -> list[EndpointConf
 @click.pass_context
 def ping(ctx: click.Context, times: int, sleep: float, as_json: bool) -> None:
     """Ping each selected endpoint; fail on the first endpoint that does not answer."""
-    app = ctx.find_object(AppContext)
-    assert app is not None  # noqa: S101 - main() always provides it
     results: dict[str, list[float]] = {}
-    for endpoint in selected_endpoints(app, ctx):
+    for endpoint in _endpoints(ctx):
         rounds = results.setdefault(endpoint.name, [])
         for attempt in range(1, times + 1):
             try:
@@ -87,3 +89,312 @@ def ping(ctx: click.Context, times: int, sleep: float, as_json: bool) -> None:
                 time.sleep(sleep)
     if as_json:
         print_json({"ok": True, "round_trips": results})
+
+
+def _endpoints(ctx: click.Context) -> list[EndpointConfig]:
+    app = ctx.find_object(AppContext)
+    assert app is not None  # noqa: S101 - main() always provides it
+    return selected_endpoints(app, ctx)
+
+
+@endpoint_group.command("stats")
+@output_options
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
+    """Engine facts of each endpoint: containers, images, kernel, memory, cores."""
+    rows = [
+        (s.endpoint, s.containers, s.images, s.engine_id, s.kernel, _human_bytes(s.memory),
+         s.cores, s.os, s.system_time, s.version)
+        for s in (docker_hosts.engine_stats(e) for e in _endpoints(ctx))
+    ]  # fmt: skip
+    headers = ["Name", "Containers", "Images", "Id", "Kernel", "Memory", "Cores", "OS",
+               "System Time", "Version"]  # fmt: skip
+    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+
+
+def _human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+@endpoint_group.group("containers")
+def containers_group() -> None:
+    """butido's containers on the endpoints (all containers with --all)."""
+
+
+_all_option = click.option(
+    "--all", "include_foreign", is_flag=True, help="Include containers butido did not start."
+)
+_yes_option = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+def _containers(
+    ctx: click.Context, *, stopped: bool, include_foreign: bool, image: str | None = None
+) -> list[ContainerRecord]:
+    found = [
+        container
+        for endpoint in _endpoints(ctx)
+        for container in docker_hosts.list_containers(
+            endpoint, include_stopped=stopped, include_foreign=include_foreign
+        )
+    ]
+    return [c for c in found if image is None or c.image == image]
+
+
+@containers_group.command("list")
+@click.option("--list-stopped", is_flag=True, help="Also list stopped containers.")
+@click.option("-I", "--image", help="Only containers of this image.")
+@_all_option
+@output_options
+@click.pass_context
+def containers_list(
+    ctx: click.Context,
+    list_stopped: bool,
+    image: str | None,
+    include_foreign: bool,
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
+) -> None:
+    """List containers: endpoint, id, image, creation time, state, and butido's job labels."""
+    found = _containers(ctx, stopped=list_stopped, include_foreign=include_foreign, image=image)
+    rows = [
+        (c.endpoint, c.id[:12], c.image, c.image_id.removeprefix("sha256:")[:12],
+         c.created.strftime("%Y-%m-%d %H:%M:%S"), c.state, c.label("butido.job"),
+         c.label("butido.package"), c.label("butido.version"))
+        for c in found
+    ]  # fmt: skip
+    headers = ["Endpoint", "Container", "Image", "Image Id", "Created", "State", "Job",
+               "Package", "Version"]  # fmt: skip
+    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+
+
+@containers_group.command("prune")
+@_all_option
+@_yes_option
+@click.pass_context
+def containers_prune(ctx: click.Context, include_foreign: bool, yes: bool) -> None:
+    """Remove stopped containers (exited, created or dead)."""
+    doomed = [
+        c
+        for c in _containers(ctx, stopped=True, include_foreign=include_foreign)
+        if c.state in ("exited", "created", "dead")
+    ]
+    if not doomed:
+        click.echo("no stopped containers to remove")
+        return
+    confirm(f"Really remove {len(doomed)} container(s)?", yes=yes)
+    for endpoint in _endpoints(ctx):
+        ids = [c.id for c in doomed if c.endpoint == endpoint.name]
+        docker_hosts.remove_containers(endpoint, ids)
+        for container_id in ids:
+            click.echo(f"removed {endpoint.name} {container_id[:12]}")
+
+
+@containers_group.command("stop")
+@click.option("-t", "--timeout", default=10, show_default=True, type=click.IntRange(min=0),
+              help="Seconds to wait before killing.")  # fmt: skip
+@_all_option
+@_yes_option
+@click.pass_context
+def containers_stop(ctx: click.Context, timeout: int, include_foreign: bool, yes: bool) -> None:
+    """Stop running containers (butido selected exited ones; this selects running ones)."""
+    running = [
+        c for c in _containers(ctx, stopped=False, include_foreign=include_foreign)
+        if c.state == "running"
+    ]  # fmt: skip
+    if not running:
+        click.echo("no running containers to stop")
+        return
+    confirm(f"Really stop {len(running)} container(s)?", yes=yes)
+    for endpoint in _endpoints(ctx):
+        ids = [c.id for c in running if c.endpoint == endpoint.name]
+        docker_hosts.stop_containers(endpoint, ids, timeout=timeout)
+        for container_id in ids:
+            click.echo(f"stopped {endpoint.name} {container_id[:12]}")
+
+
+@containers_group.command("top")
+@_all_option
+@output_options
+@click.pass_context
+def containers_top(
+    ctx: click.Context, include_foreign: bool, as_json: bool, as_csv: bool, no_header: bool
+) -> None:
+    """The processes of every running container."""
+    rows: list[tuple[object, ...]] = []
+    titles: list[str] = []
+    for endpoint in _endpoints(ctx):
+        for c in docker_hosts.list_containers(
+            endpoint, include_stopped=False, include_foreign=include_foreign
+        ):
+            titles, processes = docker_hosts.container_top(endpoint, c.id)
+            rows += [(endpoint.name, c.id[:12], *process) for process in processes]
+    headers = ["Endpoint", "Container", *(titles or ["UID", "PID", "CMD"])]
+    rows = [row for row in rows if len(row) == len(headers)]
+    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+
+
+@endpoint_group.group("images")
+def images_group() -> None:
+    """Images on the endpoints."""
+
+
+@images_group.command("list")
+@output_options
+@click.pass_context
+def images_list(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
+    """Every image of each endpoint: creation time, tags (or id), size."""
+    rows = [
+        (i.endpoint, i.created.strftime("%Y-%m-%d %H:%M:%S"),
+         ", ".join(i.tags) or i.id.removeprefix("sha256:")[:12], _human_bytes(i.size))
+        for endpoint in _endpoints(ctx)
+        for i in docker_hosts.list_images(endpoint)
+    ]  # fmt: skip
+    render_rows(["Endpoint", "Created", "Tags", "Size"], rows,
+                choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)  # fmt: skip
+
+
+@images_group.command("verify-present")
+@output_options
+@click.pass_context
+def images_verify_present(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
+    """Check that every configured image is on every endpoint; exit 1 if one is missing."""
+    app = ctx.find_object(AppContext)
+    assert app is not None  # noqa: S101 - main() always provides it
+    names = [image.name for image in app.config.docker.images]
+    rows = [
+        (endpoint.name, name, "found" if present else "missing")
+        for endpoint in _endpoints(ctx)
+        for name, present in docker_hosts.images_present(endpoint, names).items()
+    ]
+    render_rows(["Endpoint", "Image", "State"], rows,
+                choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)  # fmt: skip
+    missing = [f"{name} on {endpoint}" for endpoint, name, state in rows if state == "missing"]
+    if missing:
+        raise EndpointError(
+            f"{len(missing)} image(s) missing: {', '.join(missing)}",
+            hint="builds never pull; build or load the images on the endpoints "
+            "(scripts/images shows how)",
+        )
+
+
+@endpoint_group.group("container")
+@click.argument("container_id")
+@_all_option
+@click.pass_context
+def container_group(ctx: click.Context, container_id: str, include_foreign: bool) -> None:
+    """Act on one container (an id, id prefix or name) of butido's (any with --all)."""
+    ctx.meta["butido.container"] = _find_container(ctx, container_id, include_foreign)
+
+
+def _find_container(
+    ctx: click.Context, wanted: str, include_foreign: bool
+) -> tuple[EndpointConfig, ContainerRecord]:
+    matches = [
+        (endpoint, c)
+        for endpoint in _endpoints(ctx)
+        for c in docker_hosts.list_containers(endpoint, include_stopped=True, include_foreign=True)
+        if c.id.startswith(wanted) or c.name == wanted
+    ]
+    if not matches:
+        raise EndpointError(
+            f"no container {wanted!r} on {', '.join(e.name for e in _endpoints(ctx))}",
+            hint="list them with `butido endpoint containers list --list-stopped`",
+        )
+    if len(matches) > 1:
+        where = ", ".join(f"{c.id[:12]} on {e.name}" for e, c in matches)
+        raise EndpointError(
+            f"container {wanted!r} is ambiguous: {where}", hint="give more of the id"
+        )
+    endpoint, container = matches[0]
+    if not container.is_butido and not include_foreign:
+        raise EndpointError(
+            f"container {container.id[:12]} on {endpoint.name!r} was not started by butido",
+            hint="pass --all after the container id to act on it anyway",
+        )
+    return endpoint, container
+
+
+def _chosen(ctx: click.Context) -> tuple[EndpointConfig, ContainerRecord]:
+    found: tuple[EndpointConfig, ContainerRecord] = ctx.meta["butido.container"]
+    return found
+
+
+@container_group.command("inspect")
+@click.pass_context
+def container_inspect(ctx: click.Context) -> None:
+    """Docker's full description of the container, as JSON."""
+    endpoint, container = _chosen(ctx)
+    print_json(docker_hosts.inspect_container(endpoint, container.id))
+
+
+@container_group.command("top")
+@output_options
+@click.pass_context
+def container_top(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
+    """The processes of the (running) container."""
+    endpoint, container = _chosen(ctx)
+    titles, processes = docker_hosts.container_top(endpoint, container.id)
+    render_rows(titles, processes, choose_format(as_json=as_json, as_csv=as_csv),
+                header=not no_header)  # fmt: skip
+
+
+@container_group.command("kill")
+@click.argument("signal", default="SIGKILL")
+@_yes_option
+@click.pass_context
+def container_kill(ctx: click.Context, signal: str, yes: bool) -> None:
+    """Send SIGNAL (default SIGKILL) to the container."""
+    endpoint, container = _chosen(ctx)
+    confirm(f"Really send {signal} to {container.id[:12]} on {endpoint.name}?", yes=yes)
+    docker_hosts.container_action(endpoint, container.id, "kill", signal=signal)
+    click.echo(f"sent {signal} to {endpoint.name} {container.id[:12]}")
+
+
+@container_group.command("delete")
+@_yes_option
+@click.pass_context
+def container_delete(ctx: click.Context, yes: bool) -> None:
+    """Remove the container (running ones are killed first)."""
+    endpoint, container = _chosen(ctx)
+    confirm(f"Really delete {container.id[:12]} on {endpoint.name}?", yes=yes)
+    docker_hosts.remove_containers(endpoint, [container.id])
+    click.echo(f"removed {endpoint.name} {container.id[:12]}")
+
+
+@container_group.command("start")
+@click.pass_context
+def container_start(ctx: click.Context) -> None:
+    """Start the (stopped) container again."""
+    endpoint, container = _chosen(ctx)
+    docker_hosts.container_action(endpoint, container.id, "start")
+    click.echo(f"started {endpoint.name} {container.id[:12]}")
+
+
+@container_group.command("stop")
+@click.option("-t", "--timeout", default=10, show_default=True, type=click.IntRange(min=0),
+              help="Seconds to wait before killing.")  # fmt: skip
+@_yes_option
+@click.pass_context
+def container_stop(ctx: click.Context, timeout: int, yes: bool) -> None:
+    """Stop the container."""
+    endpoint, container = _chosen(ctx)
+    confirm(f"Really stop {container.id[:12]} on {endpoint.name}?", yes=yes)
+    docker_hosts.stop_containers(endpoint, [container.id], timeout=timeout)
+    click.echo(f"stopped {endpoint.name} {container.id[:12]}")
+
+
+@container_group.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def container_exec(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Run COMMAND in the running container (no TTY); exit with its exit code."""
+    endpoint, container = _chosen(ctx)
+    code, output = docker_hosts.exec_in_container(endpoint, container.id, list(command))
+    click.echo(output, nl=False)
+    ctx.exit(code)
