@@ -1,0 +1,1 @@
+"""The package repository: pkg.toml layers read from a pinned git commit."""
