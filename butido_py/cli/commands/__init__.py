@@ -1,4 +1,4 @@
-"""The command tree. Only commands that work are registered; each module adds its own."""
+"""The command tree. Each module lists its working commands in COMMANDS."""
 
 from __future__ import annotations
 
@@ -9,15 +9,27 @@ from butido_py.cli.commands import (
     config_cmd,
     db_cmd,
     endpoint_cmd,
+    init_cmd,
+    lint_cmd,
     release_cmd,
+    repo_cmd,
+    source_cmd,
+)
+
+MODULES = (
+    config_cmd,
+    completions_cmd,
+    db_cmd,
+    endpoint_cmd,
+    init_cmd,
+    lint_cmd,
+    release_cmd,
+    repo_cmd,
     source_cmd,
 )
 
 
 def register_commands(root: click.Group) -> None:
-    root.add_command(config_cmd.config_group)
-    root.add_command(completions_cmd.generate_completions)
-    root.add_command(db_cmd.db_group)
-    root.add_command(endpoint_cmd.endpoint_group)
-    root.add_command(release_cmd.release_group)
-    root.add_command(source_cmd.source_group)
+    for module in MODULES:
+        for command in module.COMMANDS:
+            root.add_command(command)

@@ -26,3 +26,6 @@ def generate_completions(ctx: click.Context, shell: str) -> None:
     root = ctx.find_root().command
     click.echo(f"Generating shell completions for {shell}...", err=True)
     click.echo(completion_class(root, {}, "butido", COMPLETE_VAR).source())
+
+
+COMMANDS: tuple[click.Command, ...] = (generate_completions,)

@@ -94,3 +94,6 @@ def _origin_of_parent(origins: tuple[tuple[str, str], ...], key: str) -> str:
         if origin is not None:
             return origin
     return "default"
+
+
+COMMANDS: tuple[click.Command, ...] = (config_group,)

@@ -52,3 +52,6 @@ def db_cli(app: AppContext, tool: str | None) -> None:
             "--dbname", unquote(url.path.removeprefix("/")),
         ]  # fmt: skip
     os.execvpe(found, argv, env)  # noqa: S606 - replacing ourselves with the client is the point
+
+
+COMMANDS: tuple[click.Command, ...] = (db_group,)

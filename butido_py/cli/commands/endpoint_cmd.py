@@ -398,3 +398,6 @@ def container_exec(ctx: click.Context, command: tuple[str, ...]) -> None:
     code, output = docker_hosts.exec_in_container(endpoint, container.id, list(command))
     click.echo(output, nl=False)
     ctx.exit(code)
+
+
+COMMANDS: tuple[click.Command, ...] = (endpoint_group,)

@@ -8,3 +8,6 @@ import click
 @click.group("release")
 def release_group() -> None:
     """Copy artifacts of a submit into release stores, and manage released files."""
+
+
+COMMANDS: tuple[click.Command, ...] = (release_group,)

@@ -8,3 +8,6 @@ import click
 @click.group("source")
 def source_group() -> None:
     """Verify, download and list the sources of packages."""
+
+
+COMMANDS: tuple[click.Command, ...] = (source_group,)
