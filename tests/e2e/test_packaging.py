@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -17,9 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *argv: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+        [str(a) for a in argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, f"{argv}: {done.stdout}\n{done.stderr}"
     return done
@@ -38,6 +47,8 @@ def test_wheel_contains_the_package_and_the_migrations(wheel: Path) -> None:
     assert "butido_py/cli/main.py" in names
     assert "butido_py/migrations/env.py" in names
     assert "butido_py/migrations/script.py.mako" in names
+    assert "butido_py/repo_template/pkg.toml" in names
+    assert "butido_py/repo_template/sources/hello-2.12.1/src.source" in names
     assert not any(name.startswith(("tests/", "butido_py/tests/")) for name in names)
 
 
@@ -61,3 +72,9 @@ def test_clean_venv_install_gives_a_working_command(wheel: Path, tmp_path: Path)
         cwd=tmp_path,
     ).stdout.strip()
     assert Path(migrations).is_file()
+    # `butido init` finds the example repository inside the installed package.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "NO_COLOR": "1"}
+    run(butido, "init", tmp_path / "ex", cwd=tmp_path, env=env)
+    assert (tmp_path / "ex" / "desktop" / "desktop" / "pkg.toml").is_file()

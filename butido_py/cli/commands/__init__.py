@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from butido_py.cli.commands import (
+    build_cmd,
     completions_cmd,
     config_cmd,
     db_cmd,
@@ -17,6 +18,7 @@ from butido_py.cli.commands import (
 )
 
 MODULES = (
+    build_cmd,
     config_cmd,
     completions_cmd,
     db_cmd,

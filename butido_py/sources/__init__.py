@@ -1,0 +1,1 @@
+"""Package sources: the cache on disk (layout, verification) and downloading into it."""
