@@ -48,7 +48,7 @@ DEFAULT_PROGRESS_FORMAT: Final = "{elapsed_precise} {percent:>3}% {bar:5.cyan/bl
 
 DEFAULT_PACKAGE_PRINT_FORMAT: Final = """\
 {{i}} - {{p.name}} : {{p.version}}
-{{~#if print_any}}
+{{#if print_any}}
 ==================================
 {{/if}}
 {{~#if print_sources}}

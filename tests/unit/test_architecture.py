@@ -57,6 +57,7 @@ def test_there_are_modules_to_check() -> None:
         ("click", "cli/"),
         ("tqdm", "cli/"),
         ("git", "repository/git"),
+        ("subprocess", "process.py"),
     ],
 )
 def test_library_is_imported_only_by_its_adapter(library: str, allowed_prefix: str) -> None:

@@ -1,0 +1,75 @@
+#!/bin/bash
+### phase sourcecheck
+echo '#BUTIDO:PHASE:sourcecheck'
+# Helpers for the later phases: all phases run in one bash script.
+require_artifact() {
+    local dep="${1/ =/ }"
+    if ! grep -qsxF "package $dep" /inputs/*.pkg; then
+        echo "No artifact of the dependency $dep in /inputs:"
+        ls -l /inputs
+        echo '#BUTIDO:STATE:ERR:Missing dependency artifact'
+        exit 1
+    fi
+    echo "found the artifact of $dep"
+}
+forbid_artifact() {
+    if grep -qsxF "package $1" /inputs/*.pkg; then
+        echo "Unexpected artifact of $1 in /inputs: its condition does not hold"
+        echo '#BUTIDO:STATE:ERR:Unexpected dependency artifact'
+        exit 1
+    fi
+    echo "no artifact of $1, as expected"
+}
+
+src=/inputs/src.source
+if [ ! -f "$src" ]; then
+    echo "MISSING: $src"
+    echo '#BUTIDO:STATE:ERR:Missing source'
+    exit 1
+fi
+expected="661c6fc15d4a9cd07d4a7d9749c66af7d5bdf80f84215bf5aec0f514ffd2ae43"
+actual="$(sha256sum < "$src" | cut -d ' ' -f 1)"
+if [ "$actual" != "$expected" ]; then
+    echo "Hash mismatch of $src: expected $expected, got $actual"
+    echo '#BUTIDO:STATE:ERR:Source hash mismatch'
+    exit 1
+fi
+echo "source $src: sha256 $actual"
+echo '#BUTIDO:PROGRESS:25'
+
+### / sourcecheck phase
+
+### phase patchcheck
+echo '#BUTIDO:PHASE:patchcheck'
+echo '#BUTIDO:PROGRESS:50'
+
+### / patchcheck phase
+
+### phase depcheck
+echo '#BUTIDO:PHASE:depcheck'
+require_artifact "libc =2.38"
+echo '#BUTIDO:PROGRESS:75'
+
+### / depcheck phase
+
+### phase build
+echo '#BUTIDO:PHASE:build'
+mkdir -p /outputs
+out="/outputs/debian-compat-1.0.pkg"
+{
+    echo "package debian-compat 1.0"
+    echo "source src sha256:661c6fc15d4a9cd07d4a7d9749c66af7d5bdf80f84215bf5aec0f514ffd2ae43"
+    sed 's/^/source-line /' /inputs/src.source
+    for input in /inputs/*.pkg; do
+        [ -f "$input" ] || continue
+        echo "input ${input#/inputs/} sha256:$(sha256sum < "$input" | cut -d ' ' -f 1)"
+    done
+    env | grep '^BUILD_' | LC_ALL=C sort | sed 's/^/env /'
+} > "$out"
+echo "wrote $out:"
+cat "$out"
+echo '#BUTIDO:PROGRESS:100'
+echo '#BUTIDO:STATE:OK'
+
+### / build phase
+
