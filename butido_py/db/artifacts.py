@@ -1,0 +1,165 @@
+"""Artifacts: the files a job produced (with sha256 and size), the artifacts a job consumed, and
+reproducibility verdicts of rebuilds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Row, Select, func, select
+
+from butido_py.db.database import Database
+from butido_py.db.models import (
+    ARTIFACTS,
+    JOB_INPUT_ARTIFACTS,
+    JOBS,
+    REBUILD_RESULTS,
+    RELEASES,
+    SUBMITS,
+)
+from butido_py.db.records import ArtifactInput, ArtifactRecord, RebuildResultRecord
+from butido_py.db.states import RebuildVerdict
+from butido_py.errors import DatabaseError
+
+
+def _artifact_select() -> Select[tuple[object, ...]]:
+    newest_release = (
+        select(func.max(RELEASES.c.release_date))
+        .where(RELEASES.c.artifact_id == ARTIFACTS.c.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ARTIFACTS.c.id,
+            ARTIFACTS.c.path,
+            JOBS.c.uuid.label("job_uuid"),
+            SUBMITS.c.uuid.label("submit_uuid"),
+            ARTIFACTS.c.sha256,
+            ARTIFACTS.c.size,
+            newest_release.label("released_at"),
+        )
+        .join(JOBS, JOBS.c.id == ARTIFACTS.c.job_id)
+        .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
+    )
+
+
+def _record(row: Row[tuple[object, ...]]) -> ArtifactRecord:
+    return ArtifactRecord(**row._asdict())
+
+
+def _job_id(found: int | None, job_uuid: uuid.UUID) -> int:
+    if found is None:
+        raise DatabaseError(f"job {job_uuid} does not exist")
+    return found
+
+
+def record_artifacts(
+    db: Database, job_uuid: uuid.UUID, artifacts: Sequence[ArtifactInput]
+) -> list[ArtifactRecord]:
+    """One row per file the job left in /outputs."""
+    with db.begin() as connection:
+        job_id = _job_id(
+            connection.execute(select(JOBS.c.id).where(JOBS.c.uuid == job_uuid)).scalar(),
+            job_uuid,
+        )
+        if artifacts:
+            connection.execute(
+                ARTIFACTS.insert(),
+                [
+                    {"path": a.path, "job_id": job_id, "sha256": a.sha256, "size": a.size}
+                    for a in artifacts
+                ],
+            )
+        rows = connection.execute(
+            _artifact_select().where(ARTIFACTS.c.job_id == job_id).order_by(ARTIFACTS.c.id)
+        )
+        return [_record(row) for row in rows]
+
+
+def record_job_inputs(db: Database, job_uuid: uuid.UUID, artifact_ids: Iterable[int]) -> None:
+    """The exact artifacts that were copied into the job's /inputs."""
+    with db.begin() as connection:
+        job_id = _job_id(
+            connection.execute(select(JOBS.c.id).where(JOBS.c.uuid == job_uuid)).scalar(),
+            job_uuid,
+        )
+        rows = [{"job_id": job_id, "artifact_id": a} for a in sorted(set(artifact_ids))]
+        if rows:
+            connection.execute(JOB_INPUT_ARTIFACTS.insert(), rows)
+
+
+def input_artifacts(db: Database, job_uuid: uuid.UUID) -> list[ArtifactRecord]:
+    with db.begin() as connection:
+        rows = connection.execute(
+            _artifact_select()
+            .join(JOB_INPUT_ARTIFACTS, JOB_INPUT_ARTIFACTS.c.artifact_id == ARTIFACTS.c.id)
+            .where(
+                JOB_INPUT_ARTIFACTS.c.job_id
+                == select(JOBS.c.id).where(JOBS.c.uuid == job_uuid).scalar_subquery()
+            )
+            .order_by(ARTIFACTS.c.id)
+        )
+        return [_record(row) for row in rows]
+
+
+def artifacts_of_jobs(db: Database, job_ids: Sequence[int]) -> dict[int, list[ArtifactRecord]]:
+    """job id -> its artifacts (for listings: one query for a page of jobs)."""
+    found: dict[int, list[ArtifactRecord]] = {job_id: [] for job_id in job_ids}
+    with db.begin() as connection:
+        for start in range(0, len(job_ids), 400):
+            chunk = job_ids[start : start + 400]
+            rows = connection.execute(
+                _artifact_select()
+                .add_columns(ARTIFACTS.c.job_id)
+                .where(ARTIFACTS.c.job_id.in_(chunk))
+                .order_by(ARTIFACTS.c.id)
+            )
+            for row in rows:
+                fields = row._asdict()
+                found[fields.pop("job_id")].append(ArtifactRecord(**fields))
+    return found
+
+
+def list_artifacts(
+    db: Database, *, job_uuid: uuid.UUID | None = None, limit: int | None = None
+) -> list[ArtifactRecord]:
+    """The newest `limit` artifacts (of one job), oldest first."""
+    statement = _artifact_select()
+    if job_uuid is not None:
+        statement = statement.where(JOBS.c.uuid == job_uuid)
+    statement = statement.order_by(ARTIFACTS.c.id.desc())
+    if limit:
+        statement = statement.limit(limit)
+    with db.begin() as connection:
+        records = [_record(row) for row in connection.execute(statement)]
+    records.reverse()
+    return records
+
+
+def record_rebuild_result(
+    db: Database,
+    rebuild_submit_uuid: uuid.UUID,
+    *,
+    original_artifact_id: int,
+    rebuilt_artifact_id: int | None,
+    verdict: RebuildVerdict,
+) -> RebuildResultRecord:
+    with db.begin() as connection:
+        submit_id = connection.execute(
+            select(SUBMITS.c.id).where(SUBMITS.c.uuid == rebuild_submit_uuid)
+        ).scalar()
+        if submit_id is None:
+            raise DatabaseError(f"submit {rebuild_submit_uuid} does not exist")
+        row_id = connection.execute(
+            REBUILD_RESULTS.insert()
+            .values(
+                rebuild_submit_id=submit_id,
+                original_artifact_id=original_artifact_id,
+                rebuilt_artifact_id=rebuilt_artifact_id,
+                verdict=verdict,
+            )
+            .returning(REBUILD_RESULTS.c.id)
+        ).scalar_one()
+    return RebuildResultRecord(
+        int(row_id), rebuild_submit_uuid, original_artifact_id, rebuilt_artifact_id, verdict
+    )

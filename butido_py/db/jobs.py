@@ -1,0 +1,361 @@
+"""Jobs: state transitions with their timestamps, the live log, and the queries of `db jobs/job`.
+
+A transition is one conditional UPDATE (`… WHERE state IN (allowed predecessors)`), so two
+writers can never both move the same job; a refused transition raises `TransitionError`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, exists, func, select, update
+
+from butido_py.db.database import Database
+from butido_py.db.lookups import get_or_create_id
+from butido_py.db.models import (
+    ENDPOINTS,
+    ENVVARS,
+    IMAGES,
+    JOB_DEPENDENCIES,
+    JOB_ENVS,
+    JOBS,
+    PACKAGES,
+    SUBMITS,
+)
+from butido_py.db.records import (
+    JobDependencyRecord,
+    JobDetailRecord,
+    JobRecord,
+    LogRecord,
+)
+from butido_py.db.states import (
+    FailureKind,
+    JobState,
+    SubmitState,
+    check_job_transition,
+    check_submit_transition,
+    job_predecessors,
+)
+from butido_py.errors import DatabaseError
+
+_ROOT = PACKAGES.alias("root_package")
+_REUSED = JOBS.alias("reused_from")
+
+
+def job_select() -> Select[tuple[object, ...]]:
+    return (
+        select(
+            JOBS.c.id,
+            JOBS.c.uuid,
+            JOBS.c.container_hash,
+            JOBS.c.state,
+            JOBS.c.failure_kind,
+            JOBS.c.exit_code,
+            JOBS.c.queued_at,
+            JOBS.c.started_at,
+            JOBS.c.finished_at,
+            JOBS.c.image_digest,
+            JOBS.c.job_key,
+            JOBS.c.attempt,
+            SUBMITS.c.uuid.label("submit_uuid"),
+            SUBMITS.c.submit_time,
+            PACKAGES.c.name.label("package_name"),
+            PACKAGES.c.version.label("package_version"),
+            IMAGES.c.name.label("image"),
+            ENDPOINTS.c.name.label("endpoint"),
+            _REUSED.c.uuid.label("reused_from_uuid"),
+            _ROOT.c.name.label("root_package_name"),
+            _ROOT.c.version.label("root_package_version"),
+        )
+        .select_from(JOBS)
+        .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
+        .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
+        .join(IMAGES, IMAGES.c.id == JOBS.c.image_id)
+        .join(_ROOT, _ROOT.c.id == SUBMITS.c.requested_package_id)
+        .outerjoin(ENDPOINTS, ENDPOINTS.c.id == JOBS.c.endpoint_id)
+        .outerjoin(_REUSED, _REUSED.c.id == JOBS.c.reused_from_job_id)
+    )
+
+
+def job_record(row: Row[tuple[object, ...]]) -> JobRecord:
+    return JobRecord(**row._asdict())
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+
+def _transition(db: Database, job_uuid: uuid.UUID, target: JobState, **values: Any) -> None:
+    with db.begin() as connection:
+        if "endpoint" in values:
+            name = values.pop("endpoint")
+            values["endpoint_id"] = get_or_create_id(connection, ENDPOINTS, {"name": name})
+        if "reused_from" in values:
+            source = values.pop("reused_from")
+            values["reused_from_job_id"] = connection.execute(
+                select(JOBS.c.id).where(JOBS.c.uuid == source)
+            ).scalar_one_or_none()
+            if values["reused_from_job_id"] is None:
+                raise DatabaseError(f"job {source} (to be reused by {job_uuid}) does not exist")
+        done = connection.execute(
+            update(JOBS)
+            .where(JOBS.c.uuid == job_uuid, JOBS.c.state.in_(sorted(job_predecessors(target))))
+            .values(state=target, **values)
+        )
+        if done.rowcount == 1:
+            return
+        current = connection.execute(
+            select(JOBS.c.state).where(JOBS.c.uuid == job_uuid)
+        ).scalar_one_or_none()
+    if current is None:
+        raise DatabaseError(f"job {job_uuid} does not exist")
+    check_job_transition(current, target, job=str(job_uuid))
+    raise DatabaseError(f"job {job_uuid} changed state concurrently")  # pragma: no cover
+
+
+def mark_queued(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
+    _transition(db, job_uuid, JobState.QUEUED, queued_at=at)
+
+
+def mark_running(
+    db: Database,
+    job_uuid: uuid.UUID,
+    *,
+    endpoint: str,
+    at: datetime,
+    container_hash: str | None = None,
+    image_digest: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"endpoint": endpoint, "started_at": at}
+    if container_hash is not None:
+        values["container_hash"] = container_hash
+    if image_digest is not None:
+        values["image_digest"] = image_digest
+    _transition(db, job_uuid, JobState.RUNNING, **values)
+
+
+def mark_succeeded(
+    db: Database,
+    job_uuid: uuid.UUID,
+    *,
+    at: datetime,
+    exit_code: int = 0,
+    log_text: str | None = None,
+) -> None:
+    """`log_text` replaces the log appended so far (None keeps it)."""
+    values: dict[str, Any] = {"finished_at": at, "exit_code": exit_code}
+    if log_text is not None:
+        values["log_text"] = log_text
+    _transition(db, job_uuid, JobState.SUCCEEDED, **values)
+
+
+def mark_failed(
+    db: Database,
+    job_uuid: uuid.UUID,
+    *,
+    at: datetime,
+    failure_kind: FailureKind,
+    exit_code: int | None = None,
+    log_text: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"finished_at": at, "failure_kind": failure_kind}
+    if exit_code is not None:
+        values["exit_code"] = exit_code
+    if log_text is not None:
+        values["log_text"] = log_text
+    _transition(db, job_uuid, JobState.FAILED, **values)
+
+
+def mark_dep_failed(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
+    _transition(db, job_uuid, JobState.DEP_FAILED, finished_at=at)
+
+
+def mark_reused(db: Database, job_uuid: uuid.UUID, *, reused_from: uuid.UUID, at: datetime) -> None:
+    _transition(db, job_uuid, JobState.REUSED, reused_from=reused_from, finished_at=at)
+
+
+def mark_canceled(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
+    _transition(db, job_uuid, JobState.CANCELED, finished_at=at, failure_kind=FailureKind.CANCELED)
+
+
+def mark_lost(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
+    _transition(db, job_uuid, JobState.LOST, finished_at=at, failure_kind=FailureKind.LOST)
+
+
+def set_container(db: Database, job_uuid: uuid.UUID, container_hash: str) -> None:
+    """The container id, once known (it may be created after the job was marked running)."""
+    with db.begin() as connection:
+        connection.execute(
+            update(JOBS).where(JOBS.c.uuid == job_uuid).values(container_hash=container_hash)
+        )
+
+
+def append_log(db: Database, job_uuid: uuid.UUID, text: str) -> None:
+    """Append to a running job's log, so that `db log-of` can show it while it runs."""
+    with db.begin() as connection:
+        connection.execute(
+            update(JOBS)
+            .where(JOBS.c.uuid == job_uuid)
+            .values(log_text=func.coalesce(JOBS.c.log_text, "") + text)
+        )
+
+
+def abandon_submit(
+    db: Database, submit_uuid: uuid.UUID, state: SubmitState, *, at: datetime
+) -> int:
+    """Ctrl-C (`canceled`) or a dead orchestrator (`lost`): every unfinished job of the submit and
+    the submit itself move to `state`, in one transaction. Returns the number of jobs moved."""
+    if state not in (SubmitState.CANCELED, SubmitState.LOST):
+        raise DatabaseError(f"a submit is abandoned as canceled or lost, not {state}")
+    job_state = JobState(state.value)
+    with db.begin() as connection:
+        submit_id = connection.execute(
+            select(SUBMITS.c.id).where(SUBMITS.c.uuid == submit_uuid)
+        ).scalar_one_or_none()
+        if submit_id is None:
+            raise DatabaseError(f"submit {submit_uuid} does not exist")
+        moved = connection.execute(
+            update(JOBS)
+            .where(
+                JOBS.c.submit_id == submit_id,
+                JOBS.c.state.in_(sorted(job_predecessors(job_state))),
+            )
+            .values(state=job_state, finished_at=at, failure_kind=FailureKind(state.value))
+        ).rowcount
+        current = connection.execute(
+            select(SUBMITS.c.state).where(SUBMITS.c.id == submit_id)
+        ).scalar_one()
+        check_submit_transition(current, state, submit=str(submit_uuid))
+        connection.execute(
+            update(SUBMITS).where(SUBMITS.c.id == submit_id).values(state=state, finished_at=at)
+        )
+    return int(moved)
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def find_reusable_jobs(db: Database, job_key: str, *, limit: int = 5) -> list[JobRecord]:
+    """Succeeded jobs with this job key, newest first: candidates for reuse by content (the
+    caller checks that their artifacts still exist)."""
+    with db.begin() as connection:
+        rows = connection.execute(
+            job_select()
+            .where(JOBS.c.job_key == job_key, JOBS.c.state == JobState.SUCCEEDED)
+            .order_by(JOBS.c.finished_at.desc(), JOBS.c.id.desc())
+            .limit(limit)
+        )
+        return [job_record(row) for row in rows]
+
+
+def find_job(db: Database, job_uuid: uuid.UUID) -> JobRecord | None:
+    with db.begin() as connection:
+        row = connection.execute(job_select().where(JOBS.c.uuid == job_uuid)).one_or_none()
+    return None if row is None else job_record(row)
+
+
+def find_job_detail(db: Database, job_uuid: uuid.UUID) -> JobDetailRecord | None:
+    with db.begin() as connection:
+        row = connection.execute(
+            job_select()
+            .add_columns(JOBS.c.script_text, JOBS.c.log_text)
+            .where(JOBS.c.uuid == job_uuid)
+        ).one_or_none()
+        if row is None:
+            return None
+        env = connection.execute(
+            select(ENVVARS.c.name, ENVVARS.c.value)
+            .join(JOB_ENVS, JOB_ENVS.c.env_id == ENVVARS.c.id)
+            .where(JOB_ENVS.c.job_id == row.id)
+            .order_by(ENVVARS.c.name, ENVVARS.c.value)
+        )
+        pairs = tuple((e.name, e.value) for e in env)
+    fields = row._asdict()
+    script_text, log_text = fields.pop("script_text"), fields.pop("log_text")
+    return JobDetailRecord(JobRecord(**fields), script_text, log_text, pairs)
+
+
+def find_log(db: Database, job_uuid: uuid.UUID) -> LogRecord | None:
+    with db.begin() as connection:
+        row = connection.execute(
+            select(JOBS.c.state, JOBS.c.log_text).where(JOBS.c.uuid == job_uuid)
+        ).one_or_none()
+    return None if row is None else LogRecord(job_uuid, row.state, row.log_text)
+
+
+def jobs_of_submit(
+    db: Database, submit_id: int
+) -> tuple[list[JobRecord], list[JobDependencyRecord]]:
+    """Every job of a submit (in plan order) and the edges between them."""
+    needed = JOBS.alias("needed")
+    with db.begin() as connection:
+        jobs = [
+            job_record(row)
+            for row in connection.execute(
+                job_select().where(JOBS.c.submit_id == submit_id).order_by(JOBS.c.id)
+            )
+        ]
+        edges = connection.execute(
+            select(JOBS.c.uuid, needed.c.uuid.label("needed_uuid"), JOB_DEPENDENCIES.c.kind)
+            .join(JOB_DEPENDENCIES, JOB_DEPENDENCIES.c.job_id == JOBS.c.id)
+            .join(needed, needed.c.id == JOB_DEPENDENCIES.c.depends_on_job_id)
+            .where(JOBS.c.submit_id == submit_id)
+            .order_by(JOBS.c.id, needed.c.id, JOB_DEPENDENCIES.c.kind)
+        )
+        return jobs, [JobDependencyRecord(e.uuid, e.needed_uuid, e.kind) for e in edges]
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    submit_uuid: uuid.UUID | None = None
+    image: str | None = None
+    env: tuple[str, str] | None = None
+    older_than: datetime | None = None  # of the submit time, as butido
+    newer_than: datetime | None = None
+    endpoint: str | None = None
+    package: str | None = None
+    states: Sequence[JobState] = ()
+    limit: int | None = None  # None or 0: all
+
+
+def list_jobs(db: Database, query: JobFilter) -> list[JobRecord]:
+    """The newest `limit` jobs that match, oldest first."""
+    statement = job_select()
+    conditions = []
+    if query.submit_uuid is not None:
+        conditions.append(SUBMITS.c.uuid == query.submit_uuid)
+    if query.image is not None:
+        conditions.append(IMAGES.c.name == query.image)
+    if query.endpoint is not None:
+        conditions.append(ENDPOINTS.c.name == query.endpoint)
+    if query.package is not None:
+        conditions.append(PACKAGES.c.name == query.package)
+    if query.states:
+        conditions.append(JOBS.c.state.in_(sorted(query.states)))
+    if query.older_than is not None:
+        conditions.append(SUBMITS.c.submit_time < query.older_than)
+    if query.newer_than is not None:
+        conditions.append(SUBMITS.c.submit_time > query.newer_than)
+    if query.env is not None:
+        conditions.append(
+            exists()
+            .where(JOB_ENVS.c.job_id == JOBS.c.id)
+            .where(ENVVARS.c.id == JOB_ENVS.c.env_id)
+            .where(ENVVARS.c.name == query.env[0], ENVVARS.c.value == query.env[1])
+        )
+    if conditions:
+        statement = statement.where(and_(*conditions))
+    # Newest submits first: PostgreSQL walks ix_submits_submit_time backwards (also when a time
+    # filter skips most of the history) and sorts only the jobs of the submits it reached.
+    statement = statement.order_by(
+        SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc(), JOBS.c.id.desc()
+    )
+    if query.limit:
+        statement = statement.limit(query.limit)
+    with db.begin() as connection:
+        records = [job_record(row) for row in connection.execute(statement)]
+    records.reverse()
+    return records

@@ -1,0 +1,106 @@
+"""Alembic, configured from code: apply pending migrations, and check that the schema is current.
+
+The migrations live in `<checkout>/migrations`; the wheel ships them as `butido_py/migrations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+import butido_py
+from butido_py.errors import DatabaseError
+
+#: Key of the PostgreSQL advisory lock that serialises concurrent `db setup` runs.
+SETUP_LOCK_KEY = 0x42555449444F  # "BUTIDO"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationRecord:
+    revision: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetupResult:
+    """What `db setup` did: the migrations it applied (oldest first) and the revision now."""
+
+    applied: tuple[MigrationRecord, ...]
+    revision: str
+
+
+def migrations_dir() -> Path:
+    package = Path(butido_py.__file__).resolve().parent
+    for candidate in (package / "migrations", package.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise DatabaseError(
+        f"the database migrations are missing (looked in {package / 'migrations'} and "
+        f"{package.parent / 'migrations'})",
+        hint="reinstall butido_py",
+    )
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the baseline always exists
+        raise DatabaseError("no migrations found", hint="reinstall butido_py")
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def setup_schema(engine: Engine) -> SetupResult:
+    """Apply every pending migration; idempotent. Serialised by an advisory lock on PostgreSQL."""
+    script = ScriptDirectory.from_config(alembic_config())
+    with engine.connect() as connection, _setup_lock(connection):
+        before = current_revision(connection)
+        connection.commit()
+        head = head_revision()
+        pending = [] if before == head else list(script.iterate_revisions(head, before))
+        pending.reverse()
+        if pending:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+    applied = tuple(MigrationRecord(r.revision, r.doc or "") for r in pending)
+    return SetupResult(applied=applied, revision=head)
+
+
+def downgrade_schema(engine: Engine, revision: str = "base") -> None:
+    """Used by tests (round trip) and by developers; not exposed as a command."""
+    with engine.connect() as connection, _setup_lock(connection):
+        command.downgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+@contextmanager
+def _setup_lock(connection: Connection) -> Iterator[None]:
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("select pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.execute(text("select pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY})
+        connection.commit()

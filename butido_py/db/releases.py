@@ -1,0 +1,77 @@
+"""Releases: artifacts copied into a release store, and the `db releases` listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, Select, select
+
+from butido_py.db.database import Database
+from butido_py.db.lookups import get_or_create_id
+from butido_py.db.models import ARTIFACTS, JOBS, PACKAGES, RELEASE_STORES, RELEASES
+from butido_py.db.records import ReleaseRecord
+from butido_py.errors import DatabaseError
+
+
+def _release_select() -> Select[tuple[object, ...]]:
+    return (
+        select(
+            RELEASES.c.id,
+            RELEASES.c.artifact_id,
+            ARTIFACTS.c.path.label("artifact_path"),
+            RELEASE_STORES.c.store_name.label("store"),
+            RELEASES.c.release_date,
+            PACKAGES.c.name.label("package_name"),
+            PACKAGES.c.version.label("package_version"),
+        )
+        .join(ARTIFACTS, ARTIFACTS.c.id == RELEASES.c.artifact_id)
+        .join(RELEASE_STORES, RELEASE_STORES.c.id == RELEASES.c.release_store_id)
+        .join(JOBS, JOBS.c.id == ARTIFACTS.c.job_id)
+        .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
+    )
+
+
+def _record(row: Row[tuple[object, ...]]) -> ReleaseRecord:
+    return ReleaseRecord(**row._asdict())
+
+
+def record_release(db: Database, artifact_id: int, store: str, *, at: datetime) -> ReleaseRecord:
+    with db.begin() as connection:
+        if connection.execute(select(ARTIFACTS.c.id).where(ARTIFACTS.c.id == artifact_id)).scalar():
+            store_id = get_or_create_id(connection, RELEASE_STORES, {"store_name": store})
+        else:
+            raise DatabaseError(f"artifact {artifact_id} does not exist")
+        row_id = connection.execute(
+            RELEASES.insert()
+            .values(artifact_id=artifact_id, release_date=at, release_store_id=store_id)
+            .returning(RELEASES.c.id)
+        ).scalar_one()
+        return _record(connection.execute(_release_select().where(RELEASES.c.id == row_id)).one())
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFilter:
+    older_than: datetime | None = None
+    newer_than: datetime | None = None
+    store: str | None = None
+    package: str | None = None
+    limit: int | None = None  # None or 0: all
+
+
+def list_releases(db: Database, query: ReleaseFilter) -> list[ReleaseRecord]:
+    """The newest `limit` releases that match, newest first (as butido)."""
+    statement = _release_select()
+    if query.older_than is not None:
+        statement = statement.where(RELEASES.c.release_date < query.older_than)
+    if query.newer_than is not None:
+        statement = statement.where(RELEASES.c.release_date > query.newer_than)
+    if query.store is not None:
+        statement = statement.where(RELEASE_STORES.c.store_name == query.store)
+    if query.package is not None:
+        statement = statement.where(PACKAGES.c.name == query.package)
+    statement = statement.order_by(RELEASES.c.release_date.desc(), RELEASES.c.id.desc())
+    if query.limit:
+        statement = statement.limit(query.limit)
+    with db.begin() as connection:
+        return [_record(row) for row in connection.execute(statement)]

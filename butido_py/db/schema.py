@@ -1,0 +1,45 @@
+"""The schema check every database command makes, without importing Alembic (slow to import).
+
+`SCHEMA_REVISION` must name the newest migration; a test compares it with Alembic's head.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, inspect, text
+
+import butido_py
+from butido_py.errors import DatabaseError
+
+SCHEMA_REVISION = "0001"
+#: Every revision this butido_py knows, oldest first.
+KNOWN_REVISIONS = ("0001",)
+
+SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
+
+
+def stored_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        value = connection.execute(text("select version_num from alembic_version")).scalar()
+    return None if value is None else str(value)
+
+
+def check_schema(engine: Engine, display_url: str) -> None:
+    """Refuse a database whose schema is missing or not at this butido_py's revision."""
+    current = stored_revision(engine)
+    if current == SCHEMA_REVISION:
+        return
+    if current is None:
+        raise DatabaseError(f"the database {display_url} has no butido schema", hint=SETUP_HINT)
+    if current not in KNOWN_REVISIONS:
+        raise DatabaseError(
+            f"the database {display_url} has schema revision {current}, which this butido_py "
+            f"({butido_py.__version__}) does not know: it was upgraded by a newer version",
+            hint="upgrade butido_py",
+        )
+    raise DatabaseError(
+        f"the database {display_url} has schema revision {current}, "
+        f"but this butido_py needs {SCHEMA_REVISION}",
+        hint=SETUP_HINT,
+    )

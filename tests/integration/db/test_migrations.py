@@ -1,0 +1,143 @@
+"""`db setup`, the schema check, the migration round trip and the models/migrations drift check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
+
+from butido_py.db.database import open_database
+from butido_py.db.engine import open_engine
+from butido_py.db.migrate import downgrade_schema, head_revision, migrations_dir, setup_schema
+from butido_py.db.models import Base
+from butido_py.db.schema import KNOWN_REVISIONS, SCHEMA_REVISION
+from butido_py.errors import DatabaseError
+from tests.integration.db.databases import fresh_database_url
+
+TABLES = {
+    "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
+    "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
+    "job_input_artifacts", "rebuild_results",
+}  # fmt: skip
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    engine = open_engine(empty_url)
+    yield engine
+    engine.dispose()
+
+
+def drift(engine: Engine, metadata: MetaData) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_the_schema_revision_constant_is_alembics_head() -> None:
+    assert head_revision() == SCHEMA_REVISION
+    assert KNOWN_REVISIONS[-1] == SCHEMA_REVISION
+    assert (migrations_dir() / "env.py").is_file()
+
+
+def test_setup_creates_everything_and_is_idempotent(engine: Engine) -> None:
+    first = setup_schema(engine)
+    assert [m.revision for m in first.applied] == ["0001"]
+    assert first.revision == SCHEMA_REVISION
+    assert tables(engine) == TABLES
+    second = setup_schema(engine)
+    assert second.applied == ()
+    assert tables(engine) == TABLES
+
+
+def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
+    setup_schema(engine)
+    assert drift(engine, Base.metadata) == []
+
+
+def test_the_drift_check_notices_a_model_change(engine: Engine) -> None:
+    setup_schema(engine)
+    changed = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["jobs"].append_column(Column("priority", Integer))
+    differences = drift(engine, changed)
+    assert len(differences) == 1
+    assert "priority" in repr(differences[0])
+
+
+def test_round_trip_down_to_base_and_up_again(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "base")
+    assert tables(engine) == set()
+    again = setup_schema(engine)
+    assert [m.revision for m in again.applied] == ["0001"]
+    assert drift(engine, Base.metadata) == []
+
+
+def test_commands_refuse_a_missing_schema_naming_db_setup(empty_url: str) -> None:
+    with pytest.raises(DatabaseError, match="has no butido schema") as info:
+        open_database(empty_url)
+    assert info.value.hint is not None
+    assert "butido db setup" in info.value.hint
+
+
+def test_commands_refuse_an_older_schema_naming_db_setup(
+    engine: Engine, empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_schema(engine)
+    # Pretend this butido_py has a newer migration than the database.
+    monkeypatch.setattr("butido_py.db.schema.SCHEMA_REVISION", "0002")
+    monkeypatch.setattr("butido_py.db.schema.KNOWN_REVISIONS", ("0001", "0002"))
+    with pytest.raises(DatabaseError, match=r"has schema revision 0001, but .* needs 0002") as info:
+        open_database(empty_url)
+    assert info.value.hint is not None
+    assert "butido db setup" in info.value.hint
+
+
+def test_commands_refuse_a_schema_from_a_newer_version(engine: Engine, empty_url: str) -> None:
+    setup_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("update alembic_version set version_num = '9999'"))
+    with pytest.raises(DatabaseError, match="revision 9999, which this butido_py") as info:
+        open_database(empty_url)
+    assert info.value.hint == "upgrade butido_py"
+
+
+@pytest.mark.postgres
+def test_concurrent_setups_apply_the_migration_once(tmp_path: Path, postgres_url: str) -> None:
+    """Only PostgreSQL serialises `db setup` runs (advisory lock); SQLite is single-user."""
+    with fresh_database_url("postgresql", tmp_path, postgres_url) as url:
+        engine = open_engine(url)
+        try:
+            assert sorted(_set_up_concurrently(engine, 3)) == [0, 0, 1]
+        finally:
+            engine.dispose()
+
+
+def _set_up_concurrently(engine: Engine, runs: int) -> list[int]:
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def set_up() -> None:
+        try:
+            results.append(len(setup_schema(engine).applied))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=set_up) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
