@@ -6,10 +6,15 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from butido_py import tracing
 from butido_py.config import Config, LoadedConfig, load_config
 from butido_py.config.database import DatabaseOverrides, database_url
+from butido_py.repository.model import Repository
+
+if TYPE_CHECKING:
+    from butido_py.db.database import Database
 
 
 @dataclass(slots=True)
@@ -19,6 +24,8 @@ class AppContext:
     config_file: Path | None = None
     db_overrides: DatabaseOverrides = field(default_factory=DatabaseOverrides)
     _loaded: LoadedConfig | None = None
+    _database: Database | None = None
+    _repositories: dict[tuple[str, bool], Repository] = field(default_factory=dict)
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
@@ -32,9 +39,30 @@ class AppContext:
     def config(self) -> Config:
         return self.loaded().config
 
+    def repository(self, commit: str = "HEAD", allow_dirty: bool = False) -> Repository:
+        """The package repository around the current directory at `commit` (cached)."""
+        key = (commit, allow_dirty)
+        if key not in self._repositories:
+            # Imported here: GitPython is slow to import and some commands never read packages.
+            from butido_py.repository.load import load_repository  # noqa: PLC0415
+
+            self._repositories[key] = load_repository(
+                Path.cwd(), commit=commit, allow_dirty=allow_dirty
+            )
+        return self._repositories[key]
+
     def database_url(self) -> str:
         loaded = self.loaded()
         return database_url(loaded.config.database, self.db_overrides, loaded.data_home)
+
+    def database(self) -> Database:
+        """The configured database (opened once); refuses a missing or out-of-date schema."""
+        if self._database is None:
+            # Imported here: SQLAlchemy is slow to import and most commands do not need it.
+            from butido_py.db.database import open_database  # noqa: PLC0415
+
+            self._database = open_database(self.database_url())
+        return self._database
 
     @property
     def show_progress(self) -> bool:

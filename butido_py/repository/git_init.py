@@ -59,18 +59,19 @@ def check_target(target: Path) -> None:
 def fresh_directory(target: Path) -> Iterator[Path]:
     """Checks `target` (see `check_target`); if the block fails, removes what it put there."""
     check_target(target)
-    existed = target.exists()
+    # The outermost directory this call creates (`init a/b/c` may create a and b as well).
+    created = next((p for p in reversed((target, *target.parents)) if not p.exists()), None)
     try:
         yield target
     except BaseException:
-        if existed:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:
             for child in target.iterdir():
                 if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child, ignore_errors=True)
                 else:
                     child.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(target, ignore_errors=True)
         raise
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from butido_py.errors import RepositoryError
+from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
 
 
@@ -31,11 +33,43 @@ class Repository:
     git_author: str | None = None
     #: Number of pkg.toml files read (layers and leaves), for `metrics`.
     pkg_toml_count: int = 0
+    _by_key: dict[tuple[str, str], Package] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _by_name: dict[str, list[Package]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for package in self.packages:
+            self._by_key[package.key] = package
+            self._by_name.setdefault(package.name, []).append(package)
 
     def find(self, name: str, version: str) -> Package | None:
         """The package with exactly this name and version (leading `=` of `version` ignored)."""
-        wanted = (name, version.lstrip("="))
-        return next((p for p in self.packages if p.key == wanted), None)
+        return self._by_key.get((name, version.lstrip("=")))
 
     def versions_of(self, name: str) -> list[Package]:
-        return [p for p in self.packages if p.name == name]
+        return list(self._by_name.get(name, ()))
+
+    def select(self, name: str, constraint: str | None = None) -> list[Package]:
+        """The versions of `name` matching a CLI constraint (butido-reference.md §2.6)."""
+        versions = self.versions_of(name)
+        if constraint is None:
+            return versions
+        parsed = parse_constraint(constraint)
+        return [p for p in versions if parsed.matches(p.version)]
+
+    def require(self, name: str, constraint: str | None = None) -> list[Package]:
+        """Like `select`, but no match is an error that lists the versions there are."""
+        selected = self.select(name, constraint)
+        if selected:
+            return selected
+        wanted = name if constraint is None else f"{name} {constraint}"
+        versions = ", ".join(p.version for p in self.versions_of(name))
+        raise RepositoryError(
+            f"package {wanted} not found in commit {self.commit[:12]}",
+            hint=f"versions of {name}: {versions}"
+            if versions
+            else "`butido find-pkg .` lists every package",
+        )
