@@ -15,7 +15,7 @@ from pathlib import Path
 from butido_py.errors import ScriptError
 from butido_py.package.model import Package
 from butido_py.process import ProcessError, run
-from butido_py.script import check_phases, render_script
+from butido_py.script.assemble import check_phases
 
 LINTER_TIMEOUT = 300.0
 
@@ -79,6 +79,9 @@ def lint_packages(
 
 
 def render_checked(package: Package, settings: ScriptSettings) -> str:
+    # Loaded here, not at the top: every command imports this module, few render scripts.
+    from butido_py.script.render import render_script  # noqa: PLC0415
+
     check_phases(package, settings.phases)
     return render_script(
         package, phases=settings.phases, shebang=settings.shebang, strict=settings.strict

@@ -24,6 +24,8 @@ from typing import Final, NamedTuple
 
 MARKER: Final = b"#BUTIDO:"
 DEFAULT_MAX_LINE: Final = 64 * 1024
+#: butido parses the progress number as a 64-bit integer; a larger one leaves a plain line.
+MAX_PROGRESS: Final = 2**64 - 1
 
 _PROGRESS: Final = re.compile(rb"#BUTIDO:PROGRESS:([0-9]+)")
 _PHASE: Final = b"#BUTIDO:PHASE:"
@@ -90,7 +92,10 @@ def _parse_marker(raw: bytes) -> LogRecord:
         return LogRecord(RecordKind.PHASE, raw, value=_string(raw[len(_PHASE) :]))
     match = _PROGRESS.match(raw)
     if match is not None:
-        return LogRecord(RecordKind.PROGRESS, raw, progress=int(match.group(1)))
+        # Checked before `int()`, which refuses 4,300 digits and more (a crafted log line).
+        digits = match.group(1).lstrip(b"0") or b"0"
+        if len(digits) <= len(str(MAX_PROGRESS)) and int(digits) <= MAX_PROGRESS:
+            return LogRecord(RecordKind.PROGRESS, raw, progress=int(digits))
     return LogRecord(RecordKind.LINE, raw)
 
 
@@ -143,7 +148,7 @@ class LogParser:
                     for line in lines
                 ]
             )
-        if len(self._pending) > max_line:
+        if len(self._pending) > max_line + 1:
             records.extend(self._flush_long())
         return records
 
@@ -167,9 +172,13 @@ class LogParser:
         return records
 
     def _flush_long(self) -> list[LogRecord]:
-        """Emit the full pieces of an unfinished over-long line; keep the rest pending."""
+        """Emit the full pieces of an unfinished over-long line; keep the rest pending.
+
+        One byte more than `max_line` stays pending: it may be the `\\r` of a CRLF, which must
+        not become a piece of its own.
+        """
         records = []
-        while len(self._pending) > self._max_line:
+        while len(self._pending) > self._max_line + 1:
             cut = _utf8_cut(self._pending, self._max_line)
             records.append(_piece(self._pending[:cut], continued=self._continued))
             self._pending = self._pending[cut:]

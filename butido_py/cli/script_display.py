@@ -19,7 +19,7 @@ from pygments.styles import get_all_styles
 
 from butido_py.config.settings import SCRIPT_THEMES
 from butido_py.errors import ConfigError
-from butido_py.logproto import LogRecord, display_line
+from butido_py.logproto import LogRecord, display_form
 
 DEFAULT_THEME = "base16-ocean.dark"
 
@@ -66,4 +66,4 @@ def use_color(stream: TextIO | None = None) -> bool:
 
 def format_log(records: Iterable[LogRecord], *, color: bool) -> str:
     """A job's log for display: one line per record, markers coloured when `color` is set."""
-    return "\n".join(display_line(record, color=color) for record in records)
+    return display_form(records, color=color)

@@ -78,9 +78,15 @@ def fresh_directory(target: Path) -> Iterator[Path]:
 def copy_template(template: Path, target: Path) -> list[str]:
     """Copy the template without its source cache; the copied files, repository-relative."""
     check_target(target)
-    shutil.copytree(
-        template, target, ignore=shutil.ignore_patterns(*_NOT_COPIED), dirs_exist_ok=True
-    )
+    try:
+        shutil.copytree(
+            template, target, ignore=shutil.ignore_patterns(*_NOT_COPIED), dirs_exist_ok=True
+        )
+    except OSError as exc:  # shutil.Error (a failed file) is an OSError too
+        raise RepositoryError(
+            f"cannot create the repository in {target}: {exc.strerror or exc}",
+            hint="choose a directory you can write to",
+        ) from exc
     return sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
 
 

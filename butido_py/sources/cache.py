@@ -66,12 +66,30 @@ class SourceCache:
         return self.root / package_dir_name(package) / cache_file_name(source.name)
 
     def entries(self, packages: Iterable[Package]) -> list[CachedSource]:
-        """Every source of `packages`, in package order and then in declaration order."""
-        return [
+        """Every source of `packages`, in package order and then in declaration order.
+
+        Two sources that map to one cache file (`foo.tar` and `foo.zip`, or packages `a-b 1`
+        and `a b-1`) are an error: butido silently let one overwrite the other.
+        """
+        entries = [
             CachedSource(package, source, self.path_of(package, source))
             for package in packages
             for source in package.sources
         ]
+        _check_distinct_paths(entries)
+        return entries
+
+
+def _check_distinct_paths(entries: Iterable[CachedSource]) -> None:
+    seen: dict[Path, CachedSource] = {}
+    for entry in entries:
+        first = seen.setdefault(entry.path, entry)
+        if first is not entry:
+            raise SourceError(
+                f"{first.label} and {entry.label} would share the cache file {entry.path}",
+                hint="rename a source in its pkg.toml: the file name is the source name with its "
+                "last extension replaced by 'source', in the directory <name>-<version>",
+            )
 
 
 def hash_file(path: Path, hash_type: HashType) -> str:
@@ -165,9 +183,25 @@ def import_cache_tree(tree: Path, cache_root: Path) -> ImportedFiles:
         if destination.exists():
             kept.append(destination)
             continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(f".{destination.name}.part")
-        shutil.copyfile(source, partial)
-        partial.replace(destination)
+        try:
+            _copy_into_place(source, destination)
+        except OSError as exc:
+            raise SourceError(
+                f"cannot copy {source} into the source cache: {exc.strerror or exc}: "
+                f"{exc.filename or destination}",
+                hint="`source_cache` in config.toml must name a writable directory with space",
+            ) from exc
         copied.append(destination)
     return ImportedFiles(tuple(copied), tuple(kept))
+
+
+def _copy_into_place(source: Path, destination: Path) -> None:
+    """Copy under a temporary name, then rename: the cache never holds a half-copied file."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.part")
+    try:
+        shutil.copyfile(source, partial)
+        partial.replace(destination)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
+import secrets
 import threading
 import time
 import urllib.error
@@ -164,7 +163,6 @@ def _fetch(
     request = urllib.request.Request(url, headers={"User-Agent": options.user_agent})  # noqa: S310 - scheme checked above
     deadline = None if options.timeout is None else time.monotonic() + options.timeout
     try:
-        entry.path.parent.mkdir(parents=True, exist_ok=True)
         with urllib.request.urlopen(request, timeout=options.timeout) as response:  # noqa: S310 - scheme checked above
             length = _check_response(response, url)
             if length is not None:
@@ -214,17 +212,31 @@ def _store(
     limits: _Limits,
     progress: DownloadProgress,
 ) -> int:
-    directory = entry.path.parent
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{entry.path.name}.", suffix=".part")
+    temporary, stream = _create_temporary(entry.path)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with stream as out:
             size, digest = _copy(response, out, entry, limits, progress)
         _check_body(entry, size, length, digest)
-        Path(temporary).replace(entry.path)
+        temporary.replace(entry.path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return size
+
+
+def _create_temporary(destination: Path) -> tuple[Path, IO[bytes]]:
+    """A new, unique file next to `destination` (its directory is created when missing).
+
+    Opened like any file (the umask applies), not with `mkstemp`'s mode 0600: the renamed file
+    must be as readable as a source put into the cache by hand.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        temporary = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.part")
+        try:
+            return temporary, temporary.open("xb")
+        except FileExistsError:
+            continue
 
 
 def _check_body(entry: CachedSource, size: int, length: int | None, digest: str) -> None:

@@ -99,6 +99,15 @@ def test_init_refuses_a_non_empty_directory(butido: Runner, tmp_path: Path) -> N
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
 
 
+def test_init_where_no_directory_can_be_made_is_an_error(butido: Runner, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory\n")
+    done = butido("init", "a-file/example", cwd=tmp_path)
+    assert done.code == 4
+    assert f"error: cannot create the repository in {tmp_path / 'a-file/example'}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (tmp_path / "a-file").read_text() == "not a directory\n"
+
+
 def test_init_inside_another_repository_configures_the_new_one(butido: Runner, repo: Path) -> None:
     # `repo` (from conftest) has its own config.toml with other phases; the new repository's wins.
     done = butido("init", "nested", cwd=repo)
@@ -122,11 +131,11 @@ def test_a_failed_init_leaves_nothing_behind(butido: Runner, tmp_path: Path) -> 
     empty = tmp_path / "empty"
     empty.mkdir()
 
-    new = butido("init", "new", cwd=tmp_path)
+    new = butido("init", "new/sub/repo", cwd=tmp_path)
     existing = butido("init", "empty", cwd=tmp_path)
 
     assert new.code == 3
     assert "build_error_line" in new.stderr
-    assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "new").exists()  # nor the directories made on the way
     assert existing.code == 3
     assert list(empty.iterdir()) == []

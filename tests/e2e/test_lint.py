@@ -79,7 +79,7 @@ def test_lint_reports_the_rejected_package_and_the_linter_output(
     butido: Runner, lint_repo: Path
 ) -> None:
     result = butido("lint", cwd=lint_repo)
-    assert result.code != 0
+    assert result.code == 9
     assert "lint failed: beta 2.0 (exit status 1)" in result.stdout
     assert "SC9999: forbidden word in the script" in result.stdout
     assert "more detail" in result.stdout
@@ -96,10 +96,11 @@ def test_lint_of_accepted_packages_succeeds(butido: Runner, lint_repo: Path) -> 
 
 
 def test_lint_selects_by_name_and_constraint(butido: Runner, lint_repo: Path) -> None:
-    assert butido("lint", "beta", "=2.0", cwd=lint_repo).code != 0
+    assert butido("lint", "beta", "=2.0", cwd=lint_repo).code == 9
     missing = butido("lint", "beta", "=9", cwd=lint_repo)
-    assert missing.code != 0
-    assert "no package matches beta =9" in missing.stderr
+    assert missing.code == 4
+    assert "error: package beta =9 not found" in missing.stderr
+    assert "hint: versions of beta: 2.0" in missing.stderr
 
 
 def test_lint_without_a_configured_linter_says_so(butido: Runner, tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_lint_without_a_configured_linter_says_so(butido: Runner, tmp_path: Path
         {"config.toml": CONFIG, "pkg.toml": ROOT_LAYER, "a/pkg.toml": leaf("alpha", "1.0")},
     )
     result = butido("lint", cwd=root)
-    assert result.code != 0
+    assert result.code == 9
     assert "error: no script linter configured" in result.stderr
     assert "`script_linter`" in result.stderr
     assert "Traceback" not in result.stderr
@@ -119,6 +120,6 @@ def test_lint_rejects_a_package_with_an_unconfigured_phase(butido: Runner, lint_
         leaf("gamma", "3.0", "[phases.deploy]\nscript = 'echo deploy'\n")
     )
     result = butido("lint", "gamma", "--allow-dirty", cwd=lint_repo)
-    assert result.code != 0
+    assert result.code == 9
     assert "gamma 3.0 (c/pkg.toml): phase 'deploy' is not configured" in result.stderr
     assert "available_phases" in result.stderr

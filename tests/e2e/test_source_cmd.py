@@ -7,30 +7,55 @@ import functools
 import http.server
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from butido_py.repository.git_init import TEMPLATE_SOURCES, find_template
+from butido_py.repository.git_init import (
+    TEMPLATE_SOURCES,
+    copy_template,
+    find_template,
+    init_and_commit,
+)
+from butido_py.sources.cache import import_cache_tree
 from tests.e2e.conftest import Runner
 
 
 @pytest.fixture
-def example(butido: Runner, tmp_path: Path) -> Path:
-    done = butido("init", "example", cwd=tmp_path)
-    assert done.code == 0, done.stderr
-    return tmp_path / "example"
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Path:
+def cache(butido: Runner, tmp_path: Path) -> Path:
+    """The default source cache of the `butido` runner's HOME."""
     return tmp_path / "home" / ".local/share/butido/sources"
 
 
+@pytest.fixture
+def example(tmp_path: Path, cache: Path) -> Path:
+    """What `butido init example` makes (tests/e2e/test_init.py runs the command itself)."""
+    root = tmp_path / "example"
+    copy_template(find_template(), root)
+    init_and_commit(root, "example")
+    import_cache_tree(find_template() / TEMPLATE_SOURCES, cache)
+    return root
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """The template's sources; `/truncated/<path>` announces more than it sends, then hangs up."""
+
     requests: list[str]
+
+    def do_GET(self) -> None:
+        if not self.path.startswith("/truncated/"):
+            super().do_GET()
+            return
+        body = Path(self.translate_path(self.path.removeprefix("/truncated"))).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body) + 1000))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
 
     def log_message(self, *_args: object) -> None:
         self.requests.append(self.path)
@@ -53,11 +78,16 @@ def server() -> Iterator[tuple[str, list[str]]]:
     thread.join(10)
 
 
-def point_to(example: Path, package_dir: str, base: str) -> None:
-    """Rewrite a package's source URL to the test server (leaves the work tree dirty)."""
+def point_to(example: Path, package_dir: str, base: str, path: str | None = None) -> None:
+    """Rewrite a package's source URL to the test server (leaves the work tree dirty).
+
+    `path` replaces the URL's path (default: the package's own source).
+    """
     pkg_toml = example / package_dir / "pkg.toml"
-    text = pkg_toml.read_text().replace("http://127.0.0.1:8765", base)
-    pkg_toml.write_text(text)
+    text = pkg_toml.read_text()
+    if path is not None:
+        text = re.sub(r'url = "http://127\.0\.0\.1:8765/[^"]*"', f'url = "{base}{path}"', text)
+    pkg_toml.write_text(text.replace("http://127.0.0.1:8765", base))
 
 
 def test_verify_lists_and_fails_with_the_package_and_the_path(
@@ -110,7 +140,9 @@ def test_selection_by_name_constraint_and_errors(butido: Runner, example: Path) 
     wrong_version = butido("source", "verify", "zlib", "9", cwd=example)
     assert wrong_version.code == 4
     assert "hint: versions of zlib: 1.2.13, 1.3, 1.3.1" in wrong_version.stderr
-    assert butido("source", "verify", cwd=example).code == 2
+    neither = butido("source", "verify", cwd=example)
+    assert neither.code == 2
+    assert "give a package PKG [CONSTRAINT] or --matching REGEX" in neither.stderr
     bad_regex = butido("source", "download", "--matching", "(", cwd=example)
     assert bad_regex.code == 2
     assert "invalid regular expression" in bad_regex.stderr
@@ -121,6 +153,9 @@ def test_download_needs_a_clean_tree_or_allow_dirty(
 ) -> None:
     base, requests = server
     point_to(example, "misc/hello", base)
+    pkg_toml = example / "misc/hello/pkg.toml"
+    digest = "67dfd3be503eb799d0e2dbfcb7f3c4c582ef44b7"
+    pkg_toml.write_text(pkg_toml.read_text().replace(digest, digest.upper()))  # hex is hex
     target = cache / "hello-2.12.1" / "src.source"
     target.unlink()
 
@@ -168,6 +203,30 @@ def test_download_errors_name_package_source_and_path(
     assert "2 of 2 sources could not be provided" in done.stderr
     assert "hint: " in done.stderr
     assert not (cache / "expat-2.5.0" / "src.source").exists()
+    assert list((cache / "expat-2.5.0").iterdir()) == []
+
+
+def test_a_wrong_or_truncated_download_fails_and_stores_nothing(
+    butido: Runner, example: Path, cache: Path, server: tuple[str, list[str]]
+) -> None:
+    base, requests = server
+    point_to(example, "misc/hello", base, "/zlib-1.3/src.source")  # another file: wrong hash
+    point_to(example, "libs/expat", base, "/truncated/expat-2.5.0/src.source")
+    for name in ("hello-2.12.1", "expat-2.5.0"):
+        (cache / name / "src.source").unlink()
+
+    done = butido(
+        "source", "download", "--matching", "^(hello|expat)$", "--allow-dirty", cwd=example
+    )
+
+    assert done.code == 8
+    assert sorted(requests) == ["/truncated/expat-2.5.0/src.source", "/zlib-1.3/src.source"]
+    assert "error: hello 2.12.1 source src: " in done.stderr
+    assert "hash mismatch, expected sha1 '67dfd3be503eb799d0e2dbfcb7f3c4c582ef44b7'" in done.stderr
+    assert "error: expat 2.5.0 source src: " in done.stderr
+    assert "connection closed after" in done.stderr
+    assert "2 of 2 sources could not be provided" in done.stderr
+    assert list((cache / "hello-2.12.1").iterdir()) == []
     assert list((cache / "expat-2.5.0").iterdir()) == []
 
 

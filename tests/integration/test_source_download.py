@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import signal
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ class Server:
     user_agents: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    #: Set when /stalled has sent the first part of its body.
+    stalled: threading.Event = field(default_factory=threading.Event)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -53,25 +57,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif route == "/html":
             self._send(200, b"<html><body>please log in</body></html>", "text/html; charset=utf-8")
         elif route == "/truncated":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(BODY)))
-            self.end_headers()
-            self.wfile.write(BODY[:1000])
-            self.wfile.flush()
-            self.close_connection = True
+            self._send_start(len(BODY))
         elif route == "/unknown-length":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(BODY[:1000])
-            self.close_connection = True
+            self._send_start(None)
+        elif route == "/stalled":
+            self._send_start(len(BODY))
+            state.stalled.set()
+            state.release.wait(10)
+            self.wfile.write(BODY[1000:])
         elif route == "/slow":
             state.release.wait(10)
             self._send(200, BODY, "application/octet-stream")
         else:
             self._send(404, b"not found", "text/plain")
+
+    def _send_start(self, length: int | None) -> None:
+        """Headers announcing `length` bytes (None: until the connection closes), 1000 sent."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if length is None:
+            self.send_header("Connection", "close")
+        else:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.write(BODY[:1000])
+        self.wfile.flush()
+        self.close_connection = True
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -145,6 +156,9 @@ def test_a_good_download_lands_in_the_cache(server: Server, tmp_path: Path) -> N
     assert result.size == len(BODY)
     assert cached.path.read_bytes() == BODY
     assert files_in(cached.path.parent) == ["src.source"]
+    by_hand = tmp_path / "by-hand"
+    by_hand.touch()
+    assert stat.S_IMODE(cached.path.stat().st_mode) == stat.S_IMODE(by_hand.stat().st_mode)
     assert server.user_agents == [USER_AGENT]
     assert (progress.expected, progress.received, progress.done) == (
         len(BODY),
@@ -175,7 +189,7 @@ def test_a_404_is_an_error(server: Server, tmp_path: Path) -> None:
     assert result.outcome is DownloadOutcome.FAILED
     assert "HTTP status 404" in result.message
     assert f"{server.base}/nothing-here" in result.message
-    assert files_in(cached.path.parent) == []
+    assert not cached.path.parent.exists()  # not even the package's directory
 
 
 def test_an_html_answer_is_an_error(server: Server, tmp_path: Path) -> None:
@@ -183,7 +197,7 @@ def test_an_html_answer_is_an_error(server: Server, tmp_path: Path) -> None:
     result = download_one(cached)
     assert result.outcome is DownloadOutcome.FAILED
     assert "HTML" in result.message
-    assert files_in(cached.path.parent) == []
+    assert not cached.path.parent.exists()
 
 
 @pytest.mark.parametrize("route", ["/truncated", "/unknown-length"])
@@ -245,4 +259,22 @@ def test_a_canceled_download_leaves_no_file(server: Server, tmp_path: Path) -> N
     result = download_source(cached, DownloadOptions(), Progress(), canceled)
     assert result.outcome is DownloadOutcome.FAILED
     assert result.message.endswith(": canceled")
+    assert files_in(cached.path.parent) == []
+
+
+def test_ctrl_c_during_a_download_leaves_no_file(server: Server, tmp_path: Path) -> None:
+    cached = entry(tmp_path, f"{server.base}/stalled")
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def press_ctrl_c() -> None:
+        assert server.stalled.wait(10)
+        signal.pthread_kill(main, signal.SIGINT)  # the main thread waits for the downloads
+        server.release.set()
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    with pytest.raises(KeyboardInterrupt):
+        download_sources([cached], DownloadOptions())
+    presser.join(10)
     assert files_in(cached.path.parent) == []

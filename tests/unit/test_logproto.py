@@ -248,3 +248,36 @@ def test_outcome_then(first: bytes, second: bytes, verdict: LogVerdict) -> None:
     combined = log_outcome(parse_log(first)).then(log_outcome(parse_log(second)))
     assert combined == log_outcome(parse_log(first + second))
     assert combined.verdict is verdict
+
+
+CRLF_LONG = b"0123456789\r\n" + b"abcdefghijklmno\r\nend\r\n"
+
+
+@pytest.mark.parametrize("cut", range(len(CRLF_LONG) + 1))
+def test_crlf_after_a_line_of_exactly_max_line_bytes_adds_no_empty_piece(cut: int) -> None:
+    data = CRLF_LONG
+    expected = [
+        LogRecord(LINE, b"0123456789"),
+        LogRecord(LINE, b"abcdefghij"),
+        LogRecord(LINE, b"klmno"),
+        LogRecord(LINE, b"end"),
+    ]
+    assert parse_log(data, max_line=10) == expected
+    assert feed_in_pieces(data, [cut], max_line=10) == expected
+    assert feed_in_pieces(data, list(range(1, len(data))), max_line=10) == expected
+
+
+@pytest.mark.parametrize(
+    ("digits", "kind", "progress"),
+    [
+        (b"0" * 30 + b"7", PROGRESS, 7),  # leading zeros do not count
+        (b"18446744073709551615", PROGRESS, 2**64 - 1),  # the largest 64-bit number
+        (b"18446744073709551616", LINE, 0),  # butido cannot parse it: a plain line
+        (b"9" * 5000, LINE, 0),  # more digits than int() accepts: never an exception
+    ],
+)
+def test_progress_numbers_beyond_64_bits_are_plain_lines(
+    digits: bytes, kind: RecordKind, progress: int
+) -> None:
+    record = parse_line(b"#BUTIDO:PROGRESS:" + digits)
+    assert (record.kind, record.progress) == (kind, progress)

@@ -8,7 +8,7 @@ import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.repo_options import repository_options
-from butido_py.errors import RepositoryError, ScriptError
+from butido_py.errors import ScriptError
 from butido_py.lint import LintResult, ScriptSettings, find_linter, lint_packages
 
 
@@ -30,12 +30,7 @@ def lint(
     config = loaded.config
     linter = find_linter(config.script_linter, loaded.repository_root or Path.cwd())
     repository = app.repository(commit, allow_dirty)
-    packages = list(repository.packages) if name is None else repository.select(name, constraint)
-    if not packages:
-        wanted = name if constraint is None else f"{name} {constraint}"
-        raise RepositoryError(
-            f"no package matches {wanted}", hint="`butido find-pkg` lists the packages"
-        )
+    packages = list(repository.packages) if name is None else repository.require(name, constraint)
     settings = ScriptSettings(
         phases=config.available_phases,
         shebang=config.shebang,

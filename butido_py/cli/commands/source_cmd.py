@@ -58,16 +58,7 @@ def _select(
                 hint="`butido find-pkg` lists the packages",
             )
     elif name is not None:
-        packages = repository.select(name, constraint)
-        if not packages:
-            wanted = name if constraint is None else f"{name} {constraint}"
-            versions = ", ".join(p.version for p in repository.versions_of(name))
-            raise RepositoryError(
-                f"package {wanted} not found",
-                hint=f"versions of {name}: {versions}"
-                if versions
-                else "`butido find-pkg` lists the packages",
-            )
+        packages = repository.require(name, constraint)
     else:
         packages = repository.packages
     return SourceCache(app.config.source_cache).entries(packages)
@@ -84,9 +75,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 def _require_selection(name: str | None, matching: str | None) -> None:
     if name is None and matching is None:
-        raise click.UsageError("give a package NAME [CONSTRAINT] or --matching REGEX")
+        raise click.UsageError("give a package PKG [CONSTRAINT] or --matching REGEX")
     if name is not None and matching is not None:
-        raise click.UsageError("NAME and --matching cannot be used together")
+        raise click.UsageError("PKG and --matching cannot be used together")
 
 
 _name_argument = click.argument("name", metavar="[PKG]", required=False)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from butido_py import script
 from butido_py.errors import ScriptError
 from butido_py.lint import ScriptSettings, find_linter, lint_packages
 from butido_py.process import ProcessError, run
+from butido_py.script.assemble import check_phases
+from butido_py.script.render import render_script
 from tests.unit.script.packages import PHASES, make_package
 
 SETTINGS = ScriptSettings(phases=PHASES, shebang="#!/bin/sh", strict=True)
@@ -75,3 +80,28 @@ def test_run_kills_programs_that_take_too_long() -> None:
 def test_run_captures_output_and_exit_status() -> None:
     done = run(["sh", "-c", "cat; echo err >&2; exit 4"], stdin=b"in")
     assert (done.returncode, done.stdout, done.stderr, done.ok) == (4, b"in", b"err\n", False)
+
+
+def test_a_linter_that_cannot_run_is_a_script_error_naming_the_package(tmp_path: Path) -> None:
+    not_executable = tmp_path / "lint"
+    not_executable.write_text("#!/bin/sh\nexit 0\n")
+    with pytest.raises(ScriptError, match=r"linting zlib 1\.3\.1: cannot run") as raised:
+        lint_packages([make_package()], linter=not_executable, settings=SETTINGS)
+    assert raised.value.hint is not None
+    assert "executable" in raised.value.hint
+
+
+def test_commands_start_without_loading_the_template_engine() -> None:
+    # pybars3 takes about half a second to import; only rendering may load it.
+    code = "import sys, butido_py.cli.main, butido_py.lint; print('pybars' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == "False\n"
+
+
+def test_the_script_package_loads_its_names_on_first_use() -> None:
+    assert script.check_phases is check_phases
+    assert script.render_script is render_script
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = script.nothing

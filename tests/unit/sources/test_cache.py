@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import shutil
 import threading
 from pathlib import Path
 
@@ -63,6 +65,18 @@ def test_cache_layout_is_name_dash_version(tmp_path: Path) -> None:
         tmp_path / "zlib-1.3.1" / "doc.source",
     ]
     assert entries[0].label == "zlib 1.3.1 source src"
+
+
+def test_sources_sharing_a_cache_file_are_an_error(tmp_path: Path) -> None:
+    same_stem = package("zlib", "1.3.1", source("doc.tar"), source("doc.zip"))
+    with pytest.raises(
+        SourceError, match=r"zlib 1\.3\.1 source doc\.tar and zlib 1\.3\.1 source doc\.zip"
+    ):
+        SourceCache(tmp_path).entries([same_stem])
+    dashes = [package("a-b", "1", source()), package("a", "b-1", source())]
+    with pytest.raises(SourceError, match=r"share the cache file .*/a-b-1/src\.source") as raised:
+        SourceCache(tmp_path).entries(dashes)
+    assert raised.value.hint is not None
 
 
 @pytest.mark.parametrize("bad", ["..", "../x", "a/b", "", "."])
@@ -161,3 +175,33 @@ def test_import_cache_tree_copies_missing_files_and_keeps_existing_ones(tmp_path
     assert (cache / "a-1" / "src.source").read_bytes() == b"a\n"
     assert (cache / "b-2" / "src.source").read_bytes() == b"mine\n"
     assert sorted(p.name for p in (cache / "a-1").iterdir()) == ["src.source"]
+
+
+def test_import_cache_tree_leaves_no_partial_file_when_a_copy_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = tmp_path / "tree"
+    (tree / "a-1").mkdir(parents=True)
+    (tree / "a-1" / "src.source").write_bytes(b"a\n" * 1000)
+    cache = tmp_path / "cache"
+
+    def copy_until_the_disk_is_full(source: Path, destination: Path) -> None:
+        destination.write_bytes(source.read_bytes()[:10])
+        raise OSError(errno.ENOSPC, "No space left on device", str(destination))
+
+    monkeypatch.setattr(shutil, "copyfile", copy_until_the_disk_is_full)
+    with pytest.raises(SourceError, match="into the source cache: No space left") as raised:
+        import_cache_tree(tree, cache)
+    assert str(cache / "a-1") in raised.value.message
+    assert raised.value.hint is not None
+    assert list((cache / "a-1").iterdir()) == []
+
+
+def test_import_cache_tree_into_an_unusable_cache_is_a_source_error(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "a-1").mkdir(parents=True)
+    (tree / "a-1" / "src.source").write_bytes(b"a\n")
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache directory should be\n")
+    with pytest.raises(SourceError, match="into the source cache"):
+        import_cache_tree(tree, blocker)
