@@ -1,8 +1,9 @@
 """Version constraints given on the command line (butido-reference.md §2.6).
 
 `=V` matches the version string exactly. `V` is a semver "exact" requirement where partial
-versions match (`19` matches `19.0` and `19.3`, `1.2` matches `1.2.x`); package versions that are
-not strict semver are read as up to three digit groups (`19.0` is 19.0.0, `1.0.2a` is 1.0.2).
+versions match (`19` matches `19.0` and `19.3`, `1.2` and `1.2.x` match `1.2.7`); package
+versions that are not strict semver are read as up to three digit groups (`19.0` is 19.0.0,
+`1.0.2a` is 1.0.2).
 Where butido crashed (a package version such as `1.0+git~rc` that is neither) or where `V` is not
 a semver version, the match falls back to exact string equality.
 """
@@ -15,7 +16,12 @@ from dataclasses import dataclass
 _NUM = r"(0|[1-9][0-9]*)"
 _IDENTS = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
 _STRICT = re.compile(rf"{_NUM}\.{_NUM}\.{_NUM}(?:-({_IDENTS}))?(?:\+{_IDENTS})?")
-_REQUIREMENT = re.compile(rf"{_NUM}(?:\.{_NUM}(?:\.{_NUM}(?:-({_IDENTS}))?)?)?")
+# semver's `=I`, `=I.J`, `=I.J.K[-pre]`; a wildcard (`x`, `X`, `*`) for J or K matches anything,
+# as a missing part does (`1.x` is `1`, `1.2.*` is `1.2`); nothing but wildcards may follow one.
+_WILD = r"[xX*]"
+_REQUIREMENT = re.compile(
+    rf"{_NUM}(?:\.{_NUM}(?:\.{_NUM}(?:-({_IDENTS}))?|\.{_WILD})?|\.{_WILD}(?:\.{_WILD})?)?"
+)
 _CONVERTIBLE = re.compile(r"[0-9A-Za-z._-]*")
 
 

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from butido_py.package.condition import ConditionError, parse_condition, unknown_key_message
 from butido_py.package.model import Condition, Dependency, DependencyKind
 
-# NAME: an alphanumeric, then alphanumerics, '.', '_', '-'; exactly one space; VERSION: an
-# optional comparator character, an alphanumeric, then printable ASCII without blanks.
-_ENTRY = re.compile(r"([0-9A-Za-z][0-9A-Za-z._-]*) ([*=<>]?[0-9A-Za-z][!-~]*)")
+# NAME: an alphanumeric, then alphanumerics, '.', '_', '-'; exactly one space; VERSION: printable
+# ASCII without blanks, checked further below.
+_ENTRY = re.compile(r"([0-9A-Za-z][0-9A-Za-z._-]*) ([!-~]+)")
+# After the optional '=', a version starts with a digit (butido checks only this prefix).
+_VERSION = re.compile(r"=?([0-9][!-~]*)")
 ENTRY_KEYS = ("name", "condition")
-_COMPARATOR_HINT = (
-    "a dependency version is exact: write 'NAME VERSION' or 'NAME =VERSION' "
-    "(only '=' is supported, e.g. \"zlib =1.3.1\")"
+# butido's own message for a comparator other than '=' (dependency/mod.rs).
+COMPARATOR_MESSAGE = (
+    "A package version constraint must have a version and an optional comparator "
+    "(only `=` is currently supported, which is also the default), e.g.: =0.1.0"
 )
 
 
@@ -46,13 +49,15 @@ def parse_dependency_text(
             f"dependency {text!r} is not 'NAME VERSION' (one space between them, NAME made of "
             "letters, digits, '.', '_', '-')"
         )
-    name, version = match.groups()
-    if version[0] in "*<>":
-        raise DependencyError(f"dependency {text!r}: {_COMPARATOR_HINT}")
-    version = version.removeprefix("=")
-    if not version[0].isdigit():
+    name, version_text = match.groups()
+    version = _VERSION.fullmatch(version_text)
+    if version is None:
+        if version_text.removeprefix("=")[:1] in ("*", "<", ">", "="):
+            raise DependencyError(f"dependency {text!r}: {COMPARATOR_MESSAGE}")
         raise DependencyError(f"dependency {text!r}: the version must start with a digit")
-    return Dependency(name=name, version=version, kind=kind, condition=condition, text=text)
+    return Dependency(
+        name=name, version=version.group(1), kind=kind, condition=condition, text=text
+    )
 
 
 def _parse_conditional(entry: Mapping[object, object], kind: DependencyKind) -> Dependency:

@@ -32,7 +32,10 @@ class GitRepository:
             ) from exc
         if self._repo.bare or self._repo.working_tree_dir is None:
             self._repo.close()
-            raise RepositoryError(f"{start}: the git repository has no work tree (bare)")
+            raise RepositoryError(
+                f"{start}: the git repository has no work tree (bare)",
+                hint="run butido in a clone that has a work tree (git clone REPO DIR)",
+            )
         self.root = Path(self._repo.working_tree_dir).resolve()
         #: The repository's git directory (`.git`, or the common one of a linked work tree).
         self.git_dir = Path(self._repo.common_dir).resolve()
@@ -49,19 +52,27 @@ class GitRepository:
         self._repo.close()
 
     def resolve(self, rev: str) -> str:
-        """The full hex sha of the commit `rev` names."""
+        """The full hex sha of the commit `rev` names (anything `git rev-parse` understands)."""
         try:
-            return str(self._repo.commit(rev).hexsha)
-        except (git.BadName, ValueError, git.GitCommandError) as exc:
+            # The real git, not GitPython's own rev-parse, which raises IndexError on `@{-1}` or
+            # `HEAD@{5}`; `--end-of-options` keeps a rev starting with `-` from being an option.
+            output: str = self._git.rev_parse(
+                "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+            )
+        except git.GitCommandError as exc:
+            if any(line.startswith("fatal:") for line in _stderr_lines(exc)):
+                # git failed (an unusable repository), not just a rev that names no commit
+                raise _git_failure(self.root, exc) from exc
             if not self._repo.head.is_valid():
                 raise RepositoryError(
                     f"{self.root}: the repository has no commit yet",
                     hint="commit the package files first (git add -A && git commit)",
                 ) from exc
             raise RepositoryError(
-                f"{self.root}: unknown revision '{rev}'",
+                f"{self.root}: unknown revision '{rev}' (not a commit of this repository)",
                 hint="give a commit hash, tag or branch (see `git log`)",
             ) from exc
+        return output.strip()
 
     def head(self) -> str | None:
         """HEAD's full sha, or None in a repository without commits."""
@@ -79,8 +90,14 @@ class GitRepository:
 
     def tree_files(self, sha: str) -> dict[str, str]:
         """Every regular file of the commit: repository-relative path → blob sha."""
-        output: bytes = self._git.ls_tree(
-            "-r", "-z", "--full-tree", sha, stdout_as_string=False, strip_newline_in_stdout=False
+        output: bytes = self._run(
+            "ls_tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            sha,
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
         )
         files: dict[str, str] = {}
         for entry in output.split(b"\0"):
@@ -100,14 +117,18 @@ class GitRepository:
         with tempfile.TemporaryFile() as request:
             request.write("".join(f"{sha}\n" for sha in wanted).encode("ascii"))
             request.seek(0)
-            output: bytes = self._git.cat_file(
-                "--batch", istream=request, stdout_as_string=False, strip_newline_in_stdout=False
+            output: bytes = self._run(
+                "cat_file",
+                "--batch",
+                istream=request,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
             )
         return _parse_batch(output, len(wanted))
 
     def work_tree_files(self) -> list[str]:
         """Tracked and untracked (not ignored) files that exist in the work tree."""
-        output: str = self._git.ls_files("--cached", "--others", "--exclude-standard", "-z")
+        output: str = self._run("ls_files", "--cached", "--others", "--exclude-standard", "-z")
         return [
             path
             for path in dict.fromkeys(output.split("\0"))
@@ -117,12 +138,35 @@ class GitRepository:
     def changed_files(self, sha: str) -> set[str]:
         """Files whose work-tree state differs from commit `sha` (edited, staged, deleted,
         untracked but not ignored)."""
-        diff: str = self._git.diff("--name-only", "--no-renames", "-z", sha, "--")
-        untracked: str = self._git.ls_files("--others", "--exclude-standard", "-z")
+        diff: str = self._run("diff", "--name-only", "--no-renames", "-z", sha, "--")
+        untracked: str = self._run("ls_files", "--others", "--exclude-standard", "-z")
         return {path for path in (*diff.split("\0"), *untracked.split("\0")) if path}
+
+    def _run(self, command: str, *args: object, **kwargs: object) -> Any:
+        """`git COMMAND ARGS`; a failure becomes a RepositoryError quoting git's message."""
+        try:
+            return getattr(self._git, command)(*args, **kwargs)
+        except git.GitCommandError as exc:
+            raise _git_failure(self.root, exc) from exc
 
     def read_work_tree_files(self, paths: Iterable[str]) -> Mapping[str, bytes]:
         return {path: (self.root / path).read_bytes() for path in paths}
+
+
+def _stderr_lines(exc: git.GitCommandError) -> list[str]:
+    # GitPython formats stderr as "\n  stderr: '<text>'".
+    text = str(exc.stderr or "").strip().removeprefix("stderr:").strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1]
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _git_failure(root: Path, exc: git.GitCommandError) -> RepositoryError:
+    lines = _stderr_lines(exc) or [f"exit code {exc.status}"]
+    return RepositoryError(
+        f"{root}: git failed: {lines[0]}",
+        hint=" ".join(lines[1:]) or "check that `git status` works in this directory",
+    )
 
 
 def _parse_batch(output: bytes, count: int) -> dict[str, bytes]:

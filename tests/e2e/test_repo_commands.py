@@ -1,6 +1,10 @@
 """The repository commands on real git repositories: tree-of, what-depends, dependencies-of,
 versions-of, env-of, find-pkg; pinning (--commit, --allow-dirty) and the golden trees of
-repo-template."""
+repo-template.
+
+`butido` runs the real command in a subprocess (about a second each); `inline` runs the same
+`run()` as the console entry point in this process, for the many checks of output formats.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import click
 import pytest
 
+from butido_py.cli.commands.repo_cmd import COMMANDS
+from butido_py.cli.context import AppContext
+from butido_py.cli.main import run
 from butido_py.errors import ExitCode
 from tests.conftest import service_missing
-from tests.e2e.conftest import Runner
+from tests.e2e.conftest import Result, Runner
 from tests.unit.repository.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -72,36 +80,57 @@ def pkgs(tmp_path: Path) -> Path:
     return init_repo(tmp_path / "pkgs", PACKAGES)
 
 
+@pytest.fixture
+def inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Runner:
+    """Like `butido`, but in this process: the environment is cleaned the same way."""
+    for key in list(os.environ):
+        if key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run_inline(*args: str, cwd: Path) -> Result:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = run(AppContext(), list(args))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run_inline
+
+
 def test_tree_of_prints_the_tree_with_build_dependencies_marked(butido: Runner, pkgs: Path) -> None:
     result = butido("tree-of", "app", cwd=pkgs)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == APP_TREE
 
 
-def test_conditions_follow_image_and_env(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "app", "-I", "deb12", "-E", "SSL=a=b", cwd=pkgs)
+def test_conditions_follow_image_and_env(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "app", "-I", "deb12", "-E", "SSL=a=b", cwd=pkgs)
     assert result.code == 0, result.stderr
     assert result.stdout == (
         "app 1.0\n├─ *lib 2.1\n│  └─ base 1\n├─ util 0.5\n│  └─ base 1\n├─ tls 3\n└─ deb 1\n"
     )
-    assert "tls 3" not in butido("tree-of", "app", "-E", "SSL=a", cwd=pkgs).stdout
-    assert "deb 1" not in butido("tree-of", "app", "-I", "alpine", cwd=pkgs).stdout
+    assert "tls 3" not in inline("tree-of", "app", "-E", "SSL=a", cwd=pkgs).stdout
+    assert "deb 1" not in inline("tree-of", "app", "-I", "alpine", cwd=pkgs).stdout
 
 
-def test_unknown_image_lists_the_known_ones(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "app", "-I", "nope", cwd=pkgs)
+def test_unknown_image_lists_the_known_ones(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "app", "-I", "nope", cwd=pkgs)
     assert result.code == ExitCode.USAGE
     assert "unknown image 'nope'; known images: debian:bookworm (deb12), alpine:3" in result.stderr
 
 
-def test_bad_env_argument_is_a_usage_error(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "app", "-E", "1X=y", cwd=pkgs)
+def test_bad_env_argument_is_a_usage_error(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "app", "-E", "1X=y", cwd=pkgs)
     assert result.code == ExitCode.USAGE
     assert "expected KEY=VALUE" in result.stderr
 
 
-def test_serial_buildorder_puts_dependencies_first(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "app", "--serial-buildorder", cwd=pkgs)
+def test_serial_buildorder_puts_dependencies_first(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "app", "--serial-buildorder", cwd=pkgs)
     assert result.code == 0, result.stderr
     lines = result.stdout.split("\n")
     assert lines[-2:] == ["", ""]
@@ -127,8 +156,8 @@ def test_dot_output_is_accepted_by_graphviz(butido: Runner, pkgs: Path) -> None:
     assert 'label="lib 2.1"' in done.stdout
 
 
-def test_json_has_nodes_edges_and_build_order(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "app", "--json", "-E", "SSL=a=b", cwd=pkgs)
+def test_json_has_nodes_edges_and_build_order(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "app", "--json", "-E", "SSL=a=b", cwd=pkgs)
     assert result.code == 0, result.stderr
     [dag] = json.loads(result.stdout)
     assert dag["root"] == {"name": "app", "version": "1.0"}
@@ -139,14 +168,14 @@ def test_json_has_nodes_edges_and_build_order(butido: Runner, pkgs: Path) -> Non
     assert len(dag["nodes"]) == 5
 
 
-def test_every_matching_version_gets_a_tree(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "lib", "2", cwd=pkgs)
+def test_every_matching_version_gets_a_tree(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "lib", "2", cwd=pkgs)
     assert result.stdout == "lib 2.0\n└─ base 1\n\nlib 2.1\n└─ base 1\n"
-    assert butido("tree-of", "lib", "=2.0", cwd=pkgs).stdout == "lib 2.0\n└─ base 1\n"
+    assert inline("tree-of", "lib", "=2.0", cwd=pkgs).stdout == "lib 2.0\n└─ base 1\n"
 
 
-def test_unknown_package_names_the_versions(butido: Runner, pkgs: Path) -> None:
-    result = butido("tree-of", "lib", "3", cwd=pkgs)
+def test_unknown_package_names_the_versions(inline: Runner, pkgs: Path) -> None:
+    result = inline("tree-of", "lib", "3", cwd=pkgs)
     assert result.code == ExitCode.REPOSITORY
     assert "error: package lib 3 not found" in result.stderr
     assert "hint: versions of lib: 2.0, 2.1" in result.stderr
@@ -163,18 +192,20 @@ def test_uncommitted_edit_is_refused_allowed_and_old_commits_are_readable(
     util_with_extra = leaf("util", "0.5", '[dependencies]\nruntime = ["base 1", "extra 1"]\n')
     write_files(pkgs, {"extra/pkg.toml": leaf("extra", "1"), "util/pkg.toml": util_with_extra})
     commit_all(pkgs, "util needs extra")
-    new_tree = APP_TREE.replace("   └─ base 1\n", "   ├─ base 1\n   └─ extra 1\n")
-    assert butido("tree-of", "app", cwd=pkgs).stdout == new_tree
-    assert butido("tree-of", "app", "--commit", "HEAD~1", cwd=pkgs).stdout == APP_TREE
+    assert butido("tree-of", "app", cwd=pkgs).stdout == APP_TREE.replace(
+        "   └─ base 1\n", "   ├─ base 1\n   └─ extra 1\n"
+    )
 
-    (pkgs / "util/pkg.toml").write_text(PACKAGES["util/pkg.toml"])  # not committed
+    util_with_tls = leaf("util", "0.5", '[dependencies]\nruntime = ["tls 3"]\n')
+    (pkgs / "util/pkg.toml").write_text(util_with_tls)  # not committed
     refused = butido("tree-of", "app", cwd=pkgs)
     assert refused.code == ExitCode.REPOSITORY
     assert refused.stdout == ""
     assert refused.stderr.splitlines()[0].endswith("(HEAD): util/pkg.toml")
     assert "--allow-dirty" in refused.stderr
     dirty = butido("tree-of", "app", "--allow-dirty", cwd=pkgs)
-    assert (dirty.code, dirty.stdout) == (0, APP_TREE)
+    assert (dirty.code, dirty.stdout) == (0, APP_TREE.replace("   └─ base 1\n", "   └─ tls 3\n"))
+    # Another commit is read from its objects: the edited work tree does not matter.
     older = butido("tree-of", "app", "--commit", "HEAD~1", cwd=pkgs)
     assert (older.code, older.stdout) == (0, APP_TREE)
 
@@ -196,23 +227,26 @@ def test_missing_dependency_and_cycle_are_one_line_errors(butido: Runner, pkgs: 
     ]
 
 
-def test_what_depends(butido: Runner, pkgs: Path) -> None:
-    result = butido("what-depends", "base", "--csv", cwd=pkgs)
+def test_what_depends(inline: Runner, pkgs: Path) -> None:
+    result = inline("what-depends", "base", "--csv", cwd=pkgs)
     assert result.stdout.splitlines() == [
         "Name,Version,Dependency,Type",
         "lib,2.0,base 1,runtime",
         "lib,2.1,base 1,runtime",
         "util,0.5,base 1,runtime",
     ]
-    build_only = butido("what-depends", "lib", "-t", "build", "--json", cwd=pkgs)
+    build_only = inline("what-depends", "lib", "-t", "build", "--json", cwd=pkgs)
     assert json.loads(build_only.stdout) == [
         {"name": "app", "version": "1.0", "dependency": "lib =2.1", "type": "build"}
     ]
-    assert butido("what-depends", "lib", "-t", "runtime", cwd=pkgs).stdout == ""
+    assert inline("what-depends", "lib", "-t", "runtime", cwd=pkgs) == Result(0, "", "")
+    typo = inline("what-depends", "bsae", cwd=pkgs)
+    assert typo.code == ExitCode.REPOSITORY
+    assert "no package named 'bsae'" in typo.stderr
 
 
-def test_dependencies_of_and_its_alias(butido: Runner, pkgs: Path) -> None:
-    result = butido("dependencies-of", "app", "--json", cwd=pkgs)
+def test_dependencies_of_and_its_alias(inline: Runner, pkgs: Path) -> None:
+    result = inline("dependencies-of", "app", "--json", cwd=pkgs)
     rows = json.loads(result.stdout)
     assert [(r["dependency"], r["type"], r["condition"]) for r in rows] == [
         ("lib 2.1", "build", None),
@@ -220,55 +254,63 @@ def test_dependencies_of_and_its_alias(butido: Runner, pkgs: Path) -> None:
         ("tls 3", "runtime", "env_eq:SSL=a=b"),
         ("deb 1", "runtime", "in_image=debian:bookworm"),
     ]
-    alias = butido("depsof", "app", "-t", "build", "--csv", "--no-header", cwd=pkgs)
+    alias = inline("depsof", "app", "-t", "build", "--csv", "--no-header", cwd=pkgs)
     assert alias.stdout == "app,1.0,lib 2.1,build,-\n"
 
 
-def test_versions_of_and_its_alias(butido: Runner, pkgs: Path) -> None:
-    assert butido("versions-of", "lib", cwd=pkgs).stdout == "2.0\n2.1\n"
-    result = butido("versions", "lib", "--json", cwd=pkgs)
+def test_versions_of_and_its_alias(inline: Runner, pkgs: Path) -> None:
+    assert inline("versions-of", "lib", cwd=pkgs).stdout == "2.0\n2.1\n"
+    result = inline("versions", "lib", "--json", cwd=pkgs)
     assert json.loads(result.stdout) == [
         {"version": "2.0", "pkg.toml": "lib/2.0/pkg.toml"},
         {"version": "2.1", "pkg.toml": "lib/2.1/pkg.toml"},
     ]
 
 
-def test_env_of(butido: Runner, pkgs: Path) -> None:
-    assert butido("env-of", "app", "1.0", cwd=pkgs).stdout == (
+def test_env_of(inline: Runner, pkgs: Path) -> None:
+    assert inline("env-of", "app", "1.0", cwd=pkgs).stdout == (
         "APP_MODE = 'release'\nGREETING = 'it's here'\n"
     )
-    assert butido("env", "base", "1", cwd=pkgs).stdout == "No environment\n"
-    assert json.loads(butido("env", "app", "=1.0", "--json", cwd=pkgs).stdout) == {
+    assert inline("env", "base", "1", cwd=pkgs).stdout == "No environment\n"
+    assert json.loads(inline("env", "app", "=1.0", "--json", cwd=pkgs).stdout) == {
         "APP_MODE": "release",
         "GREETING": "it's here",
     }
-    assert butido("env", "app", "1", cwd=pkgs).code == ExitCode.REPOSITORY
+    assert inline("env", "app", "1", cwd=pkgs).code == ExitCode.REPOSITORY
 
 
-def test_find_pkg_terse_and_constraint(butido: Runner, pkgs: Path) -> None:
-    assert butido("find-pkg", "i", "-t", cwd=pkgs).stdout == "lib 2.0\nlib 2.1\nutil 0.5\n"
-    assert butido("find-pkg", "^lib$", "=2.1", "-t", cwd=pkgs).stdout == "lib 2.1\n"
-    none = butido("find-pkg", "zzz", cwd=pkgs)
+def test_find_pkg_terse_and_constraint(inline: Runner, pkgs: Path) -> None:
+    assert inline("find-pkg", "i", "-t", cwd=pkgs).stdout == "lib 2.0\nlib 2.1\nutil 0.5\n"
+    assert inline("find-pkg", "^lib$", "=2.1", "-t", cwd=pkgs).stdout == "lib 2.1\n"
+    none = inline("find-pkg", "zzz", cwd=pkgs)
     assert none.code == ExitCode.REPOSITORY
-    bad = butido("find-pkg", "(", cwd=pkgs)
+    bad = inline("find-pkg", "(", cwd=pkgs)
     assert bad.code == ExitCode.USAGE
     assert "invalid regular expression" in bad.stderr
 
 
-def test_find_pkg_sections_and_script(butido: Runner, pkgs: Path) -> None:
-    result = butido("find-pkg", "^app$", "-A", "--no-highlighting", cwd=pkgs)
+def test_find_pkg_csv(inline: Runner, pkgs: Path) -> None:
+    assert inline("find-pkg", "^lib", "--csv", cwd=pkgs).stdout.splitlines() == [
+        "Name,Version,pkg.toml",
+        "lib,2.0,lib/2.0/pkg.toml",
+        "lib,2.1,lib/2.1/pkg.toml",
+    ]
+
+
+def test_find_pkg_sections_and_script(inline: Runner, pkgs: Path) -> None:
+    result = inline("find-pkg", "^app$", "-A", "--no-highlighting", cwd=pkgs)
     assert result.code == 0, result.stderr
     out = result.stdout
     assert out.startswith("0 - app : 1.0")
     for text in ("lib =2.1 (build)", "APP_MODE=release", "Phases:", "   1 | #!/bin/bash"):
         assert text in out
-    only_deps = butido("find-pkg", "^app$", "-D", "--dependency-type", "build", cwd=pkgs)
+    only_deps = inline("find-pkg", "^app$", "-D", "--dependency-type", "build", cwd=pkgs)
     assert "lib =2.1 (build)" in only_deps.stdout
     assert "(runtime)" not in only_deps.stdout
 
 
-def test_find_pkg_json(butido: Runner, pkgs: Path) -> None:
-    result = butido("find-pkg", "^util$", "--json", "-s", cwd=pkgs)
+def test_find_pkg_json(inline: Runner, pkgs: Path) -> None:
+    result = inline("find-pkg", "^util$", "--json", "-s", cwd=pkgs)
     [package] = json.loads(result.stdout)
     assert package["name"] == "util"
     assert package["pkg_toml"] == "util/pkg.toml"
@@ -276,13 +318,14 @@ def test_find_pkg_json(butido: Runner, pkgs: Path) -> None:
     assert package["script"].startswith("#!/bin/bash\n")
 
 
-@pytest.mark.parametrize(
-    "command",
-    ["tree-of", "what-depends", "dependencies-of", "depsof", "versions-of", "versions",
-     "env-of", "env", "find-pkg"],
-)  # fmt: skip
-def test_every_command_has_help(butido: Runner, tmp_path: Path, command: str) -> None:
-    result = butido(command, "--help", cwd=tmp_path)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: str(command.name))
+def test_every_command_and_option_has_help(
+    inline: Runner, tmp_path: Path, command: click.Command
+) -> None:
+    assert command.help
+    undocumented = [p.name for p in command.params if isinstance(p, click.Option) and not p.help]
+    assert undocumented == []
+    result = inline(str(command.name), "--help", cwd=tmp_path)
     assert result.code == 0
     assert "--commit REV" in result.stdout
     assert "--allow-dirty" in result.stdout

@@ -43,6 +43,29 @@ def parse_env_option(
         raise click.BadParameter(str(exc)) from exc
 
 
+def env_option(help_text: str) -> Callable[[F], F]:
+    """`-E/--env KEY=VALUE` (repeatable); the command receives `env` as (key, value) pairs."""
+    return click.option(
+        "-E",
+        "--env",
+        "env",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=parse_env_option,
+        help=help_text,
+    )
+
+
+_type_option = click.option(
+    "-t",
+    "--type",
+    "types",
+    multiple=True,
+    type=_KINDS,
+    help="Only dependencies of this kind (repeatable; default both).",
+)
+
+
 def expand_image(app: AppContext, image: str) -> str:
     """The full name of a configured image, given its full or short name."""
     images = app.config.docker.images
@@ -81,16 +104,14 @@ def _condition_text(dependency: Dependency) -> str | None:
 @click.command("tree-of")
 @click.argument("name")
 @click.argument("constraint", required=False)
-@click.option("-I", "--image", metavar="IMAGE", help="Evaluate in_image conditions for this image.")
 @click.option(
-    "-E",
-    "--env",
-    "env",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=parse_env_option,
-    help="Variable for has_env/env_eq conditions (repeatable; KEY alone takes $KEY).",
+    "-I",
+    "--image",
+    metavar="IMAGE",
+    help="Evaluate in_image conditions for this image (full or short name from docker.images; "
+    "without -I they are false).",
 )
+@env_option("Variable for has_env/env_eq conditions (repeatable; KEY alone takes $KEY).")
 @click.option("--dot", is_flag=True, help="Print Graphviz DOT (build dependencies dotted).")
 @click.option(
     "--serial-buildorder",
@@ -139,14 +160,7 @@ def tree_of(
 
 @click.command("what-depends")
 @click.argument("name")
-@click.option(
-    "-t",
-    "--type",
-    "types",
-    multiple=True,
-    type=_KINDS,
-    help="Only dependencies of this kind (repeatable; default both).",
-)
+@_type_option
 @repository_options
 @output_options
 @click.pass_obj
@@ -160,14 +174,24 @@ def what_depends(
     as_csv: bool,
     no_header: bool,
 ) -> None:
-    """List the packages that declare a dependency on NAME (any version, conditions ignored)."""
+    """List the packages that declare a dependency on NAME (any version, conditions ignored).
+
+    A NAME that no package has and none depends on is an error (exit code 4).
+    """
     kinds = _kinds(types)
+    repository = app.repository(commit, allow_dirty)
     rows = [
         (package.name, package.version, dependency.text, str(dependency.kind))
-        for package in app.repository(commit, allow_dirty).packages
+        for package in repository.packages
         for dependency in package.dependencies
         if dependency.name == name and dependency.kind in kinds
     ]
+    if not rows and not repository.versions_of(name):
+        # Most likely a typo: say so instead of printing nothing.
+        raise RepositoryError(
+            f"no package named {name!r} in commit {repository.commit[:12]}, and none depends on it",
+            hint="`butido find-pkg .` lists every package",
+        )
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     render_rows(["Name", "Version", "Dependency", "Type"], rows, fmt, header=not no_header)
 
@@ -175,14 +199,7 @@ def what_depends(
 @click.command("dependencies-of")
 @click.argument("name")
 @click.argument("constraint", required=False)
-@click.option(
-    "-t",
-    "--type",
-    "types",
-    multiple=True,
-    type=_KINDS,
-    help="Only dependencies of this kind (repeatable; default both).",
-)
+@_type_option
 @repository_options
 @output_options
 @click.pass_obj
@@ -315,7 +332,11 @@ def _section_options(func: F) -> F:
     default=None,
     help="Highlight --script (default: on a terminal, unless NO_COLOR is set).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the packages as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the packages as JSON (with -s: the scripts)."
+)
+@click.option("--csv", "as_csv", is_flag=True, help="Print name, version and pkg.toml as CSV.")
+@click.option("--no-header", is_flag=True, help="Omit the header line of --csv.")
 @repository_options
 @click.pass_obj
 def find_pkg(
@@ -329,6 +350,8 @@ def find_pkg(
     line_numbers: bool,
     highlighting: bool | None,
     as_json: bool,
+    as_csv: bool,
+    no_header: bool,
     commit: str,
     allow_dirty: bool,
     **sections: bool,
@@ -339,11 +362,16 @@ def find_pkg(
     """
     # Imported here: the template engine and Pygments take long to import, and the other
     # repository commands do not need them.
-    from butido_py.cli.script_display import format_script, use_color  # noqa: PLC0415
+    from butido_py.cli.script_display import use_color  # noqa: PLC0415
     from butido_py.script.context import package_context  # noqa: PLC0415
     from butido_py.script.template import render_template  # noqa: PLC0415
 
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
     packages = _matching(app.repository(commit, allow_dirty).packages, regex, constraint)
+    if fmt is OutputFormat.CSV:
+        rows = [(p.name, p.version, p.pkg_toml) for p in packages]
+        render_rows(["Name", "Version", "pkg.toml"], rows, fmt, header=not no_header)
+        return
     if terse:
         click.echo("\n".join(str(p) for p in packages))
         return
@@ -360,12 +388,7 @@ def find_pkg(
     for index, package in enumerate(packages):
         script = ""
         if flags["print_script"]:
-            script = format_script(
-                _script(app, package),
-                line_numbers=line_numbers,
-                highlighting=highlight,
-                theme=app.config.script_highlight_theme,
-            )
+            script = _formatted_script(app, package, line_numbers=line_numbers, highlight=highlight)
         context = {"i": index, "p": package_context(package), "script": script, **flags}
         text = render_template(app.config.package_print_format, context, strict=False)
         click.echo(text, nl=not text.endswith("\n"))
@@ -397,6 +420,19 @@ def _script(app: AppContext, package: Package) -> str:
         phases=config.available_phases,
         shebang=config.shebang,
         strict=config.strict_script_interpolation,
+    )
+
+
+def _formatted_script(
+    app: AppContext, package: Package, *, line_numbers: bool, highlight: bool
+) -> str:
+    from butido_py.cli.script_display import format_script  # noqa: PLC0415 - see find_pkg
+
+    return format_script(
+        _script(app, package),
+        line_numbers=line_numbers,
+        highlighting=highlight,
+        theme=app.config.script_highlight_theme,
     )
 
 

@@ -34,7 +34,15 @@ from butido_py.package.constraint import parse_constraint
         ("abc", "abc", True),
         ("01", "1.0", False),
         ("01", "01", True),
-        ("1.x", "1.2", False),
+        # wildcards stand for a missing part (semver: `=1.x` is `=1`)
+        ("1.x", "1.2", True),
+        ("1.x", "2.0", False),
+        ("1.2.*", "1.2.9", True),
+        ("1.X.x", "1.7.0", True),
+        ("1.2.X", "1.3.0", False),
+        ("1.*.3", "1.*.3", True),  # not a requirement: exact
+        ("1.*.3", "1.2.3", False),
+        ("1.2.x-rc1", "1.2.0", False),
     ],
 )
 def test_matches(constraint: str, version: str, expected: bool) -> None:

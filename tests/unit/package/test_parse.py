@@ -56,11 +56,14 @@ def test_a_complete_table() -> None:
         ({"sources": {"src": {"url": "u", "hash": {"type": "md5", "hash": "ab"}}}}, "md5"),
         ({"sources": {"src": {"url": "u", "hash": {"type": "sha1", "hash": "xyz"}}}}, "hex"),
         ({"sources": {"src": {"url": "u", "hash": {"type": "sha1", "hsh": "a"}}}}, "hash.hash'?"),
-        ({"dependencies": {"build": ["b >1"], "runtime": []}}, "only '=' is supported"),
+        ({"dependencies": {"build": ["b >1"], "runtime": []}}, "only `=` is currently supported"),
         ({"dependencies": {"build": "b 1", "runtime": []}}, "must be a list"),
         ({"phases": {"build": {"script": "x", "path": "y"}}}, "exactly one of"),
         ({"phases": {"build": {}}}, "needs 'script' or 'path'"),
         ({"phases": {"build": {"scrip": "x"}}}, "did you mean 'phases.build.script'"),
+        ({"sources": {"src": {"ur": "u", "hash": {}}}}, "did you mean 'sources.src.url'"),
+        ({"dependencies": {"build": [], "runtime": [], "test": []}}, "'dependencies.test'"),
+        ({"flags": []}, "unknown key 'flags'"),
     ],
 )
 def test_errors_name_the_file_and_key(overrides: dict[str, Any], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,22 @@ def test_packages_are_sorted_by_name_and_version_strings(tmp_path: Path) -> None
     assert [p.key for p in repository.packages] == [("a", "10"), ("a", "9"), ("zz", "1")]
 
 
-def test_hidden_directories_are_skipped(tmp_path: Path) -> None:
-    files = {"pkg.toml": ROOT_LAYER, "a/pkg.toml": leaf("a", "1"), ".hidden/pkg.toml": "bad ="}
-    assert len(load_repository(init_repo(tmp_path / "r", files)).packages) == 1
+def test_hidden_directories_and_symlinks_are_skipped(tmp_path: Path) -> None:
+    files = {
+        "pkg.toml": ROOT_LAYER,
+        "a/pkg.toml": leaf("a", "1"),
+        ".hidden/pkg.toml": "bad =",
+        "a/.old/pkg.toml": leaf("a", "0"),  # would make a/pkg.toml a layer
+    }
+    root = init_repo(tmp_path / "r", files)
+    (root / "b").mkdir()
+    (root / "b/pkg.toml").symlink_to("../a/pkg.toml")  # would be a duplicate of a 1
+    commit_all(root)
+    assert [str(p) for p in load_repository(root).packages] == ["a 1"]
+    write_files(root, {"a/.old/pkg.toml": "bad ="})  # hidden files are not package files
+    (root / "c").symlink_to("a")
+    repository = load_repository(root, allow_dirty=True)
+    assert ([str(p) for p in repository.packages], repository.dirty) == (["a 1"], False)
 
 
 def test_a_sub_directory_finds_the_repository_root(tmp_path: Path) -> None:
@@ -205,9 +219,53 @@ def test_outside_a_git_repository_is_an_error(tmp_path: Path) -> None:
         load_repository(tmp_path)
 
 
-def test_unknown_revision_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(RepositoryError, match="unknown revision 'nope'"):
-        load_repository(init_repo(tmp_path / "r", S_REPO), commit="nope")
+@pytest.mark.parametrize(
+    "rev", ["nope", "HEAD~5", "@{-1}", "HEAD@{9}", "HEAD^{tree}", "HEAD:pkg.toml", "--all", ""]
+)
+def test_a_revision_that_names_no_commit_is_an_error(tmp_path: Path, rev: str) -> None:
+    # GitPython's own rev-parse raised IndexError (a traceback) on the reflog forms.
+    root = init_repo(tmp_path / "r", S_REPO)
+    with pytest.raises(RepositoryError, match=f"unknown revision '{re.escape(rev)}'") as error:
+        load_repository(root, commit=rev)
+    assert error.value.hint is not None
+
+
+def test_any_revision_git_understands_is_resolved(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r", S_REPO)
+    first = git(root, "rev-parse", "HEAD")
+    git(root, "tag", "-a", "-m", "release", "v1")
+    write_files(root, {"t/pkg.toml": leaf("t", "1")})
+    commit_all(root)
+    for rev in ("v1", "HEAD~1", "HEAD@{1}", first[:10], "main~1"):
+        assert load_repository(root, commit=rev).commit == first
+
+
+def test_a_git_failure_is_an_error_quoting_git(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r", S_REPO)
+    (root / ".git/index").write_bytes(b"not an index" * 4)
+    with pytest.raises(RepositoryError, match=r"git failed: .*bad signature") as error:
+        load_repository(root)
+    assert error.value.hint == "fatal: index file corrupt"
+
+
+def test_a_corrupt_commit_is_a_git_failure_not_an_unknown_revision(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r", S_REPO)
+    sha = git(root, "rev-parse", "HEAD")
+    loose = root / ".git/objects" / sha[:2] / sha[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"garbage")
+    with pytest.raises(RepositoryError, match="git failed: ") as error:
+        load_repository(root)
+    assert error.value.hint is not None
+    assert "is corrupt" in error.value.hint
+
+
+def test_a_bare_repository_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.git"
+    git(init_repo(tmp_path / "r", S_REPO), "clone", "-q", "--bare", ".", str(bare))
+    with pytest.raises(RepositoryError, match="no work tree") as error:
+        load_repository(bare)
+    assert error.value.hint is not None
 
 
 def test_repository_without_commits_is_an_error(tmp_path: Path) -> None:
