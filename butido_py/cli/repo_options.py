@@ -23,5 +23,6 @@ def repository_options(func: F) -> F:
         default="HEAD",
         show_default=True,
         metavar="REV",
-        help="Read the package tree from this git revision (a commit, tag or branch).",
+        help="Read the package tree from this git revision (anything `git rev-parse` resolves to "
+        "a commit: hash, tag, branch, HEAD~1).",
     )(func)
