@@ -92,6 +92,19 @@ SEED_SQL = [
     """insert into releases (artifact_id, release_date, release_store_id)
       select a.id, timestamptz '2021-01-01 00:00:00+00' + a.id * interval '1 minute', a.id % 2 + 1
       from artifacts a where a.id % 98 = 0""",
+    # A package and an env var that only three old jobs have: the filters must not walk the
+    # whole history from the newest submit to find them.
+    "insert into packages (name, version) values ('rarepkg', '1')",
+    (
+        "update jobs set package_id = (select id from packages where name = 'rarepkg') "
+        "where id in (100, 200, 300)"
+    ),
+    "insert into envvars (name, value) values ('RARE', 'yes')",
+    (
+        "insert into job_envs (job_id, env_id) "
+        "select j, (select id from envvars where name = 'RARE') "
+        "from unnest(array[100, 200, 300]) j"
+    ),
     "analyze",
 ]
 
@@ -175,6 +188,12 @@ def main() -> None:
         db, jobs.JobFilter(states=(JobState.FAILED,), limit=10)))  # fmt: skip
     timed("db jobs -E VAR3=v13 (newest 10)", lambda: jobs.list_jobs(
         db, jobs.JobFilter(env=("VAR3", "v13"), limit=10)))  # fmt: skip
+    timed("db jobs -p rarepkg (3 old jobs)", lambda: jobs.list_jobs(
+        db, jobs.JobFilter(package="rarepkg", limit=10)))  # fmt: skip
+    timed("db jobs -E RARE=yes (3 old jobs)", lambda: jobs.list_jobs(
+        db, jobs.JobFilter(env=("RARE", "yes"), limit=10)))  # fmt: skip
+    timed("db jobs -p no-such-package", lambda: jobs.list_jobs(
+        db, jobs.JobFilter(package="no-such-package", limit=10)))  # fmt: skip
     timed("db submit UUID", show_submit)
     timed("db log-of UUID", lambda: jobs.find_log(db, job_uuid))
     db.close()

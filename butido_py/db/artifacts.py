@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Row, Select, func, select
 
 from butido_py.db.database import Database
+from butido_py.db.lookups import id_of_uuid
 from butido_py.db.models import (
     ARTIFACTS,
     JOB_INPUT_ARTIFACTS,
@@ -19,7 +20,6 @@ from butido_py.db.models import (
 )
 from butido_py.db.records import ArtifactInput, ArtifactRecord, RebuildResultRecord
 from butido_py.db.states import RebuildVerdict
-from butido_py.errors import DatabaseError
 
 
 def _artifact_select() -> Select[tuple[object, ...]]:
@@ -47,21 +47,12 @@ def _record(row: Row[tuple[object, ...]]) -> ArtifactRecord:
     return ArtifactRecord(**row._asdict())
 
 
-def _job_id(found: int | None, job_uuid: uuid.UUID) -> int:
-    if found is None:
-        raise DatabaseError(f"job {job_uuid} does not exist")
-    return found
-
-
 def record_artifacts(
     db: Database, job_uuid: uuid.UUID, artifacts: Sequence[ArtifactInput]
 ) -> list[ArtifactRecord]:
     """One row per file the job left in /outputs."""
     with db.begin() as connection:
-        job_id = _job_id(
-            connection.execute(select(JOBS.c.id).where(JOBS.c.uuid == job_uuid)).scalar(),
-            job_uuid,
-        )
+        job_id = id_of_uuid(connection, JOBS, job_uuid, "job")
         if artifacts:
             connection.execute(
                 ARTIFACTS.insert(),
@@ -79,10 +70,7 @@ def record_artifacts(
 def record_job_inputs(db: Database, job_uuid: uuid.UUID, artifact_ids: Iterable[int]) -> None:
     """The exact artifacts that were copied into the job's /inputs."""
     with db.begin() as connection:
-        job_id = _job_id(
-            connection.execute(select(JOBS.c.id).where(JOBS.c.uuid == job_uuid)).scalar(),
-            job_uuid,
-        )
+        job_id = id_of_uuid(connection, JOBS, job_uuid, "job")
         rows = [{"job_id": job_id, "artifact_id": a} for a in sorted(set(artifact_ids))]
         if rows:
             connection.execute(JOB_INPUT_ARTIFACTS.insert(), rows)
@@ -145,11 +133,7 @@ def record_rebuild_result(
     verdict: RebuildVerdict,
 ) -> RebuildResultRecord:
     with db.begin() as connection:
-        submit_id = connection.execute(
-            select(SUBMITS.c.id).where(SUBMITS.c.uuid == rebuild_submit_uuid)
-        ).scalar()
-        if submit_id is None:
-            raise DatabaseError(f"submit {rebuild_submit_uuid} does not exist")
+        submit_id = id_of_uuid(connection, SUBMITS, rebuild_submit_uuid, "submit")
         row_id = connection.execute(
             REBUILD_RESULTS.insert()
             .values(

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from butido_py.config.database import redact_url
-from butido_py.db.engine import open_engine, server_info
-from butido_py.db.schema import check_schema
+from butido_py.db.engine import open_engine, server_info, sqlite_file
+from butido_py.db.schema import SETUP_HINT, check_schema
 from butido_py.errors import DatabaseError
 
 
@@ -41,6 +41,11 @@ class Database:
                 f"database error on {self.display_url}: {_reason(exc)}",
                 hint="check that the database server is running and reachable",
             ) from exc
+        except DBAPIError as exc:
+            raise DatabaseError(
+                f"the database rejected a statement: {_reason(exc)}",
+                hint="this is a bug in butido_py; please report it with the command you ran",
+            ) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -54,6 +59,8 @@ def _reason(exc: SQLAlchemyError) -> str:
 
 def open_database(url: str, *, check: bool = True) -> Database:
     """Connect to `url`; with `check`, refuse a missing or out-of-date schema (naming db setup)."""
+    if check:
+        _refuse_missing_sqlite_file(url)
     engine = open_engine(url)
     try:
         server_info(engine)
@@ -63,3 +70,10 @@ def open_database(url: str, *, check: bool = True) -> Database:
         engine.dispose()
         raise
     return Database(engine)
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """Reading commands must not leave an empty database file behind (SQLite creates one)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseError(f"the database file {path} does not exist", hint=SETUP_HINT)

@@ -25,12 +25,24 @@ def open_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(f"invalid database URL: {exc}", hint="check database_url") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other databases and in-memory SQLite."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -53,6 +65,7 @@ def server_info(engine: Engine) -> ServerInfo:
         raise DatabaseError(
             f"cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}",
-            hint="check the database_* keys or --db-* flags; scripts/services starts PostgreSQL",
+            hint="check the database_* keys or --db-* flags: the server must be running and "
+            "the database must exist (then run `butido db setup`)",
         ) from exc
     return ServerInfo(dialect=engine.dialect.name, version=str(version))

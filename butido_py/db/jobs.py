@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, select, update
 
 from butido_py.db.database import Database
-from butido_py.db.lookups import get_or_create_id
+from butido_py.db.lookups import get_or_create_id, id_of_uuid
 from butido_py.db.models import (
     ENDPOINTS,
     ENVVARS,
@@ -95,11 +95,7 @@ def _transition(db: Database, job_uuid: uuid.UUID, target: JobState, **values: A
             values["endpoint_id"] = get_or_create_id(connection, ENDPOINTS, {"name": name})
         if "reused_from" in values:
             source = values.pop("reused_from")
-            values["reused_from_job_id"] = connection.execute(
-                select(JOBS.c.id).where(JOBS.c.uuid == source)
-            ).scalar_one_or_none()
-            if values["reused_from_job_id"] is None:
-                raise DatabaseError(f"job {source} (to be reused by {job_uuid}) does not exist")
+            values["reused_from_job_id"] = id_of_uuid(connection, JOBS, source, "job")
         done = connection.execute(
             update(JOBS)
             .where(JOBS.c.uuid == job_uuid, JOBS.c.state.in_(sorted(job_predecessors(target))))
@@ -187,20 +183,24 @@ def mark_lost(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
 
 def set_container(db: Database, job_uuid: uuid.UUID, container_hash: str) -> None:
     """The container id, once known (it may be created after the job was marked running)."""
-    with db.begin() as connection:
-        connection.execute(
-            update(JOBS).where(JOBS.c.uuid == job_uuid).values(container_hash=container_hash)
-        )
+    _update_job(db, job_uuid, container_hash=container_hash)
+
+
+def set_job_key(db: Database, job_uuid: uuid.UUID, job_key: str) -> None:
+    """The job key, once the job's inputs are known (see `find_reusable_jobs`)."""
+    _update_job(db, job_uuid, job_key=job_key)
 
 
 def append_log(db: Database, job_uuid: uuid.UUID, text: str) -> None:
     """Append to a running job's log, so that `db log-of` can show it while it runs."""
+    _update_job(db, job_uuid, log_text=func.coalesce(JOBS.c.log_text, "") + text)
+
+
+def _update_job(db: Database, job_uuid: uuid.UUID, **values: Any) -> None:
     with db.begin() as connection:
-        connection.execute(
-            update(JOBS)
-            .where(JOBS.c.uuid == job_uuid)
-            .values(log_text=func.coalesce(JOBS.c.log_text, "") + text)
-        )
+        done = connection.execute(update(JOBS).where(JOBS.c.uuid == job_uuid).values(**values))
+    if done.rowcount != 1:
+        raise DatabaseError(f"job {job_uuid} does not exist")
 
 
 def abandon_submit(
@@ -212,11 +212,7 @@ def abandon_submit(
         raise DatabaseError(f"a submit is abandoned as canceled or lost, not {state}")
     job_state = JobState(state.value)
     with db.begin() as connection:
-        submit_id = connection.execute(
-            select(SUBMITS.c.id).where(SUBMITS.c.uuid == submit_uuid)
-        ).scalar_one_or_none()
-        if submit_id is None:
-            raise DatabaseError(f"submit {submit_uuid} does not exist")
+        submit_id = id_of_uuid(connection, SUBMITS, submit_uuid, "submit")
         moved = connection.execute(
             update(JOBS)
             .where(
@@ -323,39 +319,73 @@ class JobFilter:
 
 def list_jobs(db: Database, query: JobFilter) -> list[JobRecord]:
     """The newest `limit` jobs that match, oldest first."""
-    statement = job_select()
-    conditions = []
-    if query.submit_uuid is not None:
-        conditions.append(SUBMITS.c.uuid == query.submit_uuid)
-    if query.image is not None:
-        conditions.append(IMAGES.c.name == query.image)
-    if query.endpoint is not None:
-        conditions.append(ENDPOINTS.c.name == query.endpoint)
-    if query.package is not None:
-        conditions.append(PACKAGES.c.name == query.package)
-    if query.states:
-        conditions.append(JOBS.c.state.in_(sorted(query.states)))
-    if query.older_than is not None:
-        conditions.append(SUBMITS.c.submit_time < query.older_than)
-    if query.newer_than is not None:
-        conditions.append(SUBMITS.c.submit_time > query.newer_than)
-    if query.env is not None:
-        conditions.append(
-            exists()
-            .where(JOB_ENVS.c.job_id == JOBS.c.id)
-            .where(ENVVARS.c.id == JOB_ENVS.c.env_id)
-            .where(ENVVARS.c.name == query.env[0], ENVVARS.c.value == query.env[1])
-        )
-    if conditions:
-        statement = statement.where(and_(*conditions))
-    # Newest submits first: PostgreSQL walks ix_submits_submit_time backwards (also when a time
-    # filter skips most of the history) and sorts only the jobs of the submits it reached.
-    statement = statement.order_by(
-        SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc(), JOBS.c.id.desc()
-    )
-    if query.limit:
-        statement = statement.limit(query.limit)
     with db.begin() as connection:
+        conditions = _job_conditions(connection, query)
+        if conditions and (query.package is not None or query.env is not None):
+            conditions = _few_jobs_by_id(connection, conditions)
+        if conditions is None:
+            return []
+        if query.older_than is not None:
+            conditions.append(SUBMITS.c.submit_time < query.older_than)
+        if query.newer_than is not None:
+            conditions.append(SUBMITS.c.submit_time > query.newer_than)
+        # Newest submits first: PostgreSQL walks ix_submits_submit_time backwards (also when a
+        # time filter skips most of the history) and sorts only the jobs of the submits it reached.
+        statement = (
+            job_select()
+            .where(*conditions)
+            .order_by(SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc(), JOBS.c.id.desc())
+        )
+        if query.limit:
+            statement = statement.limit(query.limit)
         records = [job_record(row) for row in connection.execute(statement)]
     records.reverse()
     return records
+
+
+def _job_conditions(connection: Connection, query: JobFilter) -> list[ColumnElement[bool]] | None:
+    """The filters on the jobs' own columns (not the time filters), names resolved to ids; None
+    when a name is unknown: nothing can match, and nothing needs to be searched."""
+    conditions: list[ColumnElement[bool]] = []
+    by_name = (
+        (query.package, PACKAGES.c.name, JOBS.c.package_id),
+        (query.image, IMAGES.c.name, JOBS.c.image_id),
+        (query.endpoint, ENDPOINTS.c.name, JOBS.c.endpoint_id),
+        (query.submit_uuid, SUBMITS.c.uuid, JOBS.c.submit_id),
+    )
+    for wanted, key, job_column in by_name:
+        if wanted is not None:
+            ids = connection.execute(select(key.table.c.id).where(key == wanted)).scalars().all()
+            if not ids:
+                return None
+            conditions.append(job_column.in_(ids))
+    if query.env is not None:
+        env_id = connection.execute(
+            select(ENVVARS.c.id).where(
+                ENVVARS.c.name == query.env[0], ENVVARS.c.value == query.env[1]
+            )
+        ).scalar()
+        if env_id is None:
+            return None
+        with_env = select(JOB_ENVS.c.job_id).where(JOB_ENVS.c.env_id == env_id)
+        conditions.append(JOBS.c.id.in_(with_env))
+    if query.states:
+        conditions.append(JOBS.c.state.in_(sorted(query.states)))
+    return conditions
+
+
+#: Up to this many matching jobs are fetched by id rather than found by walking the history.
+FEW_JOBS = 2000
+
+
+def _few_jobs_by_id(
+    connection: Connection, conditions: list[ColumnElement[bool]]
+) -> list[ColumnElement[bool]] | None:
+    """Packages and env vars have thousands of values, so the planner cannot know that one has 3
+    jobs among millions, and would walk all of them from the newest submit to find 10. A bounded
+    probe through their indexes tells: few matches are then fetched by id (None: no match)."""
+    probe = select(JOBS.c.id).where(*conditions).limit(FEW_JOBS + 1)
+    ids = connection.execute(probe).scalars().all()
+    if not ids:
+        return None
+    return conditions if len(ids) > FEW_JOBS else [JOBS.c.id.in_(ids)]

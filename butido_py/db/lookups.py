@@ -8,6 +8,7 @@ same key makes the second INSERT wait for the first transaction and then do noth
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from butido_py.db.records import (
     PackageRecord,
     ReleaseStoreRecord,
 )
+from butido_py.errors import DatabaseError
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table) -> Insert:
@@ -38,6 +40,14 @@ def get_or_create_id(connection: Connection, table: Table, key: Mapping[str, Any
     connection.execute(insert_ignoring_conflicts(connection, table).values(**key))
     where = and_(*(table.c[column] == value for column, value in key.items()))
     return int(connection.execute(select(table.c.id).where(where)).scalar_one())
+
+
+def id_of_uuid(connection: Connection, table: Table, key: uuid.UUID, what: str) -> int:
+    """The id of the submit or job `key`; `<what> <key> does not exist` if there is none."""
+    found = connection.execute(select(table.c.id).where(table.c.uuid == key)).scalar_one_or_none()
+    if found is None:
+        raise DatabaseError(f"{what} {key} does not exist")
+    return int(found)
 
 
 def get_or_create_envvar_ids(

@@ -14,13 +14,19 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 import butido_py
+from butido_py.config.database import redact_url
+from butido_py.db.models import Base
+from butido_py.db.schema import newer_schema_error
 from butido_py.errors import DatabaseError
 
 #: Key of the PostgreSQL advisory lock that serialises concurrent `db setup` runs.
 SETUP_LOCK_KEY = 0x42555449444F  # "BUTIDO"
+#: The migrations table of butido (Rust), whose database butido_py does not upgrade yet.
+DIESEL_TABLE = "__diesel_schema_migrations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +76,21 @@ def current_revision(connection: Connection) -> str | None:
 
 def setup_schema(engine: Engine) -> SetupResult:
     """Apply every pending migration; idempotent. Serialised by an advisory lock on PostgreSQL."""
+    try:
+        return _setup_schema(engine)
+    except DBAPIError as exc:
+        raise DatabaseError(
+            f"db setup failed on {redact_url(engine.url.render_as_string(hide_password=False))}: "
+            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
+            hint="check that the database user may create tables, and the server's log",
+        ) from exc
+
+
+def _setup_schema(engine: Engine) -> SetupResult:
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as connection, _setup_lock(connection):
         before = current_revision(connection)
+        _refuse_foreign_schema(connection, before, {r.revision for r in script.walk_revisions()})
         connection.commit()
         head = head_revision()
         pending = [] if before == head else list(script.iterate_revisions(head, before))
@@ -82,6 +100,30 @@ def setup_schema(engine: Engine) -> SetupResult:
             connection.commit()
     applied = tuple(MigrationRecord(r.revision, r.doc or "") for r in pending)
     return SetupResult(applied=applied, revision=head)
+
+
+def _refuse_foreign_schema(connection: Connection, revision: str | None, known: set[str]) -> None:
+    """Migrate only what butido_py created: not a newer butido_py's schema, not butido's (Rust)
+    tables, not unrelated tables that happen to share a name."""
+    where = redact_url(connection.engine.url.render_as_string(hide_password=False))
+    if revision is not None:
+        if revision not in known:
+            raise newer_schema_error(where, revision)
+        return
+    existing = set(inspect(connection).get_table_names())
+    if DIESEL_TABLE in existing:
+        raise DatabaseError(
+            f"the database {where} was created by butido (Rust); upgrading it in place is not "
+            "supported yet",
+            hint="give butido_py an empty database (database_name or database_url)",
+        )
+    clash = sorted(existing & set(Base.metadata.tables))
+    if clash:
+        raise DatabaseError(
+            f"the database {where} has no butido_py schema revision but already has the "
+            f"table(s) {', '.join(clash)}",
+            hint="give butido_py an empty database (database_name or database_url)",
+        )
 
 
 def downgrade_schema(engine: Engine, revision: str = "base") -> None:

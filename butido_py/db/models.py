@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -237,7 +238,7 @@ class Artifact(Base):
     path: Mapped[str] = mapped_column(String)
     job_id: Mapped[int] = mapped_column(_fk("jobs.id"))
     sha256: Mapped[str | None] = mapped_column(String(64), comment="NULL for butido's rows.")
-    size: Mapped[int | None] = mapped_column(Integer, comment="Bytes; NULL for butido's rows.")
+    size: Mapped[int | None] = mapped_column(BigInteger, comment="Bytes; NULL for butido's rows.")
 
 
 class JobInputArtifact(Base):

@@ -33,13 +33,17 @@ def check_schema(engine: Engine, display_url: str) -> None:
     if current is None:
         raise DatabaseError(f"the database {display_url} has no butido schema", hint=SETUP_HINT)
     if current not in KNOWN_REVISIONS:
-        raise DatabaseError(
-            f"the database {display_url} has schema revision {current}, which this butido_py "
-            f"({butido_py.__version__}) does not know: it was upgraded by a newer version",
-            hint="upgrade butido_py",
-        )
+        raise newer_schema_error(display_url, current)
     raise DatabaseError(
         f"the database {display_url} has schema revision {current}, "
         f"but this butido_py needs {SCHEMA_REVISION}",
         hint=SETUP_HINT,
+    )
+
+
+def newer_schema_error(display_url: str, revision: str) -> DatabaseError:
+    return DatabaseError(
+        f"the database {display_url} has schema revision {revision}, which this butido_py "
+        f"({butido_py.__version__}) does not know: it was upgraded by a newer version",
+        hint="upgrade butido_py",
     )

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, Select, exists, select, update
 from sqlalchemy.orm import aliased
 
 from butido_py.db.database import Database
-from butido_py.db.lookups import get_or_create_envvar_ids, get_or_create_id
+from butido_py.db.lookups import get_or_create_envvar_ids, get_or_create_id, id_of_uuid
 from butido_py.db.models import (
     ENVVARS,
     GITHASHES,
@@ -83,8 +83,9 @@ def record_plan(db: Database, submit: PlannedSubmit, jobs: Sequence[PlannedJob])
     """Write the submit, its env, every job (state `planned`), their edges and env — or nothing."""
     _check_plan(jobs)
     with db.begin() as connection:
-        submit_id = _insert_submit(connection, submit)
-        job_ids = _insert_jobs(connection, submit_id, jobs)
+        lookups = _create_lookups(connection, submit, jobs)
+        submit_id = _insert_submit(connection, submit, lookups)
+        job_ids = _insert_jobs(connection, submit_id, jobs, lookups)
         _insert_edges(connection, jobs, job_ids)
         _insert_envs(connection, submit_id, submit.env, jobs, job_ids)
         row = connection.execute(submit_select().where(SUBMITS.c.id == submit_id)).one()
@@ -105,22 +106,43 @@ def _check_plan(jobs: Sequence[PlannedJob]) -> None:
                 )
 
 
-def _insert_submit(connection: Connection, submit: PlannedSubmit) -> int:
+@dataclass(frozen=True, slots=True)
+class _LookupIds:
+    images: dict[str, int]
+    packages: dict[tuple[str, str], int]
+    githash: int
+
+
+def _create_lookups(
+    connection: Connection, submit: PlannedSubmit, jobs: Sequence[PlannedJob]
+) -> _LookupIds:
+    """Get or create the plan's images, packages and commit in one global order (table by table,
+    keys sorted): concurrent plans then wait for each other's new rows instead of deadlocking."""
+    images = sorted({submit.image, *(j.image for j in jobs)})
+    packages = sorted(
+        {(submit.package_name, submit.package_version)}
+        | {(j.package_name, j.package_version) for j in jobs}
+    )
+    return _LookupIds(
+        images={name: get_or_create_id(connection, IMAGES, {"name": name}) for name in images},
+        packages={
+            key: get_or_create_id(connection, PACKAGES, {"name": key[0], "version": key[1]})
+            for key in packages
+        },
+        githash=get_or_create_id(connection, GITHASHES, {"hash": submit.commit_hash}),
+    )
+
+
+def _insert_submit(connection: Connection, submit: PlannedSubmit, lookups: _LookupIds) -> int:
     parent_id = None
     if submit.parent_submit_uuid is not None:
-        parent_id = connection.execute(
-            select(SUBMITS.c.id).where(SUBMITS.c.uuid == submit.parent_submit_uuid)
-        ).scalar_one_or_none()
-        if parent_id is None:
-            raise DatabaseError(f"parent submit {submit.parent_submit_uuid} does not exist")
+        parent_id = id_of_uuid(connection, SUBMITS, submit.parent_submit_uuid, "parent submit")
     values = {
         "uuid": submit.uuid,
         "submit_time": submit.submit_time,
-        "requested_image_id": get_or_create_id(connection, IMAGES, {"name": submit.image}),
-        "requested_package_id": get_or_create_id(
-            connection, PACKAGES, {"name": submit.package_name, "version": submit.package_version}
-        ),
-        "repo_hash_id": get_or_create_id(connection, GITHASHES, {"hash": submit.commit_hash}),
+        "requested_image_id": lookups.images[submit.image],
+        "requested_package_id": lookups.packages[(submit.package_name, submit.package_version)],
+        "repo_hash_id": lookups.githash,
         "parent_submit_id": parent_id,
         "kind": submit.kind,
         "state": SubmitState.RUNNING,
@@ -136,23 +158,15 @@ def _insert_submit(connection: Connection, submit: PlannedSubmit) -> int:
 
 
 def _insert_jobs(
-    connection: Connection, submit_id: int, jobs: Sequence[PlannedJob]
+    connection: Connection, submit_id: int, jobs: Sequence[PlannedJob], lookups: _LookupIds
 ) -> dict[uuid.UUID, int]:
     if not jobs:
         return {}
-    package_ids = {
-        key: get_or_create_id(connection, PACKAGES, {"name": key[0], "version": key[1]})
-        for key in sorted({(j.package_name, j.package_version) for j in jobs})
-    }
-    image_ids = {
-        name: get_or_create_id(connection, IMAGES, {"name": name})
-        for name in sorted({j.image for j in jobs})
-    }
     rows = [
         {
             "submit_id": submit_id,
-            "package_id": package_ids[(j.package_name, j.package_version)],
-            "image_id": image_ids[j.image],
+            "package_id": lookups.packages[(j.package_name, j.package_version)],
+            "image_id": lookups.images[j.image],
             "script_text": j.script_text,
             "uuid": j.uuid,
             "state": JobState.PLANNED,
@@ -208,6 +222,7 @@ def finish_submit(
     db: Database, submit_uuid: uuid.UUID, state: SubmitState, *, at: datetime
 ) -> None:
     """Move a running submit to its final state."""
+    check_submit_transition(SubmitState.RUNNING, state, submit=str(submit_uuid))
     with db.begin() as connection:
         done = connection.execute(
             update(SUBMITS)

@@ -307,7 +307,7 @@ def upgrade() -> None:
         sa.Column("path", sa.String(), nullable=False),
         sa.Column("job_id", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=True, comment="NULL for butido's rows."),
-        sa.Column("size", sa.Integer(), nullable=True, comment="Bytes; NULL for butido's rows."),
+        sa.Column("size", sa.BigInteger(), nullable=True, comment="Bytes; NULL for butido's rows."),
         sa.ForeignKeyConstraint(
             ["job_id"], ["jobs.id"], name=op.f("fk_artifacts_job_id_jobs"), ondelete="RESTRICT"
         ),

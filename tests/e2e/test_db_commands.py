@@ -9,6 +9,7 @@ error cases, run `python -m butido_py` as a subprocess (in a pty for tables).
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import shutil
@@ -16,15 +17,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from butido_py.cli.commands.db_cmd import _job_tree
 from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
+from butido_py.db.records import JobDependencyRecord, JobRecord
+from butido_py.db.states import DependencyKind, JobState
 from tests.integration.db.databases import BACKENDS, fresh_database_url
 from tests.integration.db.seed import jid, seed, sid
 
@@ -153,6 +159,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "job-json": ("job", J9, "--json", "-L"),
     "log-of": ("log-of", J6),
     "log-of-running": ("log-of", J9),
+    "log-of-running-json": ("log-of", J9, "--json"),
     "artifacts": ("artifacts",),
     "artifacts-csv-limit": ("artifacts", "--csv", "-L", "2"),
     "artifacts-job-json": ("artifacts", "-J", J2, "--json"),
@@ -299,13 +306,13 @@ Triggered by: -
 Env:          DEBUG=1 FAST=yes
 Jobs:         4 (canceled 1, dep_failed 1, failed 1, reused 1)
 
-Package     Version  State       Ok?  Endpoint  Duration  Image      Container     Job
-----------  -------  ----------  ---  --------  --------  ---------  ------------  ------------------------------------
-app         1.0      dep_failed  no   -         -         debian:12  -             10b00000-0000-4000-8000-000000000005
-├─ lib      2.0      failed      no   ep1       1m01s     debian:12  dddddddddddd  10b00000-0000-4000-8000-000000000006
-│  └─ base  0.1      reused      yes  -         -         debian:12  -             10b00000-0000-4000-8000-000000000008
-└─ tool     0.3      canceled    no   -         -         debian:12  -             10b00000-0000-4000-8000-000000000007
-   └─ base  0.1      reused      yes  -         -         debian:12  -             10b00000-0000-4000-8000-000000000008
+Package             Version  State       Ok?  Endpoint  Duration  Image      Container     Job
+------------------  -------  ----------  ---  --------  --------  ---------  ------------  ------------------------------------
+app                 1.0      dep_failed  no   -         -         debian:12  -             10b00000-0000-4000-8000-000000000005
+├─ lib              2.0      failed      no   ep1       1m01s     debian:12  dddddddddddd  10b00000-0000-4000-8000-000000000006
+│  └─ base          0.1      reused      yes  -         -         debian:12  -             10b00000-0000-4000-8000-000000000008
+└─ tool             0.3      canceled    no   -         -         debian:12  -             10b00000-0000-4000-8000-000000000007
+   └─ base (above)  0.1      reused      yes  -         -         debian:12  -             10b00000-0000-4000-8000-000000000008
 """,
     "submit-csv": """\
 Package,Version,State,Ok?,Endpoint,Duration,Image,Container,Job
@@ -628,6 +635,15 @@ make: *** [all] Error 1
 #BUTIDO:PHASE:configure
 checking for gcc... yes
 """,
+    "log-of-running-json": """\
+{
+  "job": "10b00000-0000-4000-8000-000000000009",
+  "state": "running",
+  "ok": null,
+  "finished": false,
+  "log": "#BUTIDO:PHASE:configure\\nchecking for gcc... yes\\n"
+}
+""",
     "artifacts": """\
 base-0.1.tar.gz no 10b00000-0000-4000-8000-000000000004 1000 0404040404040404040404040404040404040404040404040404040404040404
 lib-2.0.tar.gz 2024-01-10 11:00:00 10b00000-0000-4000-8000-000000000002 2000 0202020202020202020202020202020202020202020202020202020202020202
@@ -764,6 +780,11 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
         assert again.code == 0, again.stderr
         assert "schema is up to date (revision 0001); nothing to do" in again.stdout
         assert "applied" not in again.stdout
+        as_json = cli("db", "setup", "--json")
+        assert as_json.code == 0, as_json.stderr
+        report = json.loads(as_json.stdout)
+        assert (report["applied"], report["revision"]) == ([], "0001")
+        assert report["server"].startswith(backend)
         empty = cli("db", "jobs", "--csv")
         assert (empty.code, empty.stderr) == (0, "")
         assert empty.stdout == ",".join(_JOB_COLUMNS) + "\n"
@@ -771,6 +792,40 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
 
 _JOB_COLUMNS = ("Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
                 "State", "Root Package", "Root Version")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///{tmp}/none/butido.sqlite", "the database file {tmp}/none/butido.sqlite does"),
+        (
+            "postgresql+psycopg://butido:secret@127.0.0.1:1/butido",
+            "cannot connect to the database postgresql+psycopg://butido:***@127.0.0.1:1/butido",
+        ),
+    ],
+    ids=["sqlite-file-missing", "postgresql-unreachable"],
+)
+def test_no_database_is_one_clear_line(tmp_path: Path, url: str, message: str) -> None:
+    cli = make_cli(url.format(tmp=tmp_path), tmp_path)
+    done = cli("db", "jobs")
+    assert done.code == 5
+    error, hint = done.stderr.splitlines()
+    assert error.startswith(f"error: {message.format(tmp=tmp_path)}")
+    assert hint.startswith("hint: ")
+    assert "butido db setup" in hint
+    assert "secret" not in done.stderr
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("postgres_engine")
+def test_a_missing_postgresql_database_is_one_clear_line(tmp_path: Path, postgres_url: str) -> None:
+    cli = make_cli(postgres_url.rsplit("/", 1)[0] + "/butido_no_such_db", tmp_path)
+    done = cli("db", "submits")
+    assert done.code == 5
+    error, hint = done.stderr.splitlines()
+    assert 'database "butido_no_such_db" does not exist' in error
+    assert "the database must exist" in hint
 
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="sqlite3 is not installed")
@@ -789,3 +844,67 @@ def test_db_cli_opens_sqlite3_on_the_database(tmp_path: Path) -> None:
             check=False,
         )
     assert (done.returncode, done.stdout) == (0, "0\n0001\n")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
+def test_db_cli_opens_psql_on_the_database(tmp_path: Path, postgres_url: str) -> None:
+    with fresh_database_url("postgresql", tmp_path, postgres_url) as url:
+        cli = make_cli(url, tmp_path)
+        assert cli("db", "setup").code == 0
+        done = subprocess.run(
+            [sys.executable, "-m", "butido_py", "db", "cli", "--tool", "psql"],
+            cwd=cli.repo,
+            env={k: v for k, v in cli.environ().items() if not k.startswith("PG")},
+            input="\\pset tuples_only on\nselect current_schema(), version_num from alembic_version;\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    schema = url.rsplit("search_path%3D", 1)[1]  # the test's private schema, as butido_py uses
+    assert done.stdout.split() == [schema, "|", "0001"]
+
+
+def test_db_cli_refuses_a_client_of_the_other_database(cli: Cli) -> None:
+    wrong = "psql" if cli.url.startswith("sqlite") else "sqlite3"
+    done = cli("db", "cli", "--tool", wrong)
+    assert done.code == 5
+    assert done.stderr.startswith(f"error: {wrong} cannot open the configured ")
+    assert "hint: use --tool sqlite3 for SQLite" in done.stderr
+
+
+def _record(n: int) -> JobRecord:
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    return JobRecord(
+        id=n, uuid=jid(n), submit_uuid=sid(1), submit_time=when, package_name=f"p{n}",
+        package_version="1", image="debian:12", endpoint=None, container_hash=None,
+        state=JobState.PLANNED, failure_kind=None, exit_code=None, queued_at=None,
+        started_at=None, finished_at=None, image_digest=None, job_key=None,
+        reused_from_uuid=None, attempt=1, root_package_name="p0", root_package_version="1",
+    )  # fmt: skip
+
+
+def _edge(job: int, needs: int) -> JobDependencyRecord:
+    return JobDependencyRecord(jid(job), jid(needs), DependencyKind.BUILD)
+
+
+def test_the_submit_tree_of_a_deep_plan_is_drawn_without_recursion() -> None:
+    jobs = [_record(n) for n in range(3000)]  # p0 needs p1 needs p2 … (deeper than the stack)
+    rows = _job_tree(jobs, [_edge(n, n + 1) for n in range(2999)])
+    assert [job.id for job, _ in rows] == list(range(3000))
+    assert rows[2][1] == "   └─ p2"
+
+
+def test_the_submit_tree_expands_a_shared_job_once() -> None:
+    # Ten layers of three jobs, each needing all three of the layer below: 3**10 paths.
+    layers = [[3 * layer + i + 1 for i in range(3)] for layer in range(10)]
+    jobs = [_record(n) for n in range(31)]
+    edges = [_edge(0, n) for n in layers[0]]
+    edges += [_edge(a, b) for upper, lower in pairwise(layers) for a in upper for b in lower]
+    rows = _job_tree(jobs, edges)
+    assert len(rows) == 1 + len(edges)
+    expanded = [job.id for job, label in rows if not label.endswith(" (above)")]
+    assert sorted(expanded) == list(range(31))
+    assert [label for _, label in rows[:4]] == ["p0", "├─ p1", "│  ├─ p4", "│  │  ├─ p7"]

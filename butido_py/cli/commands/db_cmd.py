@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
@@ -130,6 +130,11 @@ def db_cli(app: AppContext, tool: str | None) -> None:
     """
     url = urlsplit(app.database_url())
     is_sqlite = url.scheme.startswith("sqlite")
+    if tool is not None and (tool == "sqlite3") != is_sqlite:
+        raise DatabaseError(
+            f"{tool} cannot open the configured {'SQLite' if is_sqlite else 'PostgreSQL'} database",
+            hint="use --tool sqlite3 for SQLite, psql or pgcli for PostgreSQL",
+        )
     candidates = [tool] if tool else (["sqlite3"] if is_sqlite else ["psql", "pgcli"])
     found = next((c for c in candidates if shutil.which(c)), None)
     if found is None:
@@ -144,6 +149,9 @@ def db_cli(app: AppContext, tool: str | None) -> None:
     else:
         if url.password:
             env["PGPASSWORD"] = unquote(url.password)
+        options = parse_qs(url.query).get("options")
+        if options:  # e.g. -csearch_path=…: the client must see what butido_py sees
+            env["PGOPTIONS"] = options[-1]
         argv = [
             found,
             "--host", url.hostname or "localhost",
@@ -155,8 +163,9 @@ def db_cli(app: AppContext, tool: str | None) -> None:
 
 
 @db_group.command("setup")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_obj
-def db_setup(app: AppContext) -> None:
+def db_setup(app: AppContext, as_json: bool) -> None:
     """Create the schema, or apply pending migrations; running it again changes nothing.
 
     On PostgreSQL an advisory lock makes concurrent runs wait for each other.
@@ -172,6 +181,16 @@ def db_setup(app: AppContext) -> None:
         result = setup_schema(engine)
     finally:
         engine.dispose()
+    if as_json:
+        print_json(
+            {
+                "database": redact_url(url),
+                "server": f"{info.dialect} {info.version}",
+                "applied": [{"revision": m.revision, "message": m.message} for m in result.applied],
+                "revision": result.revision,
+            }
+        )
+        return
     click.echo(f"database: {redact_url(url)} ({info.dialect} {info.version})")
     for migration in result.applied:
         click.echo(f"applied migration {migration.revision}: {migration.message}")
@@ -376,7 +395,9 @@ def _echo_submit_header(
 def _job_tree(
     jobs: Sequence[JobRecord], edges: Sequence[JobDependencyRecord]
 ) -> list[tuple[JobRecord, str]]:
-    """Depth-first rows with tree-drawing prefixes; a job needed by several is shown under each."""
+    """Depth-first rows with tree-drawing prefixes. A job needed by several others is expanded
+    under the first only and is one row marked `(above)` under the others: the rows stay as many
+    as jobs plus edges, however deep or interwoven the plan is."""
     by_uuid = {job.uuid: job for job in jobs}
     needs: dict[uuid.UUID, list[uuid.UUID]] = {job.uuid: [] for job in jobs}
     needed = set()
@@ -385,18 +406,25 @@ def _job_tree(
             needs[edge.job_uuid].append(edge.depends_on_uuid)
         needed.add(edge.depends_on_uuid)
     rows: list[tuple[JobRecord, str]] = []
-
-    def walk(job_uuid: uuid.UUID, prefix: str, branch: str) -> None:
+    shown: set[uuid.UUID] = set()
+    # (job, prefix of its row, branch drawn before its name); a stack, not recursion: plans can
+    # be deeper than Python's recursion limit.
+    stack = [(job.uuid, "", "") for job in reversed(jobs) if job.uuid not in needed]
+    while stack:
+        job_uuid, prefix, branch = stack.pop()
         job = by_uuid[job_uuid]
+        if job_uuid in shown:
+            rows.append((job, f"{prefix}{branch}{job.package_name} (above)"))
+            continue
+        shown.add(job_uuid)
         rows.append((job, prefix + branch + job.package_name))
         children = sorted(needs[job_uuid], key=lambda u: (by_uuid[u].package_name, str(u)))
         inner = prefix + {"": "", "├─ ": "│  ", "└─ ": "   "}[branch]
-        for index, child in enumerate(children):
-            walk(child, inner, "└─ " if index == len(children) - 1 else "├─ ")
-
-    for job in jobs:
-        if job.uuid not in needed:
-            walk(job.uuid, "", "")
+        last = len(children) - 1
+        stack.extend(
+            (child, inner, "└─ " if index == last else "├─ ")
+            for index, child in reversed(list(enumerate(children)))
+        )
     return rows
 
 
@@ -683,14 +711,20 @@ def _display_log(text: str) -> str:
 
 @db_group.command("log-of")
 @click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.option("--json", "as_json", is_flag=True, help="Print the job's state and raw log as JSON.")
 @click.pass_obj
-def db_log_of(app: AppContext, job_uuid: uuid.UUID) -> None:
+def db_log_of(app: AppContext, job_uuid: uuid.UUID, as_json: bool) -> None:
     """Print the log of a job, also while it is still running."""
     from butido_py.db.jobs import find_log  # noqa: PLC0415
 
     found = find_log(app.database(), job_uuid)
     if found is None:
         raise _not_found("job", job_uuid)
+    if as_json:
+        state = found.state
+        print_json({"job": str(job_uuid), "state": state.value, "ok": state.ok,
+                    "finished": state.finished, "log": found.log_text})  # fmt: skip
+        return
     if found.log_text:
         click.echo(_display_log(found.log_text))
     if not found.state.finished:

@@ -1,4 +1,5 @@
-"""Fresh, empty databases for tests: a SQLite file, or a private schema in the PostgreSQL test DB.
+"""Fresh, empty databases for tests: an empty SQLite file, or a private schema in the PostgreSQL
+test DB.
 
 A PostgreSQL schema per test is created in milliseconds; the URL selects it through the
 `search_path` connection option, so Alembic, the recording layer and the CLI all use it.
@@ -13,8 +14,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Table, func, select, text
 
+from butido_py.db.database import Database
 from butido_py.db.engine import open_engine, server_info
 from butido_py.errors import ButidoError
 from tests.conftest import service_missing
@@ -28,7 +30,9 @@ BACKENDS = [
 @contextmanager
 def fresh_database_url(backend: str, tmp_path: Path, postgres_url: str) -> Iterator[str]:
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.sqlite'}"
+        path = tmp_path / f"db-{uuid.uuid4().hex[:8]}.sqlite"
+        path.touch()  # an empty file is an empty SQLite database
+        yield f"sqlite:///{path}"
         return
     admin = open_engine(postgres_url)
     try:
@@ -46,3 +50,8 @@ def fresh_database_url(backend: str, tmp_path: Path, postgres_url: str) -> Itera
         with admin.begin() as connection:
             connection.execute(text(f"drop schema {schema} cascade"))
         admin.dispose()
+
+
+def count_rows(db: Database, table: Table) -> int:
+    with db.begin() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())

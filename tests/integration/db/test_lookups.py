@@ -7,16 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table
 
 from butido_py.db import lookups
 from butido_py.db.database import Database
 from butido_py.db.models import ENDPOINTS, ENVVARS, GITHASHES, IMAGES, PACKAGES, RELEASE_STORES
-
-
-def count(db: Database, table: object) -> int:
-    with db.begin() as connection:
-        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+from tests.integration.db.databases import count_rows
 
 
 def test_get_or_create_returns_the_same_row_twice(db: Database) -> None:
@@ -37,15 +33,15 @@ def test_get_or_create_returns_the_same_row_twice(db: Database) -> None:
         0,
     )
     assert lookups.get_or_create_release_store(db, "stable").name == "stable"
-    assert [count(db, t) for t in (PACKAGES, ENVVARS, GITHASHES, IMAGES, ENDPOINTS)] == [
+    assert [count_rows(db, t) for t in (PACKAGES, ENVVARS, GITHASHES, IMAGES, ENDPOINTS)] == [
         2, 1, 1, 1, 1
     ]  # fmt: skip
-    assert count(db, RELEASE_STORES) == 1
+    assert count_rows(db, RELEASE_STORES) == 1
     assert [(i.name) for i in lookups.list_images(db)] == ["debian:12"]
     assert [(e.name, e.value) for e in lookups.list_envvars(db)] == [("A", "b=c")]
 
 
-CREATORS: dict[str, tuple[Callable[[Database], object], object]] = {
+CREATORS: dict[str, tuple[Callable[[Database], object], Table]] = {
     "package": (lambda db: lookups.get_or_create_package(db, "gcc", "13"), PACKAGES),
     "envvar": (lambda db: lookups.get_or_create_envvar(db, "CC", "gcc"), ENVVARS),
     "githash": (lambda db: lookups.get_or_create_githash(db, "a" * 40), GITHASHES),
@@ -67,4 +63,4 @@ def test_eight_threads_racing_create_one_row(db: Database, kind: str) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = [future.result() for future in [pool.submit(racer) for _ in range(8)]]
     assert len(set(results)) == 1
-    assert count(db, table) == 1
+    assert count_rows(db, table) == 1

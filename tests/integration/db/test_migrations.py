@@ -40,7 +40,11 @@ def drift(engine: Engine, metadata: MetaData) -> list[object]:
 
 
 def tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    return tables_of(engine) - {"alembic_version"}
+
+
+def tables_of(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
 
 
 def test_the_schema_revision_constant_is_alembics_head() -> None:
@@ -91,6 +95,15 @@ def test_commands_refuse_a_missing_schema_naming_db_setup(empty_url: str) -> Non
     assert "butido db setup" in info.value.hint
 
 
+def test_commands_do_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "none" / "butido.sqlite"
+    with pytest.raises(DatabaseError, match=f"the database file {path} does not exist") as info:
+        open_database(f"sqlite:///{path}")
+    assert info.value.hint is not None
+    assert "butido db setup" in info.value.hint
+    assert not path.parent.exists()
+
+
 def test_commands_refuse_an_older_schema_naming_db_setup(
     engine: Engine, empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,13 +117,16 @@ def test_commands_refuse_an_older_schema_naming_db_setup(
     assert "butido db setup" in info.value.hint
 
 
-def test_commands_refuse_a_schema_from_a_newer_version(engine: Engine, empty_url: str) -> None:
+def test_commands_and_setup_refuse_a_schema_from_a_newer_version(
+    engine: Engine, empty_url: str
+) -> None:
     setup_schema(engine)
     with engine.begin() as connection:
         connection.execute(text("update alembic_version set version_num = '9999'"))
-    with pytest.raises(DatabaseError, match="revision 9999, which this butido_py") as info:
-        open_database(empty_url)
-    assert info.value.hint == "upgrade butido_py"
+    for attempt in (lambda: open_database(empty_url), lambda: setup_schema(engine)):
+        with pytest.raises(DatabaseError, match="revision 9999, which this butido_py") as info:
+            attempt()
+        assert info.value.hint == "upgrade butido_py"
 
 
 @pytest.mark.postgres
@@ -141,3 +157,35 @@ def _set_up_concurrently(engine: Engine, runs: int) -> list[int]:
         thread.join()
     assert errors == []
     return results
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        (("__diesel_schema_migrations", "envvars"), "was created by butido \\(Rust\\)"),
+        (("envvars", "jobs"), "already has the table\\(s\\) envvars, jobs"),
+    ],
+    ids=["butido-rust", "unrelated-tables"],
+)
+def test_setup_refuses_tables_it_did_not_create(
+    engine: Engine, tables: tuple[str, ...], message: str
+) -> None:
+    with engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f'create table "{table}" (version varchar(50) primary key)'))
+    with pytest.raises(DatabaseError, match=message) as info:
+        setup_schema(engine)
+    assert info.value.hint is not None
+    assert "empty database" in info.value.hint
+    assert tables_of(engine) == set(tables)
+
+
+def test_setup_reports_a_refused_statement_in_one_line(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("create table other (x integer)"))
+        connection.execute(text("create index ix_jobs_state on other (x)"))  # a name it needs
+    with pytest.raises(DatabaseError, match=r"db setup failed on .*: .*ix_jobs_state") as info:
+        setup_schema(engine)
+    assert "\n" not in str(info.value)
+    assert info.value.hint is not None
+    assert "create tables" in info.value.hint

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from threading import Barrier
 
 import pytest
-from sqlalchemy import func, select
 
 from butido_py.db import artifacts, jobs, releases, submits
 from butido_py.db.database import Database
@@ -23,6 +25,8 @@ from butido_py.db.states import (
     TransitionError,
 )
 from butido_py.errors import DatabaseError
+from tests.integration.db.databases import count_rows
+from tests.integration.db.seed import seed
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -60,11 +64,6 @@ def planned_job(name: str, *needs: uuid.UUID, env: tuple[tuple[str, str], ...] =
     )
 
 
-def count(db: Database, table: object) -> int:
-    with db.begin() as connection:
-        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
-
-
 def test_a_plan_is_written_in_one_go(db: Database) -> None:
     lib = planned_job("lib", env=(("A", "1"), ("A", "1"), ("B", "2")))  # duplicate: one row
     app = planned_job("app", lib.uuid, env=(("A", "1"),))
@@ -84,7 +83,7 @@ def test_a_plan_is_written_in_one_go(db: Database) -> None:
     assert [(e.job_uuid, e.depends_on_uuid, e.kind) for e in edges] == [
         (app.uuid, lib.uuid, DependencyKind.BUILD)
     ]
-    assert count(db, JOB_ENVS) == 3
+    assert count_rows(db, JOB_ENVS) == 3
     detail = jobs.find_job_detail(db, lib.uuid)
     assert detail is not None
     assert detail.env == (("A", "1"), ("B", "2"))
@@ -102,7 +101,7 @@ def test_a_bad_plan_writes_nothing(db: Database) -> None:
         submits.record_plan(db, planned_submit(), [twice, twice])
     with pytest.raises(DatabaseError, match=r"parent submit .* does not exist"):
         submits.record_plan(db, planned_submit(parent_submit_uuid=uuid.uuid4()), [])
-    assert (count(db, SUBMITS), count(db, JOBS)) == (0, 0)
+    assert (count_rows(db, SUBMITS), count_rows(db, JOBS)) == (0, 0)
 
 
 def test_a_failing_insert_rolls_the_whole_plan_back(db: Database) -> None:
@@ -113,7 +112,7 @@ def test_a_failing_insert_rolls_the_whole_plan_back(db: Database) -> None:
     again = dataclasses.replace(clash, uuid=first.uuid)
     with pytest.raises(DatabaseError, match=r"(?i)unique|duplicate"):
         submits.record_plan(db, planned_submit(), [again])
-    assert (count(db, SUBMITS), count(db, JOBS)) == (1, 1)
+    assert (count_rows(db, SUBMITS), count_rows(db, JOBS)) == (1, 1)
 
 
 def test_jobs_move_through_their_states_with_timestamps(db: Database) -> None:
@@ -194,6 +193,11 @@ def test_unfinished_jobs_can_be_canceled_or_lost(db: Database) -> None:
         "b": (JobState.LOST, FailureKind.LOST),
         "c": (JobState.CANCELED, FailureKind.CANCELED),
     }
+    with pytest.raises(TransitionError, match="from running to running"):
+        submits.finish_submit(db, plan.submit.uuid, SubmitState.RUNNING, at=later(4))
+    unchanged = submits.find_submit(db, plan.submit.uuid)
+    assert unchanged is not None
+    assert (unchanged.state, unchanged.finished_at) == (SubmitState.RUNNING, None)
     submits.finish_submit(db, plan.submit.uuid, SubmitState.CANCELED, at=later(4))
     with pytest.raises(TransitionError, match="from canceled to succeeded"):
         submits.finish_submit(db, plan.submit.uuid, SubmitState.SUCCEEDED, at=later(5))
@@ -293,3 +297,83 @@ def test_reusable_jobs_are_found_by_job_key(db: Database) -> None:
     found = jobs.find_reusable_jobs(db, "k" * 64)
     assert [j.uuid for j in found] == [new.uuid, old.uuid]
     assert jobs.find_reusable_jobs(db, "x" * 64) == []
+
+
+def test_concurrent_plans_sharing_new_packages_do_not_deadlock(db: Database) -> None:
+    """Each plan's root is a package the other plans build too: the lookup rows must be locked in
+    one global order, or PostgreSQL aborts one of the transactions with a deadlock."""
+    for round_ in range(6):
+        names = [f"p{round_}-{n}" for n in range(4)]
+        start = Barrier(4)
+
+        def record(root: str, names: list[str] = names, start: Barrier = start) -> None:
+            plan = [planned_job(n) for n in names]
+            start.wait()  # all plans write at the same moment
+            submits.record_plan(db, planned_submit(package_name=root), plan)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for future in [pool.submit(record, root) for root in reversed(names)]:
+                future.result()
+    assert (count_rows(db, SUBMITS), count_rows(db, JOBS)) == (24, 96)
+
+
+def test_artifacts_over_4_gib_and_late_job_details(db: Database) -> None:
+    job = planned_job("iso")
+    submits.record_plan(db, planned_submit(), [dataclasses.replace(job, job_key=None)])
+    big = 5 * 2**30
+    made = artifacts.record_artifacts(db, job.uuid, [ArtifactInput("dvd.iso", "3" * 64, big)])
+    assert [a.size for a in made] == [big]
+    assert [a.size for a in artifacts.list_artifacts(db, job_uuid=job.uuid)] == [big]
+    jobs.set_job_key(db, job.uuid, "f" * 64)
+    jobs.set_container(db, job.uuid, "c" * 64)
+    found = jobs.find_job(db, job.uuid)
+    assert found is not None
+    assert (found.job_key, found.container_hash) == ("f" * 64, "c" * 64)
+    missing = uuid.uuid4()
+    updates: list[Callable[[], None]] = [
+        lambda: jobs.set_job_key(db, missing, "f" * 64),
+        lambda: jobs.set_container(db, missing, "c"),
+        lambda: jobs.append_log(db, missing, "x\n"),
+    ]
+    for update in updates:
+        with pytest.raises(DatabaseError, match=f"job {missing} does not exist"):
+            update()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        jobs.JobFilter(package="lib"),
+        jobs.JobFilter(package="tool", limit=1),
+        jobs.JobFilter(env=("PKG", "lib")),
+        jobs.JobFilter(env=("DEBUG", "1"), package="app", states=(JobState.SUCCEEDED,)),
+        jobs.JobFilter(package="base", newer_than=datetime(2024, 1, 15, tzinfo=UTC)),
+    ],
+    ids=["package", "package-limit", "env", "env-package-state", "package-newer"],
+)
+def test_job_filters_give_the_same_rows_with_few_or_many_matches(
+    db: Database, query: jobs.JobFilter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(db)
+    few = [(j.uuid, j.package_name) for j in jobs.list_jobs(db, query)]
+    monkeypatch.setattr(jobs, "FEW_JOBS", 1)  # every filter now matches "many" jobs
+    assert [(j.uuid, j.package_name) for j in jobs.list_jobs(db, query)] == few
+    assert few
+    package = query.package or "lib"
+    assert {name for _, name in few} == {package}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        jobs.JobFilter(package="nosuch"),
+        jobs.JobFilter(image="nosuch"),
+        jobs.JobFilter(endpoint="nosuch"),
+        jobs.JobFilter(env=("PKG", "nosuch")),
+        jobs.JobFilter(submit_uuid=uuid.uuid4()),
+        jobs.JobFilter(package="lib", env=("PKG", "tool")),
+    ],
+)
+def test_job_filters_with_unknown_names_match_nothing(db: Database, query: jobs.JobFilter) -> None:
+    seed(db)
+    assert jobs.list_jobs(db, query) == []
