@@ -25,7 +25,7 @@ class EngineInfo:
     kernel: str
 
 
-def _tls_config(endpoint: EndpointConfig) -> docker.tls.TLSConfig | None:
+def tls_config(endpoint: EndpointConfig) -> docker.tls.TLSConfig | None:
     if endpoint.tls is None:
         return None
     tls = endpoint.tls
@@ -58,7 +58,7 @@ def open_client(
     try:
         client = docker.DockerClient(
             base_url=endpoint.docker_url,
-            tls=_tls_config(endpoint) or False,
+            tls=tls_config(endpoint) or False,
             timeout=timeout if timeout is not None else endpoint.timeout,
         )
     except (docker.errors.DockerException, RequestException) as exc:

@@ -202,3 +202,23 @@ def exec_in_container(
     raw = result.output if isinstance(result.output, bytes) else b"".join(result.output or [])
     output = raw.decode("utf-8", "replace")
     return int(result.exit_code or 0), output
+
+
+SUBMIT_LABEL = "butido.submit"
+
+
+def image_id(endpoint: EndpointConfig, name: str) -> str | None:
+    """The id (`sha256:…`) of image `name` on the endpoint, or None when it is not there."""
+    with open_client(endpoint) as client:
+        try:
+            image = client.images.get(name)
+        except docker.errors.ImageNotFound:
+            return None
+    return str(image.id or "") or None
+
+
+def submit_containers(endpoint: EndpointConfig, submit_uuid: str) -> list[str]:
+    """The ids of every container (running or not) labelled with this submit."""
+    with open_client(endpoint) as client:
+        rows = client.api.containers(all=True, filters={"label": f"{SUBMIT_LABEL}={submit_uuid}"})
+    return [str(row["Id"]) for row in rows]

@@ -9,18 +9,20 @@ from __future__ import annotations
 import logging
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import docker
 import docker.errors
 from docker.models.containers import Container
 from requests.exceptions import RequestException
 
 from butido_py.config.model import EndpointConfig
-from butido_py.endpoint.docker import open_client
+from butido_py.endpoint.docker import tls_config, unreachable
 from butido_py.errors import EndpointError
 
 log = logging.getLogger(__name__)
@@ -138,39 +140,105 @@ class _BytesReader:
         return chunk
 
 
+Defer = Callable[[Callable[[], None]], None]
+
+
+class EndpointClients:
+    """One Docker client per endpoint, shared by the job threads of a build (each client keeps a
+    connection pool big enough for `maxjobs` streaming jobs)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, docker.DockerClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, endpoint: EndpointConfig) -> docker.DockerClient:
+        with self._lock:
+            client = self._clients.get(endpoint.name)
+            if client is None:
+                client = open_job_client(endpoint)
+                self._clients[endpoint.name] = client
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+def open_job_client(endpoint: EndpointConfig) -> docker.DockerClient:
+    try:
+        return docker.DockerClient(
+            base_url=endpoint.docker_url,
+            tls=tls_config(endpoint) or False,
+            timeout=JOB_API_TIMEOUT,
+            max_pool_size=2 * endpoint.maxjobs + 4,
+        )
+    except (docker.errors.DockerException, RequestException) as exc:
+        raise unreachable(endpoint, exc) from exc
+
+
 @contextmanager
 def job_container(
-    endpoint: EndpointConfig, spec: ContainerSpec, *, keep: bool = False
+    endpoint: EndpointConfig,
+    spec: ContainerSpec,
+    *,
+    keep: bool = False,
+    clients: EndpointClients | None = None,
+    defer_removal: Defer | None = None,
 ) -> Iterator[JobContainer]:
-    """Create the job's container with its inputs; remove it on the way out unless `keep`."""
-    with open_client(endpoint, timeout=JOB_API_TIMEOUT) as client:
-        try:
-            container = client.containers.create(
-                spec.image,
-                list(spec.command),
-                name=spec.name,
-                labels=dict(spec.labels),
-                environment=[f"{key}={value}" for key, value in spec.environment],
-                network_mode=spec.network_mode,
-            )
-        except docker.errors.ImageNotFound as exc:
-            raise EndpointError(
-                f"endpoint {endpoint.name!r}: image {spec.image!r} is not present",
-                hint="builds never pull; build or load the image on the endpoint first "
-                "(scripts/images shows how)",
-            ) from exc
-        except (docker.errors.DockerException, RequestException) as exc:
-            raise EndpointError(
-                f"endpoint {endpoint.name!r}: creating container {spec.name} failed: {exc}",
-                hint=f"check the endpoint with `butido endpoint {endpoint.name} ping`",
-            ) from exc
-        job = JobContainer(endpoint, container)
-        try:
-            if spec.inputs:
-                job.put_inputs(spec.inputs)
-            yield job
-        finally:
-            if not keep:
+    """Create the job's container with its inputs; remove it on the way out unless `keep`.
+
+    With `clients`, the endpoint's shared client is used; with `defer_removal`, the removal is
+    handed to that function (e.g. a clean-up thread) instead of delaying the caller.
+    """
+    if clients is not None:
+        yield from _job_container(clients.get(endpoint), endpoint, spec, keep, defer_removal)
+        return
+    client = open_job_client(endpoint)
+    try:
+        yield from _job_container(client, endpoint, spec, keep, defer_removal)
+    finally:
+        client.close()
+
+
+def _job_container(
+    client: docker.DockerClient,
+    endpoint: EndpointConfig,
+    spec: ContainerSpec,
+    keep: bool,
+    defer_removal: Defer | None,
+) -> Iterator[JobContainer]:
+    try:
+        container = client.containers.create(
+            spec.image,
+            list(spec.command),
+            name=spec.name,
+            labels=dict(spec.labels),
+            environment=[f"{key}={value}" for key, value in spec.environment],
+            network_mode=spec.network_mode,
+        )
+    except docker.errors.ImageNotFound as exc:
+        raise EndpointError(
+            f"endpoint {endpoint.name!r}: image {spec.image!r} is not present",
+            hint="builds never pull; build or load the image on the endpoint first "
+            "(scripts/images shows how)",
+        ) from exc
+    except (docker.errors.DockerException, RequestException) as exc:
+        raise EndpointError(
+            f"endpoint {endpoint.name!r}: creating container {spec.name} failed: {exc}",
+            hint=f"check the endpoint with `butido endpoint {endpoint.name} ping`",
+        ) from exc
+    job = JobContainer(endpoint, container)
+    try:
+        if spec.inputs:
+            job.put_inputs(spec.inputs)
+        yield job
+    finally:
+        if not keep:
+            if defer_removal is not None:
+                defer_removal(lambda: _remove(container))
+            else:
                 _remove(container)
 
 

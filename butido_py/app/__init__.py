@@ -1,0 +1,1 @@
+"""Application layer: one function per user operation, typed arguments in, results out."""

@@ -1,0 +1,297 @@
+"""`butido build`: check everything, then record and run the plan (DESIGN.md §3).
+
+`prepare_build` runs every check of butido-reference.md §9.1 (steps 4-11) and the endpoint check
+of §8.2 before anything is written; `run_build` records the plan and runs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from butido_py.config.model import Config, EndpointConfig
+from butido_py.db.database import Database
+from butido_py.endpoint.checks import check_endpoints
+from butido_py.errors import ConfigError, RepositoryError, ScriptError, SourceError
+from butido_py.lint import ScriptSettings, find_linter, lint_packages, render_checked
+from butido_py.orchestrator.model import (
+    BuildJob,
+    BuildListener,
+    BuildSettings,
+    PreparedBuild,
+)
+from butido_py.orchestrator.recording import BuildRecorder
+from butido_py.orchestrator.run import BuildRun
+from butido_py.package.model import Package
+from butido_py.plan.dag import Dag, build_dag
+from butido_py.repository.model import Repository
+from butido_py.sources.cache import SourceCache, verify_sources
+
+#: Set for every job; butido_py's own variable, so it is not subject to `allowed_env`.
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    name: str
+    version: str | None
+    image: str  # full or short name
+    env: tuple[tuple[str, str], ...] = ()
+    verify: bool = True
+    lint: bool = True
+    staging_dir: Path | None = None
+    shebang: str | None = None
+    write_log: bool = False
+    endpoints: tuple[str, ...] = ()
+    reuse: bool = True
+    keep_containers: bool = False
+
+
+def prepare_build(
+    request: BuildRequest, *, config: Config, repository: Repository, warn: Warn
+) -> PreparedBuild:
+    """Every check, in butido's order; raises a `ButidoError` naming what is wrong."""
+    root = select_package(repository, request.name, request.version)
+    image = expand_image(config, request.image)
+    dag = build_dag(repository, root, image=image, env=request.env)
+    packages = list(dag.topological_order())
+    cache = SourceCache(config.source_cache)
+    if request.verify:
+        _verify_sources(cache, packages)
+    else:
+        warn("source verification is switched off (--no-verify)")
+    settings = ScriptSettings(
+        phases=config.available_phases,
+        shebang=request.shebang or config.shebang,
+        strict=config.strict_script_interpolation,
+    )
+    scripts = _scripts(packages, settings, config, repository, lint=request.lint, warn=warn)
+    check_images(packages, image)
+    envs = {p.key: job_environment(p, request.env, config, repository) for p in packages}
+    if config.containers.check_env_names:
+        for package in packages:
+            check_env_names(package, envs[package.key], config.containers.allowed_env)
+    endpoints = select_endpoints(config, request.endpoints)
+    image_ids = check_endpoints(endpoints, config.docker, image)
+    submit_uuid, staging_dir = _staging(config, request.staging_dir)
+    return PreparedBuild(
+        submit_uuid=submit_uuid,
+        root=root,
+        image=image,
+        image_ids=image_ids,
+        endpoints=endpoints,
+        commit=repository.commit,
+        commit_time=repository.commit_time,
+        dirty=repository.dirty,
+        cli_env=request.env,
+        jobs=_jobs(dag, packages, scripts, envs, cache),
+        patch_contents=dict(repository.patch_contents),
+        staging_dir=staging_dir,
+        settings=BuildSettings(
+            reuse=request.reuse,
+            keep_containers=request.keep_containers,
+            write_log=request.write_log,
+            log_dir=config.log_dir,
+            build_error_lines=config.build_error_lines,
+            staging_roots=(config.staging, staging_dir.parent),
+            release_dirs=tuple(config.releases_root / s for s in config.release_stores),
+        ),
+    )
+
+
+def run_build(prepared: PreparedBuild, database: Database, listener: BuildListener) -> BuildRun:
+    """The run object (call `.run()`); made separately so the caller can `cancel()` it."""
+    return BuildRun(prepared, BuildRecorder(database), listener)
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def select_package(repository: Repository, name: str, version: str | None) -> Package:
+    if version is not None:
+        found = repository.find(name, version)
+        if found is not None:
+            return found
+        versions = ", ".join(p.version for p in repository.versions_of(name))
+        raise RepositoryError(
+            f"package {name} {version.lstrip('=')} not found in commit {repository.commit[:12]}",
+            hint=f"versions of {name}: {versions}"
+            if versions
+            else "`butido find-pkg .` lists every package",
+        )
+    candidates = repository.versions_of(name)
+    if not candidates:
+        raise RepositoryError(
+            f"package {name} not found in commit {repository.commit[:12]}",
+            hint="`butido find-pkg .` lists every package",
+        )
+    if len(candidates) > 1:
+        versions = ", ".join(p.version for p in candidates)
+        raise RepositoryError(
+            f"package {name} has {len(candidates)} versions; cannot decide which one to build",
+            hint=f"name the version: butido build {name} VERSION (one of {versions})",
+        )
+    return candidates[0]
+
+
+def expand_image(config: Config, image: str) -> str:
+    for candidate in config.docker.images:
+        if image in (candidate.name, candidate.short_name):
+            return candidate.name
+    known = sorted({n for i in config.docker.images for n in (i.name, i.short_name)})
+    raise ConfigError(
+        f"unknown image {image!r}",
+        hint=f"the configured images are: {', '.join(known)}"
+        if known
+        else "configure images under [docker] in config.toml",
+    )
+
+
+def check_images(packages: Sequence[Package], image: str) -> None:
+    for package in packages:
+        if package.allowed_images is not None and image not in package.allowed_images:
+            raise RepositoryError(
+                f"package {package} ({package.pkg_toml}) may not be built on {image}: "
+                "it is not in allowed_images",
+                hint=f"allowed images: {', '.join(package.allowed_images) or 'none'}",
+            )
+        if package.denied_images is not None and image in package.denied_images:
+            raise RepositoryError(
+                f"package {package} ({package.pkg_toml}) may not be built on {image}: "
+                "it is in denied_images",
+                hint="choose another image with -I",
+            )
+
+
+def job_environment(
+    package: Package, cli_env: Sequence[tuple[str, str]], config: Config, repository: Repository
+) -> tuple[tuple[str, str], ...]:
+    """Package `environment`, `-E` over it, the git variables, SOURCE_DATE_EPOCH."""
+    env = dict(package.environment or ())
+    env.update(cli_env)
+    containers = config.containers
+    if containers.git_author:
+        if repository.git_author is None:
+            raise RepositoryError(
+                f"containers.git_author is set ({containers.git_author}) but the repository has "
+                "no git user.name",
+                hint="set it with `git config user.name NAME`, or remove containers.git_author",
+            )
+        env[containers.git_author] = repository.git_author
+    if containers.git_commit_hash:
+        env[containers.git_commit_hash] = repository.commit
+    env[SOURCE_DATE_EPOCH] = str(repository.commit_time)
+    return tuple(env.items())
+
+
+def check_env_names(
+    package: Package, env: Sequence[tuple[str, str]], allowed: Sequence[str]
+) -> None:
+    for name, _ in env:
+        if name != SOURCE_DATE_EPOCH and name not in allowed:
+            raise ConfigError(
+                f"environment variable name not allowed: {name} (package {package})",
+                hint=f"add {name!r} to containers.allowed_env in config.toml, or do not set it",
+            )
+
+
+def select_endpoints(config: Config, names: Sequence[str]) -> tuple[EndpointConfig, ...]:
+    configured = config.docker.endpoints
+    if names:
+        known = {e.name for e in configured}
+        for name in names:
+            if name not in known:
+                raise ConfigError(
+                    f"unknown endpoint {name!r}",
+                    hint=f"configured endpoints: {', '.join(sorted(known)) or 'none'}",
+                )
+        configured = tuple(e for e in configured if e.name in set(names))
+    if not configured:
+        raise ConfigError(
+            "no Docker endpoint is configured",
+            hint="configure [docker.endpoints.NAME] in config.toml (or set DOCKER_HOST)",
+        )
+    return configured
+
+
+def _verify_sources(cache: SourceCache, packages: Sequence[Package]) -> None:
+    bad = [r for r in verify_sources(cache.entries(packages)) if not r.ok]
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise SourceError(
+            f"{bad[0].entry.label}: {bad[0].message}{more}",
+            hint="`butido source download` fetches missing sources; `butido source verify` "
+            "lists every problem; --no-verify skips this check",
+        )
+
+
+def _scripts(
+    packages: Sequence[Package],
+    settings: ScriptSettings,
+    config: Config,
+    repository: Repository,
+    *,
+    lint: bool,
+    warn: Warn,
+) -> dict[tuple[str, str], str]:
+    scripts = {p.key: render_checked(p, settings) for p in packages}
+    if not lint:
+        return scripts
+    if config.script_linter is None:
+        warn("no script_linter configured: the scripts are not linted")
+        return scripts
+    linter = find_linter(config.script_linter, repository.root)
+    failed = [r for r in lint_packages(packages, linter=linter, settings=settings) if not r.ok]
+    if failed:
+        first = failed[0]
+        output = (first.stdout + first.stderr).strip().splitlines()
+        detail = f": {output[0]}" if output else ""
+        raise ScriptError(
+            f"linting failed for {', '.join(str(r.package) for r in failed)}{detail}",
+            hint="`butido lint NAME` shows the linter's output; --no-lint skips linting",
+        )
+    return scripts
+
+
+def _staging(config: Config, staging_dir: Path | None) -> tuple[uuid.UUID, Path]:
+    if staging_dir is None:
+        submit = uuid.uuid4()
+        return submit, config.staging / str(submit)
+    try:
+        submit = uuid.UUID(staging_dir.name)
+    except ValueError:
+        raise ConfigError(
+            f"--staging-dir {staging_dir}: the directory name must be a UUID (the submit's)",
+            hint=f"use e.g. {config.staging / str(uuid.uuid4())}",
+        ) from None
+    return submit, staging_dir.resolve()
+
+
+def _jobs(
+    dag: Dag,
+    packages: Sequence[Package],
+    scripts: dict[tuple[str, str], str],
+    envs: dict[tuple[str, str], tuple[tuple[str, str], ...]],
+    cache: SourceCache,
+) -> tuple[BuildJob, ...]:
+    uuids = {p.key: uuid.uuid4() for p in packages}
+    return tuple(
+        BuildJob(
+            uuid=uuids[p.key],
+            package=p,
+            script=scripts[p.key],
+            env=envs[p.key],
+            needs=tuple(
+                dict.fromkeys(
+                    (uuids[e.dependency.key], e.kind) for e in dag.dependencies_of(p)
+                ).keys()
+            ),
+            transitive=tuple(uuids[d.key] for d in dag.transitive_dependencies(p)),
+            sources=tuple(cache.entries([p])),
+        )
+        for p in packages
+    )

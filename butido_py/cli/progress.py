@@ -1,0 +1,133 @@
+"""Progress of a build: tqdm bars on a terminal, one plain line per event otherwise.
+
+On a terminal each running job has a bar (endpoint, short container id, package, version, phase,
+`#BUTIDO:PROGRESS` percentage) and a total bar counts finished jobs. Elsewhere (CI logs, pipes)
+every event is one line with a UTC time stamp. Both are called from worker threads.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import click
+from tqdm import tqdm
+
+from butido_py.orchestrator.model import JobEvent, JobEventKind, PreparedBuild
+
+_FINAL = {"succeeded", "failed", "dep_failed", "canceled", "reused"}
+
+
+class PlainProgress:
+    """One line per event, for logs: `HH:MM:SS event package version details`."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stream = stream
+        self._quiet = quiet
+        self._lock = threading.Lock()
+        self._total = 0
+        self._done = 0
+
+    def started(self, prepared: PreparedBuild) -> None:
+        self._total = len(prepared.jobs)
+
+    def event(self, event: JobEvent) -> None:
+        if event.kind is JobEventKind.PROGRESS:
+            return
+        text = _describe(event)
+        with self._lock:
+            if event.kind is JobEventKind.FINISHED:
+                self._done += 1
+                text += f" [{self._done}/{self._total}]"
+            if not self._quiet:
+                click.echo(f"{datetime.now(UTC):%H:%M:%S} {text}", file=self._stream)
+
+    def finished(self) -> None:
+        return
+
+
+def _describe(event: JobEvent) -> str:
+    what = f"{event.package} {event.version}"
+    if event.kind is JobEventKind.STARTED:
+        return f"started   {what} on {event.endpoint} ({(event.container or '')[:12]})"
+    if event.kind is JobEventKind.PHASE:
+        return f"phase     {what}: {event.phase}"
+    if event.kind is JobEventKind.QUEUED:
+        return f"queued    {what}"
+    if event.kind is JobEventKind.REUSED:
+        return f"reusing   {what}"
+    return f"{event.state or 'finished':<9} {what}"
+
+
+class BarProgress:
+    """tqdm bars: one per running job plus a total bar at the top."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bars: dict[uuid.UUID, tqdm[Any]] = {}
+        self._labels: dict[uuid.UUID, dict[str, str]] = {}
+        self._total: tqdm[Any] | None = None
+
+    def started(self, prepared: PreparedBuild) -> None:
+        with self._lock:
+            self._total = tqdm(
+                total=len(prepared.jobs),
+                desc=f"{prepared.root.name} {prepared.root.version}",
+                unit="job",
+                position=0,
+                file=sys.stdout,
+                dynamic_ncols=True,
+            )
+
+    def event(self, event: JobEvent) -> None:
+        with self._lock:
+            if event.kind is JobEventKind.STARTED:
+                self._labels[event.job] = {
+                    "endpoint": event.endpoint or "",
+                    "container": (event.container or "")[:12],
+                    "package": f"{event.package} {event.version}",
+                    "phase": "starting",
+                }
+                self._bars[event.job] = tqdm(
+                    total=100,
+                    file=sys.stdout,
+                    leave=False,
+                    dynamic_ncols=True,
+                    bar_format="{desc} {bar} {n_fmt}%",
+                )
+                self._describe(event.job)
+            elif event.kind is JobEventKind.PHASE and event.job in self._bars:
+                self._labels[event.job]["phase"] = event.phase or ""
+                self._describe(event.job)
+            elif event.kind is JobEventKind.PROGRESS and event.job in self._bars:
+                bar = self._bars[event.job]
+                bar.update(max(0, min(100, event.progress or 0)) - bar.n)
+            elif event.kind is JobEventKind.FINISHED:
+                self._finish(event)
+
+    def _describe(self, job: uuid.UUID) -> None:
+        label = self._labels[job]
+        self._bars[job].set_description_str(
+            f"{label['endpoint']} {label['container']} {label['package']} [{label['phase']}]"
+        )
+
+    def _finish(self, event: JobEvent) -> None:
+        bar = self._bars.pop(event.job, None)
+        self._labels.pop(event.job, None)
+        if bar is not None:
+            bar.close()
+        if self._total is not None:
+            self._total.update(1)
+            if event.state in _FINAL and event.state not in ("succeeded", "reused"):
+                self._total.write(f"{event.state}: {event.package} {event.version}")
+
+    def finished(self) -> None:
+        with self._lock:
+            for bar in self._bars.values():
+                bar.close()
+            self._bars.clear()
+            if self._total is not None:
+                self._total.close()

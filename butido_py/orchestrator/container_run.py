@@ -1,0 +1,211 @@
+"""One job in its container: inputs in, output streamed and parsed live, exit code, /outputs out.
+
+The container contract is DESIGN.md §3. Success is no `#BUTIDO:STATE:ERR` line and exit code 0;
+only then is `/outputs` copied into the staging directory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from butido_py.config.model import EndpointConfig
+from butido_py.db.states import FailureKind
+from butido_py.endpoint.docker_job import (
+    SCRIPT_PATH,
+    ContainerSpec,
+    Defer,
+    EndpointClients,
+    InputFile,
+    job_container,
+)
+from butido_py.errors import ButidoError
+from butido_py.logproto import LogOutcome, LogParser, LogRecord, LogVerdict, RecordKind, log_outcome
+from butido_py.orchestrator.model import Artifact, BuildJob
+from butido_py.stores.staging import StagedFile, extract_outputs
+
+#: How often the log of a running job is appended to the database (seconds).
+LOG_FLUSH_SECONDS = 1.0
+_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+
+
+@dataclass(slots=True)
+class ContainerOutcome:
+    exit_code: int | None = None
+    log: LogOutcome = field(default_factory=lambda: LogOutcome(LogVerdict.UNKNOWN))
+    #: The last lines of the log (index in the whole log, stored form).
+    tail: list[tuple[int, str]] = field(default_factory=list)
+    staged: list[StagedFile] = field(default_factory=list)
+    container_id: str | None = None
+    error: ButidoError | None = None
+    failure_kind: FailureKind | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.failure_kind is None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerHooks:
+    """Called from the job's worker thread as things happen."""
+
+    #: The container exists (its id); return False to stop (the run was canceled).
+    created: Callable[[str], bool]
+    #: A `#BUTIDO:` marker line (phase, progress, state).
+    record: Callable[[LogRecord], None]
+    #: More of the log in its stored form, to append to the job's log.
+    log_text: Callable[[str], None]
+
+
+class LogCollector:
+    """Follows a job's output without keeping it whole: the verdict, the last lines, the text in
+    batches for the database, and optionally every line in a log file."""
+
+    def __init__(self, hooks: ContainerHooks, *, tail: int, log_file: IO[str] | None) -> None:
+        self._hooks = hooks
+        self._parser = LogParser()
+        self._tail: deque[tuple[int, str]] = deque(maxlen=max(0, tail))
+        self._file = log_file
+        self._pending: list[str] = []
+        self._flushed_any = False
+        self._last_flush = time.monotonic()
+        self._count = 0
+        self.log = LogOutcome(LogVerdict.UNKNOWN)
+
+    @property
+    def tail(self) -> list[tuple[int, str]]:
+        return list(self._tail)
+
+    def feed(self, chunk: bytes) -> None:
+        self._take(self._parser.feed(chunk))
+        if time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS:
+            self._flush()
+
+    def finish(self) -> None:
+        self._take(self._parser.finish())
+        self._flush()
+
+    def _take(self, records: list[LogRecord]) -> None:
+        if not records:
+            return
+        self.log = self.log.then(log_outcome(records))
+        for record in records:
+            text = record.canonical.replace("\0", "")
+            self._pending.append(text)
+            self._tail.append((self._count, text))
+            self._count += 1
+            if record.kind is not RecordKind.LINE:
+                self._hooks.record(record)
+        if self._file is not None:
+            self._file.write("".join(f"{text}\n" for text in self._pending[-len(records) :]))
+
+    def _flush(self) -> None:
+        if self._pending:
+            text = "\n".join(self._pending)
+            self._hooks.log_text(("\n" if self._flushed_any else "") + text)
+            self._flushed_any = True
+            self._pending.clear()
+        self._last_flush = time.monotonic()
+
+
+def container_name(job: BuildJob) -> str:
+    name = f"butido-{job.package.name}-{job.package.version}-{job.uuid}"
+    return _NAME_UNSAFE.sub("_", name)
+
+
+def container_inputs(
+    job: BuildJob,
+    dependency_artifacts: Sequence[Artifact],
+    patch_contents: Mapping[str, bytes],
+) -> list[InputFile]:
+    """`/script`, sources and dependency artifacts under `/inputs`, patches under `/patches`."""
+    inputs = {SCRIPT_PATH: InputFile(SCRIPT_PATH, data=job.script.encode(), mode=0o755)}
+    for entry in job.sources:
+        target = f"/inputs/{entry.path.name}"
+        inputs[target] = InputFile(target, source=entry.path)
+    for artifact in dependency_artifacts:
+        target = f"/inputs/{PurePosixPath(artifact.path).name}"
+        inputs[target] = InputFile(target, source=artifact.file)
+    for patch in job.package.patches:
+        target = f"/patches/{patch}"
+        inputs[target] = InputFile(target, data=patch_contents[patch])
+    return list(inputs.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRun:
+    """What to run where, and where its results go."""
+
+    endpoint: EndpointConfig
+    spec: ContainerSpec
+    staging_dir: Path
+    job: uuid.UUID
+    keep: bool = False
+    #: How many of the last log lines to keep for the report.
+    tail: int = 10
+    #: Also write the log here (`--write-log`).
+    log_path: Path | None = None
+
+
+def run_container(
+    run: ContainerRun,
+    hooks: ContainerHooks,
+    *,
+    clients: EndpointClients | None = None,
+    defer_removal: Defer | None = None,
+) -> ContainerOutcome:
+    """Run the job's container to its end; the log goes to `hooks` (and `run.log_path`)."""
+    with ExitStack() as stack:
+        log_file = None
+        if run.log_path is not None:
+            run.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = stack.enter_context(run.log_path.open("x", encoding="utf-8"))
+        return _run(run, hooks, clients, defer_removal, log_file)
+
+
+def _run(
+    run: ContainerRun,
+    hooks: ContainerHooks,
+    clients: EndpointClients | None,
+    defer_removal: Defer | None,
+    log_file: IO[str] | None,
+) -> ContainerOutcome:
+    outcome = ContainerOutcome()
+    try:
+        with job_container(
+            run.endpoint, run.spec, keep=run.keep, clients=clients, defer_removal=defer_removal
+        ) as container:
+            outcome.container_id = container.id
+            if not hooks.created(container.id):
+                outcome.failure_kind = FailureKind.CANCELED
+                return outcome
+            container.start()
+            collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
+            try:
+                for chunk in container.output():
+                    collector.feed(chunk)
+            finally:
+                collector.finish()
+                outcome.log, outcome.tail = collector.log, collector.tail
+            outcome.exit_code = container.wait()
+            if outcome.log.verdict is LogVerdict.FAILED or outcome.exit_code != 0:
+                outcome.failure_kind = FailureKind.SCRIPT
+                return outcome
+            try:
+                outcome.staged = extract_outputs(
+                    container.outputs_archive(), run.staging_dir, job=str(run.job)
+                )
+            except ButidoError as error:
+                outcome.error = error
+                outcome.failure_kind = FailureKind.OUTPUTS
+    except ButidoError as error:
+        outcome.error = error
+        outcome.failure_kind = outcome.failure_kind or FailureKind.INFRA
+    return outcome

@@ -1,0 +1,159 @@
+"""The data a build passes around: the checked plan, live job events and the final result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+from uuid import UUID
+
+from butido_py.config.model import EndpointConfig
+from butido_py.package.model import DependencyKind, Package
+from butido_py.sources.cache import CachedSource
+
+
+@dataclass(frozen=True, slots=True)
+class BuildJob:
+    """One package of the plan, with everything its container needs except dependency outputs."""
+
+    uuid: UUID
+    package: Package
+    script: str
+    #: The final environment: package `environment`, `-E` over it, git variables,
+    #: SOURCE_DATE_EPOCH.
+    env: tuple[tuple[str, str], ...]
+    #: Direct dependencies (job uuid, kind), build ones first.
+    needs: tuple[tuple[UUID, DependencyKind], ...]
+    #: Every job this one needs directly or indirectly (their artifacts go to /inputs).
+    transitive: tuple[UUID, ...]
+    sources: tuple[CachedSource, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.package.name} {self.package.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSettings:
+    reuse: bool = True
+    keep_containers: bool = False
+    write_log: bool = False
+    log_dir: Path | None = None
+    build_error_lines: int = 10
+    #: Directories whose `<submit uuid>/<path>` may hold reusable artifacts.
+    staging_roots: tuple[Path, ...] = ()
+    #: Release store directories (`<releases_root>/<store>`).
+    release_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBuild:
+    """A checked build: nothing has been written yet."""
+
+    submit_uuid: UUID
+    root: Package
+    image: str
+    #: endpoint name → id of the image there; the first selected endpoint's id is the job key's.
+    image_ids: dict[str, str]
+    endpoints: tuple[EndpointConfig, ...]
+    commit: str
+    commit_time: int
+    dirty: bool
+    cli_env: tuple[tuple[str, str], ...]
+    #: Topological order: every job after the jobs it needs.
+    jobs: tuple[BuildJob, ...]
+    patch_contents: dict[str, bytes]
+    staging_dir: Path
+    settings: BuildSettings = field(default_factory=BuildSettings)
+
+    @property
+    def image_digest(self) -> str:
+        return self.image_ids[self.endpoints[0].name]
+
+
+class JobEventKind(StrEnum):
+    REUSED = "reused"
+    QUEUED = "queued"
+    STARTED = "started"
+    PHASE = "phase"
+    PROGRESS = "progress"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    kind: JobEventKind
+    job: UUID
+    package: str
+    version: str
+    endpoint: str | None = None
+    container: str | None = None
+    phase: str | None = None
+    progress: int | None = None
+    #: For FINISHED (and REUSED): the job's final state (succeeded, failed, dep_failed, …).
+    state: str | None = None
+
+
+class BuildListener(Protocol):
+    """Hears what happens during a run; called from worker threads (must be thread-safe)."""
+
+    def started(self, prepared: PreparedBuild) -> None: ...
+
+    def event(self, event: JobEvent) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """An artifact on disk that a job made or reused."""
+
+    #: The database id; None until the row of an artifact made in this run is written.
+    id: int | None
+    path: str  # relative to its submit's staging directory
+    file: Path  # where it is now
+    sha256: str
+    #: The job of this run that made it (None for reused artifacts).
+    made_by: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    uuid: UUID
+    package: str
+    version: str
+    state: str
+    endpoint: str | None = None
+    container: str | None = None
+    exit_code: int | None = None
+    phase: str | None = None
+    error: str | None = None
+    #: The last `build_error_lines` lines of the log (index in the whole log, text).
+    last_lines: tuple[tuple[int, str], ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    reused_from: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    submit_uuid: UUID
+    state: str  # succeeded, failed, canceled
+    staging_dir: Path
+    jobs: tuple[JobSummary, ...]
+    seconds: float
+
+    @property
+    def created(self) -> list[Artifact]:
+        return [a for j in self.jobs if j.state == "succeeded" for a in j.artifacts]
+
+    @property
+    def reused(self) -> list[Artifact]:
+        return [a for j in self.jobs if j.state == "reused" for a in j.artifacts]
+
+    @property
+    def failed(self) -> list[JobSummary]:
+        return [j for j in self.jobs if j.state == "failed"]
+
+    def count(self, state: str) -> int:
+        return sum(1 for j in self.jobs if j.state == state)

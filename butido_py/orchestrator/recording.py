@@ -1,0 +1,242 @@
+"""What a build writes to the database, as it happens, through the db/ layer.
+
+Job transitions are written by one writer thread, in the order the job threads ask for them, so
+that a job never waits for the database on its way from one container to the next (a commit can
+cost milliseconds, a chain of jobs pays it on every link). Writes still land within milliseconds:
+`butido db jobs` in another terminal shows the live states. Reads (reuse candidates) and the plan
+itself are written synchronously; `flush()` waits until every queued write is done.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import queue
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from butido_py.db import artifacts as db_artifacts
+from butido_py.db import jobs as db_jobs
+from butido_py.db import submits as db_submits
+from butido_py.db.database import Database
+from butido_py.db.models import JOBS
+from butido_py.db.records import (
+    ArtifactInput,
+    ArtifactRecord,
+    JobEdge,
+    JobRecord,
+    PlannedJob,
+    PlannedSubmit,
+)
+from butido_py.db.states import DependencyKind, FailureKind, JobState, SubmitState
+from butido_py.errors import ButidoError, DatabaseError
+from butido_py.orchestrator.model import Artifact, PreparedBuild
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BuildRecorder:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        #: (job, path) → id of the artifacts written for this run's jobs (writer thread only).
+        self._artifact_ids: dict[tuple[uuid.UUID, str], int] = {}
+        self.errors: list[ButidoError] = []
+
+    # --- synchronous ------------------------------------------------------------------------
+
+    def record_plan(self, prepared: PreparedBuild) -> None:
+        submit = PlannedSubmit(
+            uuid=prepared.submit_uuid,
+            submit_time=now(),
+            image=prepared.image,
+            package_name=prepared.root.name,
+            package_version=prepared.root.version,
+            commit_hash=prepared.commit,
+            env=prepared.cli_env,
+            dirty=prepared.dirty,
+            commit_time=datetime.fromtimestamp(prepared.commit_time, UTC),
+            triggered_by=_triggered_by(),
+            orchestrator_host=socket.gethostname(),
+            orchestrator_pid=os.getpid(),
+        )
+        jobs = [
+            PlannedJob(
+                uuid=job.uuid,
+                package_name=job.package.name,
+                package_version=job.package.version,
+                image=prepared.image,
+                script_text=job.script,
+                env=job.env,
+                depends_on=tuple(JobEdge(need, DependencyKind(kind)) for need, kind in job.needs),
+                image_digest=prepared.image_digest,
+            )
+            for job in prepared.jobs
+        ]
+        with self._lock:
+            if db_submits.find_submit(self._db, prepared.submit_uuid) is not None:
+                raise DatabaseError(
+                    f"submit {prepared.submit_uuid} is already recorded",
+                    hint="each build needs a new --staging-dir (its name is the submit uuid); "
+                    "artifacts of earlier builds are reused anyway",
+                )
+            db_submits.record_plan(self._db, submit, jobs)
+
+    def reuse_candidates(self, name: str, version: str, key: str) -> list[JobRecord]:
+        """Earlier succeeded jobs of this package with this key, newest first."""
+        with self._lock:
+            found = db_jobs.list_jobs(
+                self._db, db_jobs.JobFilter(package=name, states=(JobState.SUCCEEDED,))
+            )
+        matching = [j for j in found if j.package_version == version and j.job_key == key]
+        return list(reversed(matching))
+
+    def artifacts_of(self, job_id: int) -> list[ArtifactRecord]:
+        with self._lock:
+            return db_artifacts.artifacts_of_jobs(self._db, [job_id])[job_id]
+
+    def finish_submit(self, submit: uuid.UUID, state: SubmitState) -> None:
+        self.flush()
+        with self._lock:
+            db_submits.finish_submit(self._db, submit, state, at=now())
+
+    def heartbeat(self, submit: uuid.UUID) -> None:
+        self._write(lambda: db_submits.record_heartbeat(self._db, submit, at=now()))
+
+    # --- the writer ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._writer = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
+        self._writer.start()
+
+    def flush(self) -> None:
+        """Wait until every write asked for so far is done."""
+        if self._writer is None or not self._writer.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put(done.set)
+        done.wait()
+
+    def stop(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+
+    def _write(self, write: Callable[[], None]) -> None:
+        if self._writer is None:
+            self._run(write)
+        else:
+            self._queue.put(write)
+
+    def _write_loop(self) -> None:
+        while (write := self._queue.get()) is not None:
+            self._run(write)
+
+    def _run(self, write: Callable[[], None]) -> None:
+        try:
+            with self._lock:
+                write()
+        except ButidoError as error:
+            log.warning("recording failed: %s", error)
+            self.errors.append(error)
+
+    # --- job transitions (asynchronous, in order) -----------------------------------------------
+
+    def set_job_key(self, job: uuid.UUID, key: str) -> None:
+        def write() -> None:
+            # Adapter until db/jobs.py offers it: the key is known only once the inputs are.
+            with self._db.begin() as connection:
+                connection.execute(JOBS.update().where(JOBS.c.uuid == job).values(job_key=key))
+
+        self._write(write)
+
+    def queued(self, job: uuid.UUID) -> None:
+        at = now()
+        self._write(lambda: db_jobs.mark_queued(self._db, job, at=at))
+
+    def inputs(self, job: uuid.UUID, artifacts: Sequence[Artifact]) -> None:
+        wanted = tuple(artifacts)
+
+        def write() -> None:
+            ids = [
+                a.id if a.id is not None else self._artifact_ids[(a.made_by or job, a.path)]
+                for a in wanted
+            ]
+            db_artifacts.record_job_inputs(self._db, job, ids)
+
+        self._write(write)
+
+    def running(
+        self, job: uuid.UUID, *, endpoint: str, container: str | None, image_digest: str | None
+    ) -> None:
+        at = now()
+        self._write(
+            lambda: db_jobs.mark_running(
+                self._db,
+                job,
+                endpoint=endpoint,
+                at=at,
+                container_hash=container,
+                image_digest=image_digest,
+            )
+        )
+
+    def append_log(self, job: uuid.UUID, text: str) -> None:
+        self._write(lambda: db_jobs.append_log(self._db, job, text))
+
+    def succeeded(
+        self, job: uuid.UUID, *, exit_code: int, artifacts: Sequence[ArtifactInput]
+    ) -> None:
+        """The log was appended while the job ran (`append_log`)."""
+        at = now()
+        made = tuple(artifacts)
+
+        def write() -> None:
+            for record in db_artifacts.record_artifacts(self._db, job, made):
+                self._artifact_ids[(job, record.path)] = record.id
+            db_jobs.mark_succeeded(self._db, job, at=at, exit_code=exit_code)
+
+        self._write(write)
+
+    def failed(
+        self, job: uuid.UUID, *, kind: FailureKind, exit_code: int | None, log_text: str | None
+    ) -> None:
+        at = now()
+        self._write(
+            lambda: db_jobs.mark_failed(
+                self._db, job, at=at, failure_kind=kind, exit_code=exit_code, log_text=log_text
+            )
+        )
+
+    def reused(self, job: uuid.UUID, *, source: uuid.UUID) -> None:
+        at = now()
+        self._write(lambda: db_jobs.mark_reused(self._db, job, reused_from=source, at=at))
+
+    def dep_failed(self, job: uuid.UUID) -> None:
+        at = now()
+        self._write(lambda: db_jobs.mark_dep_failed(self._db, job, at=at))
+
+    def canceled(self, job: uuid.UUID) -> None:
+        at = now()
+        self._write(lambda: db_jobs.mark_canceled(self._db, job, at=at))
+
+
+def _triggered_by() -> str:
+    ci_job = os.environ.get("CI_JOB_URL") or os.environ.get("GITHUB_RUN_ID")
+    if ci_job:
+        return ci_job
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"

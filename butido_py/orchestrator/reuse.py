@@ -1,0 +1,81 @@
+"""Reuse by content (DESIGN.md §3): find an earlier job with the same key whose artifacts are all
+still on disk — in any staging directory or release store — with the recorded sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from butido_py.db.records import ArtifactRecord
+from butido_py.orchestrator.model import Artifact
+from butido_py.orchestrator.recording import BuildRecorder
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ReuseMatch:
+    job: uuid.UUID
+    artifacts: tuple[Artifact, ...]
+
+
+class ArtifactLocator:
+    """Finds recorded artifacts on disk; each file is hashed at most once per build."""
+
+    def __init__(self, staging_roots: Sequence[Path], release_dirs: Sequence[Path]) -> None:
+        self._staging_roots = tuple(dict.fromkeys(staging_roots))
+        self._release_dirs = tuple(release_dirs)
+        self._hashes: dict[Path, str | None] = {}
+        self._lock = threading.Lock()
+
+    def locate(self, artifact: ArtifactRecord) -> Path | None:
+        if artifact.sha256 is None:
+            return None
+        candidates = [
+            root / str(artifact.submit_uuid) / artifact.path for root in self._staging_roots
+        ]
+        candidates += [store / artifact.path for store in self._release_dirs]
+        for path in candidates:
+            if self._sha256(path) == artifact.sha256:
+                return path
+        return None
+
+    def _sha256(self, path: Path) -> str | None:
+        with self._lock:
+            if path in self._hashes:
+                return self._hashes[path]
+        digest: str | None
+        try:
+            with path.open("rb") as stream:
+                hasher = hashlib.sha256()
+                while chunk := stream.read(_CHUNK):
+                    hasher.update(chunk)
+            digest = hasher.hexdigest()
+        except OSError:
+            digest = None
+        with self._lock:
+            self._hashes[path] = digest
+        return digest
+
+
+def find_reusable(
+    recorder: BuildRecorder, locator: ArtifactLocator, name: str, version: str, key: str
+) -> ReuseMatch | None:
+    """The newest earlier succeeded job with `key` whose artifacts all still exist."""
+    for candidate in recorder.reuse_candidates(name, version, key):
+        records = recorder.artifacts_of(candidate.id)
+        found = [(record, locator.locate(record)) for record in records]
+        if all(path is not None for _, path in found):
+            return ReuseMatch(
+                candidate.uuid,
+                tuple(
+                    Artifact(record.id, record.path, path, record.sha256 or "")
+                    for record, path in found
+                    if path is not None
+                ),
+            )
+    return None

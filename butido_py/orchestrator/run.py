@@ -1,0 +1,456 @@
+"""`BuildRun`: the mutable state of one running build, and the loop that runs its jobs.
+
+The plan is recorded (every job `planned`) before the first container starts. A `DagRunner`
+feeds ready jobs to worker threads; each computes its job key from its real inputs, is reused
+when an earlier job with that key still has its artifacts, or waits for an endpoint slot and runs
+its container. Every transition is written as it happens. `cancel()` (Ctrl-C) starts nothing new,
+removes the submit's containers and marks what did not finish `canceled`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from butido_py.db.records import ArtifactInput
+from butido_py.db.states import FailureKind, SubmitState
+from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
+from butido_py.endpoint.docker_job import ContainerSpec, EndpointClients
+from butido_py.endpoint.scheduler import Scheduler, SchedulerClosedError
+from butido_py.errors import ButidoError, DatabaseError, StoreError
+from butido_py.logproto import LogRecord, RecordKind
+from butido_py.orchestrator.container_run import (
+    ContainerHooks,
+    ContainerOutcome,
+    ContainerRun,
+    container_inputs,
+    container_name,
+    run_container,
+)
+from butido_py.orchestrator.dag_runner import DagRunner, JobResult, Outcome
+from butido_py.orchestrator.job_key import JobKeyInputs, job_key
+from butido_py.orchestrator.model import (
+    Artifact,
+    BuildJob,
+    BuildListener,
+    BuildResult,
+    JobEvent,
+    JobEventKind,
+    JobSummary,
+    PreparedBuild,
+)
+from butido_py.orchestrator.recording import BuildRecorder
+from butido_py.orchestrator.reuse import ArtifactLocator, find_reusable
+
+log = logging.getLogger(__name__)
+
+#: How often a running build records that it is alive (`submits.heartbeat_at`).
+HEARTBEAT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    """Where and how a job's container ran (for its summary)."""
+
+    endpoint: str
+    container: str | None
+    exit_code: int | None
+    phase: str | None
+
+
+class BuildRun:
+    def __init__(
+        self, prepared: PreparedBuild, recorder: BuildRecorder, listener: BuildListener
+    ) -> None:
+        self.prepared = prepared
+        self._recorder = recorder
+        self._listener = listener
+        self._jobs = {job.uuid: job for job in prepared.jobs}
+        self._endpoints = {endpoint.name: endpoint for endpoint in prepared.endpoints}
+        self._scheduler = Scheduler([(e.name, e.maxjobs) for e in prepared.endpoints])
+        self._runner: DagRunner[uuid.UUID] = DagRunner(
+            {job.uuid: frozenset(need for need, _ in job.needs) for job in prepared.jobs},
+            workers=min(len(prepared.jobs), sum(e.maxjobs for e in prepared.endpoints) + 4),
+        )
+        settings = prepared.settings
+        self._locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
+        self._lock = threading.Lock()
+        self._canceled = threading.Event()
+        self._containers: dict[str, str] = {}  # container id → endpoint name
+        self._artifacts: dict[uuid.UUID, tuple[Artifact, ...]] = {}
+        self._summaries: dict[uuid.UUID, JobSummary] = {}
+        #: Jobs recorded `running` (a failure must pass through it: queued → running → failed).
+        self._running: set[uuid.UUID] = set()
+        self._queued: set[uuid.UUID] = set()
+        self._clients = EndpointClients()
+        # Containers are removed off the jobs' critical path; the run waits for it at the end.
+        self._cleanup = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleanup")
+        self._stopped = threading.Event()
+
+    # --- control ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the run (safe to call from a signal handler: the slow part runs in a thread)."""
+        if self._canceled.is_set():
+            return
+        self._canceled.set()
+        self._runner.cancel()
+        self._scheduler.close()
+        threading.Thread(target=self._remove_tracked, name="cancel", daemon=True).start()
+
+    @property
+    def canceled(self) -> bool:
+        return self._canceled.is_set()
+
+    def _remove_tracked(self) -> None:
+        with self._lock:
+            tracked = dict(self._containers)
+        for container_id, endpoint in tracked.items():
+            try:
+                remove_containers(self._endpoints[endpoint], [container_id])
+            except ButidoError as error:
+                log.warning("could not remove container %s: %s", container_id[:12], error)
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        started = time.monotonic()
+        self._recorder.record_plan(self.prepared)
+        self._recorder.start()
+        self.prepared.staging_dir.mkdir(parents=True, exist_ok=True)
+        self._listener.started(self.prepared)
+        heartbeat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
+        heartbeat.start()
+        try:
+            self._runner.run(self._execute, self._heard)
+        finally:
+            self._stopped.set()
+            self._cleanup.shutdown(wait=True)
+            if not self.prepared.settings.keep_containers:
+                self._sweep_containers()
+            self._clients.close()
+            self._listener.finished()
+        jobs = tuple(self._summaries[job.uuid] for job in self.prepared.jobs)
+        if self._canceled.is_set():
+            state = SubmitState.CANCELED
+        elif all(j.state in ("succeeded", "reused") for j in jobs):
+            state = SubmitState.SUCCEEDED
+        else:
+            state = SubmitState.FAILED
+        self._recorder.finish_submit(self.prepared.submit_uuid, state)
+        self._recorder.stop()
+        if self._recorder.errors:
+            error = self._recorder.errors[0]
+            raise DatabaseError(
+                f"{len(self._recorder.errors)} database writes of submit "
+                f"{self.prepared.submit_uuid} failed; the first: {error.message}",
+                hint=error.hint,
+            )
+        return BuildResult(
+            submit_uuid=self.prepared.submit_uuid,
+            state=str(state),
+            staging_dir=self.prepared.staging_dir,
+            jobs=jobs,
+            seconds=time.monotonic() - started,
+        )
+
+    def _sweep_containers(self) -> None:
+        """Whatever happened, no container of this submit stays behind."""
+        for endpoint in self.prepared.endpoints:
+            try:
+                left = submit_containers(endpoint, str(self.prepared.submit_uuid))
+                if left:
+                    remove_containers(endpoint, left)
+            except ButidoError as error:
+                log.warning("could not clean up containers on %s: %s", endpoint.name, error)
+
+    def _heard(self, result: JobResult[uuid.UUID]) -> None:
+        """Results of the runner itself (dependents of a failure, cancellation) are recorded
+        here; the workers recorded their own."""
+        job = self._jobs[result.job]
+        if result.job not in self._summaries:
+            state = "dep_failed" if result.outcome is Outcome.DEP_FAILED else "canceled"
+            if result.outcome is Outcome.FAILED:
+                state = "failed"
+            self._record_unrun(job, state, result.detail)
+        summary = self._summaries[result.job]
+        self._event(job, JobEventKind.FINISHED, state=summary.state)
+
+    def _heartbeat(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                self._recorder.heartbeat(self.prepared.submit_uuid)
+            except ButidoError as error:
+                log.warning("heartbeat failed: %s", error)
+
+    def _record_unrun(self, job: BuildJob, state: str, detail: str) -> None:
+        try:
+            if state == "dep_failed":
+                self._recorder.dep_failed(job.uuid)
+            elif state == "canceled":
+                self._recorder.canceled(job.uuid)
+            else:
+                self._recorder.failed(
+                    job.uuid, kind=FailureKind.INFRA, exit_code=None, log_text=None
+                )
+        except ButidoError as error:
+            log.warning("recording %s of %s failed: %s", state, job.label, error)
+        self._summaries[job.uuid] = self._summary(job, state, error=detail)
+
+    # --- one job (worker threads) -------------------------------------------------------------
+
+    def _execute(
+        self, job_uuid: uuid.UUID, _direct: Mapping[uuid.UUID, JobResult[uuid.UUID]]
+    ) -> JobResult[uuid.UUID]:
+        job = self._jobs[job_uuid]
+        try:
+            return self._execute_job(job)
+        except SchedulerClosedError:
+            return self._finish_canceled(job)
+        except ButidoError as error:
+            if self._canceled.is_set():
+                return self._finish_canceled(job)
+            return self._finish_failed(job, FailureKind.INFRA, str(error))
+        except Exception as error:  # a bug in one job must not stop the others
+            log.exception("job %s (%s) failed unexpectedly", job.uuid, job.label)
+            return self._finish_failed(job, FailureKind.INFRA, f"{type(error).__name__}: {error}")
+
+    def _execute_job(self, job: BuildJob) -> JobResult[uuid.UUID]:
+        if self._canceled.is_set():
+            return self._finish_canceled(job)
+        inputs = self._input_artifacts(job)
+        key = self._key(job, inputs)
+        self._recorder.set_job_key(job.uuid, key)
+        if self.prepared.settings.reuse:
+            match = find_reusable(
+                self._recorder, self._locator, job.package.name, job.package.version, key
+            )
+            if match is not None:
+                self._recorder.reused(job.uuid, source=match.job)
+                with self._lock:
+                    self._artifacts[job.uuid] = match.artifacts
+                self._summaries[job.uuid] = self._summary(
+                    job, "reused", artifacts=match.artifacts, reused_from=match.job
+                )
+                self._event(job, JobEventKind.REUSED, state="reused")
+                return JobResult(job.uuid, Outcome.REUSED, payload=match.job)
+        self._recorder.queued(job.uuid)
+        self._queued.add(job.uuid)
+        self._recorder.inputs(job.uuid, inputs)
+        self._event(job, JobEventKind.QUEUED)
+        with self._scheduler.slot() as endpoint_name:
+            if self._canceled.is_set():
+                return self._finish_canceled(job)
+            return self._run_on(job, endpoint_name, inputs)
+
+    def _run_on(
+        self, job: BuildJob, endpoint_name: str, inputs: tuple[Artifact, ...]
+    ) -> JobResult[uuid.UUID]:
+        endpoint = self._endpoints[endpoint_name]
+        spec = ContainerSpec(
+            image=self.prepared.image,
+            name=container_name(job),
+            labels={
+                "butido.submit": str(self.prepared.submit_uuid),
+                "butido.job": str(job.uuid),
+                "butido.package": job.package.name,
+                "butido.version": job.package.version,
+            },
+            environment=job.env,
+            network_mode=endpoint.network_mode,
+            inputs=container_inputs(job, inputs, self.prepared.patch_contents),
+        )
+        hooks = ContainerHooks(
+            created=lambda cid: self._created(job, endpoint_name, cid),
+            record=lambda record: self._log_record(job, endpoint_name, record),
+            log_text=lambda text: self._recorder.append_log(job.uuid, text),
+        )
+        settings = self.prepared.settings
+        run = ContainerRun(
+            endpoint,
+            spec,
+            staging_dir=self.prepared.staging_dir,
+            job=job.uuid,
+            keep=settings.keep_containers,
+            tail=settings.build_error_lines,
+            log_path=self._log_path(job),
+        )
+        try:
+            outcome = run_container(run, hooks, clients=self._clients, defer_removal=self._defer)
+        except OSError as error:  # the --write-log file
+            outcome = ContainerOutcome(
+                error=StoreError(f"cannot write the log of {job.label}: {error}"),
+                failure_kind=FailureKind.INFRA,
+            )
+        with self._lock:
+            self._containers.pop(outcome.container_id or "", None)
+        return self._conclude(job, endpoint_name, outcome)
+
+    def _defer(self, removal: Callable[[], None]) -> None:
+        self._cleanup.submit(removal)
+
+    def _mark_running(self, job: BuildJob, endpoint_name: str, container: str | None) -> None:
+        if job.uuid in self._running:
+            return
+        self._recorder.running(
+            job.uuid,
+            endpoint=endpoint_name,
+            container=container,
+            image_digest=self.prepared.image_ids[endpoint_name],
+        )
+        self._running.add(job.uuid)
+
+    def _created(self, job: BuildJob, endpoint_name: str, container_id: str) -> bool:
+        with self._lock:
+            self._containers[container_id] = endpoint_name
+        self._mark_running(job, endpoint_name, container_id)
+        self._event(job, JobEventKind.STARTED, endpoint=endpoint_name, container=container_id)
+        # Checked after registering: either cancel() sees this container or we see the flag.
+        return not self._canceled.is_set()
+
+    def _log_record(self, job: BuildJob, endpoint_name: str, record: LogRecord) -> None:
+        if record.kind is RecordKind.PHASE:
+            self._event(job, JobEventKind.PHASE, endpoint=endpoint_name, phase=record.value)
+        elif record.kind is RecordKind.PROGRESS:
+            self._event(
+                job, JobEventKind.PROGRESS, endpoint=endpoint_name, progress=record.progress
+            )
+
+    def _conclude(
+        self, job: BuildJob, endpoint_name: str, outcome: ContainerOutcome
+    ) -> JobResult[uuid.UUID]:
+        if self._canceled.is_set() and not outcome.ok:
+            return self._finish_canceled(job)
+        ran = _Ran(endpoint_name, outcome.container_id, outcome.exit_code, outcome.log.phase)
+        if not outcome.ok:
+            kind = outcome.failure_kind or FailureKind.INFRA
+            self._mark_running(job, endpoint_name, outcome.container_id)
+            self._recorder.failed(job.uuid, kind=kind, exit_code=outcome.exit_code, log_text=None)
+            error = str(outcome.error) if outcome.error else outcome.log.error
+            if error is None and outcome.exit_code:
+                error = f"the script exited with code {outcome.exit_code}"
+            self._summaries[job.uuid] = self._summary(
+                job, "failed", error=error, tail=outcome.tail, ran=ran
+            )
+            return JobResult(job.uuid, Outcome.FAILED, error or "")
+        self._recorder.succeeded(
+            job.uuid,
+            exit_code=outcome.exit_code or 0,
+            artifacts=[ArtifactInput(s.path, s.sha256, s.size) for s in outcome.staged],
+        )
+        made = tuple(
+            Artifact(None, s.path, self.prepared.staging_dir / s.path, s.sha256, made_by=job.uuid)
+            for s in outcome.staged
+        )
+        with self._lock:
+            self._artifacts[job.uuid] = made
+        self._summaries[job.uuid] = self._summary(job, "succeeded", artifacts=made, ran=ran)
+        return JobResult(job.uuid, Outcome.SUCCEEDED)
+
+    def _finish_canceled(self, job: BuildJob) -> JobResult[uuid.UUID]:
+        try:
+            self._recorder.canceled(job.uuid)
+        except ButidoError as error:
+            log.warning("recording the cancellation of %s failed: %s", job.label, error)
+        self._summaries[job.uuid] = self._summary(job, "canceled")
+        return JobResult(job.uuid, Outcome.CANCELED, "the run was canceled")
+
+    def _finish_failed(self, job: BuildJob, kind: FailureKind, error: str) -> JobResult[uuid.UUID]:
+        """An infrastructure failure outside the container (the job may not be queued yet: it
+        passes through the states a failure needs, on the first endpoint)."""
+        if job.uuid not in self._queued:
+            self._recorder.queued(job.uuid)
+        self._mark_running(job, self.prepared.endpoints[0].name, None)
+        self._recorder.failed(job.uuid, kind=kind, exit_code=None, log_text=None)
+        self._summaries[job.uuid] = self._summary(job, "failed", error=error)
+        return JobResult(job.uuid, Outcome.FAILED, error)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _input_artifacts(self, job: BuildJob) -> tuple[Artifact, ...]:
+        with self._lock:
+            return tuple(a for need in job.transitive for a in self._artifacts.get(need, ()))
+
+    def _key(self, job: BuildJob, inputs: tuple[Artifact, ...]) -> str:
+        patches = self.prepared.patch_contents
+        return job_key(
+            JobKeyInputs(
+                name=job.package.name,
+                version=job.package.version,
+                script=job.script,
+                image_digest=self.prepared.image_digest,
+                environment=job.env,
+                sources=[
+                    (e.source.name, str(e.source.hash_type), e.source.hash_value)
+                    for e in job.sources
+                ],
+                patches=[(p, hashlib.sha256(patches[p]).hexdigest()) for p in job.package.patches],
+                input_artifacts=[a.sha256 for a in inputs],
+            )
+        )
+
+    def _log_path(self, job: BuildJob) -> Path | None:
+        settings = self.prepared.settings
+        if not settings.write_log or settings.log_dir is None:
+            return None
+        return settings.log_dir / f"{job.package.name}-{job.package.version}-{job.uuid}.log"
+
+    def _summary(
+        self,
+        job: BuildJob,
+        state: str,
+        *,
+        error: str | None = None,
+        tail: Sequence[tuple[int, str]] = (),
+        artifacts: tuple[Artifact, ...] = (),
+        reused_from: uuid.UUID | None = None,
+        ran: _Ran | None = None,
+    ) -> JobSummary:
+        return JobSummary(
+            uuid=job.uuid,
+            package=job.package.name,
+            version=job.package.version,
+            state=state,
+            error=error,
+            last_lines=tuple(tail),
+            artifacts=artifacts,
+            reused_from=reused_from,
+            endpoint=ran.endpoint if ran else None,
+            container=ran.container if ran else None,
+            exit_code=ran.exit_code if ran else None,
+            phase=ran.phase if ran else None,
+        )
+
+    def _event(
+        self,
+        job: BuildJob,
+        kind: JobEventKind,
+        *,
+        endpoint: str | None = None,
+        container: str | None = None,
+        phase: str | None = None,
+        progress: int | None = None,
+        state: str | None = None,
+    ) -> None:
+        event = JobEvent(
+            kind,
+            job.uuid,
+            job.package.name,
+            job.package.version,
+            endpoint=endpoint,
+            container=container,
+            phase=phase,
+            progress=progress,
+            state=state,
+        )
+        try:
+            self._listener.event(event)
+        except Exception:  # a display problem must never stop a build
+            log.exception("progress display failed")
