@@ -226,3 +226,18 @@ class RebuildResultRecord:
     original_artifact_id: int
     rebuilt_artifact_id: int | None
     verdict: RebuildVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCandidateRecord:
+    """An artifact of a submit that `release new` may copy, with its newest release into the store
+    being released to (None: never released there)."""
+
+    artifact_id: int
+    path: str
+    sha256: str | None
+    size: int | None
+    job_uuid: UUID
+    package_name: str
+    package_version: str
+    released_at: datetime | None

@@ -1,16 +1,19 @@
-"""Releases: artifacts copied into a release store, and the `db releases` listing."""
+"""Releases: artifacts copied into a release store, the artifacts `release new` may copy, the
+releases `release rm` removes, and the `db releases` listing."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, delete, func, select
 
 from butido_py.db.database import Database
 from butido_py.db.lookups import get_or_create_id
-from butido_py.db.models import ARTIFACTS, JOBS, PACKAGES, RELEASE_STORES, RELEASES
-from butido_py.db.records import ReleaseRecord
+from butido_py.db.models import ARTIFACTS, JOBS, PACKAGES, RELEASE_STORES, RELEASES, SUBMITS
+from butido_py.db.records import ReleaseCandidateRecord, ReleaseRecord
 from butido_py.errors import DatabaseError
 
 
@@ -75,3 +78,68 @@ def list_releases(db: Database, query: ReleaseFilter) -> list[ReleaseRecord]:
         statement = statement.limit(query.limit)
     with db.begin() as connection:
         return [_record(row) for row in connection.execute(statement)]
+
+
+def release_candidates(
+    db: Database,
+    submit_uuid: uuid.UUID,
+    store: str,
+    *,
+    package: str | None = None,
+    version: str | None = None,
+) -> list[ReleaseCandidateRecord]:
+    """The artifacts of the submit's jobs, of exactly `package` and `version` when given (butido
+    matched with SQL LIKE), each with its newest release into `store`; in artifact id order."""
+    newest_release = (
+        select(func.max(RELEASES.c.release_date))
+        .join(RELEASE_STORES, RELEASE_STORES.c.id == RELEASES.c.release_store_id)
+        .where(RELEASES.c.artifact_id == ARTIFACTS.c.id, RELEASE_STORES.c.store_name == store)
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            ARTIFACTS.c.id.label("artifact_id"),
+            ARTIFACTS.c.path,
+            ARTIFACTS.c.sha256,
+            ARTIFACTS.c.size,
+            JOBS.c.uuid.label("job_uuid"),
+            PACKAGES.c.name.label("package_name"),
+            PACKAGES.c.version.label("package_version"),
+            newest_release.label("released_at"),
+        )
+        .join(JOBS, JOBS.c.id == ARTIFACTS.c.job_id)
+        .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
+        .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
+        .where(SUBMITS.c.uuid == submit_uuid)
+        .order_by(ARTIFACTS.c.id)
+    )
+    if package is not None:
+        statement = statement.where(PACKAGES.c.name == package)
+    if version is not None:
+        statement = statement.where(PACKAGES.c.version == version)
+    with db.begin() as connection:
+        return [ReleaseCandidateRecord(**row._asdict()) for row in connection.execute(statement)]
+
+
+def releases_of_package(db: Database, store: str, name: str, version: str) -> list[ReleaseRecord]:
+    """Every release into `store` of an artifact of exactly (name, version), newest first."""
+    statement = (
+        _release_select()
+        .where(
+            RELEASE_STORES.c.store_name == store,
+            PACKAGES.c.name == name,
+            PACKAGES.c.version == version,
+        )
+        .order_by(RELEASES.c.release_date.desc(), RELEASES.c.id.desc())
+    )
+    with db.begin() as connection:
+        return [_record(row) for row in connection.execute(statement)]
+
+
+def delete_releases(db: Database, release_ids: Sequence[int]) -> int:
+    """Remove release rows (the artifact rows stay); returns how many there were."""
+    if not release_ids:
+        return 0
+    with db.begin() as connection:
+        done = connection.execute(delete(RELEASES).where(RELEASES.c.id.in_(sorted(release_ids))))
+        return int(done.rowcount)

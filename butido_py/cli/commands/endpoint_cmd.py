@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,7 +14,10 @@ from butido_py.config.model import EndpointConfig
 from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint
 from butido_py.endpoint.docker_hosts import ContainerRecord
-from butido_py.errors import ButidoError, EndpointError
+from butido_py.errors import ButidoError, DatabaseError, EndpointError
+
+if TYPE_CHECKING:
+    from butido_py.db.records import EndpointRecord
 
 
 class EndpointGroup(click.Group):
@@ -101,15 +105,37 @@ def _endpoints(ctx: click.Context) -> list[EndpointConfig]:
 @output_options
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
-    """Engine facts of each endpoint: containers, images, kernel, memory, cores."""
-    rows = [
-        (s.endpoint, s.containers, s.images, s.engine_id, s.kernel, _human_bytes(s.memory),
-         s.cores, s.os, s.system_time, s.version)
-        for s in (docker_hosts.engine_stats(e) for e in _endpoints(ctx))
-    ]  # fmt: skip
+    """Engine facts of each endpoint (containers, images, kernel, memory, cores) and its health
+    in the database (disabled, quarantined until, consecutive failures)."""
+    endpoints = _endpoints(ctx)
+    health = _health(ctx)
+    rows = []
+    for s in (docker_hosts.engine_stats(e) for e in endpoints):
+        record = health.get(s.endpoint) if health is not None else None
+        disabled = None if health is None else (record is not None and record.disabled)
+        rows.append(
+            (s.endpoint, s.containers, s.images, s.engine_id, s.kernel, _human_bytes(s.memory),
+             s.cores, s.os, s.system_time, s.version, disabled,
+             record.quarantined_until.isoformat() if record and record.quarantined_until else None,
+             record.consecutive_failures if record else (0 if health is not None else None))
+        )  # fmt: skip
     headers = ["Name", "Containers", "Images", "Id", "Kernel", "Memory", "Cores", "OS",
-               "System Time", "Version"]  # fmt: skip
+               "System Time", "Version", "Disabled", "Quarantined Until", "Failures"]  # fmt: skip
     render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+
+
+def _health(ctx: click.Context) -> dict[str, EndpointRecord] | None:
+    """The endpoints' health from the database; None (shown as unknown) when it cannot be read:
+    stats must work on a host without a database."""
+    app = ctx.find_object(AppContext)
+    assert app is not None  # noqa: S101 - main() always provides it
+    from butido_py.db.endpoints import list_endpoints  # noqa: PLC0415 - SQLAlchemy is slow
+
+    try:
+        return {record.name: record for record in list_endpoints(app.database())}
+    except DatabaseError as exc:
+        click.echo(f"warning: endpoint health unknown: {exc.message}", err=True)
+        return None
 
 
 def _human_bytes(size: int) -> str:
@@ -398,6 +424,62 @@ def container_exec(ctx: click.Context, command: tuple[str, ...]) -> None:
     code, output = docker_hosts.exec_in_container(endpoint, container.id, list(command))
     click.echo(output, nl=False)
     ctx.exit(code)
+
+
+# --- endpoint disable / enable ------------------------------------------------------------------
+
+
+def _set_disabled(ctx: click.Context, name: str | None, *, disabled: bool, as_json: bool) -> None:
+    app = ctx.find_object(AppContext)
+    assert app is not None  # noqa: S101 - main() always provides it
+    given = ctx.meta.get("butido.endpoint_name")
+    if name is not None and given is not None and name != given:
+        raise click.UsageError(f"two endpoint names given: {given} and {name}")
+    name = name or given
+    if name is None:
+        raise click.UsageError("missing endpoint NAME")
+    configured = [e.name for e in app.config.docker.endpoints]
+    if name not in configured:
+        raise EndpointError(
+            f"endpoint {name!r} is not configured",
+            hint=f"configured endpoints: {', '.join(configured) or 'none'}",
+        )
+    from butido_py.db.endpoints import set_endpoint_disabled  # noqa: PLC0415 - SQLAlchemy is slow
+
+    record = set_endpoint_disabled(app.database(), name, disabled=disabled)
+    if as_json:
+        print_json({"endpoint": record.name, "disabled": record.disabled,
+                    "quarantined_until": record.quarantined_until,
+                    "consecutive_failures": record.consecutive_failures})  # fmt: skip
+    elif disabled:
+        click.echo(f"endpoint {name} disabled: builds schedule no jobs on it")
+    else:
+        click.echo(f"endpoint {name} enabled: builds schedule jobs on it again")
+
+
+_name_argument = click.argument("name", required=False)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print the endpoint's health.")
+
+
+@endpoint_group.command("disable")
+@_name_argument
+@_json_option
+@click.pass_context
+def disable(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Record in the database that builds must not use endpoint NAME (until `enable`).
+
+    Jobs already running there are not touched.
+    """
+    _set_disabled(ctx, name, disabled=True, as_json=as_json)
+
+
+@endpoint_group.command("enable")
+@_name_argument
+@_json_option
+@click.pass_context
+def enable(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Let builds use endpoint NAME again; also lifts a quarantine after failures."""
+    _set_disabled(ctx, name, disabled=False, as_json=as_json)
 
 
 COMMANDS: tuple[click.Command, ...] = (endpoint_group,)
