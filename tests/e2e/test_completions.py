@@ -51,3 +51,4 @@ def test_bash_completion_completes_commands(butido: Runner, tmp_path: Path) -> N
     assert complete("con") == ["config"]
     assert complete("config", "") == ["check", "show"]
     assert "generate-completions" in complete("gen")
+    assert sorted(complete("db", "j")) == ["job", "jobs"]
