@@ -39,6 +39,12 @@ class ButidoError(Exception):
         return self.message
 
 
+class UsageError(ButidoError):
+    """A bad command-line value found after parsing (e.g. an unknown `-I IMAGE`)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class ConfigError(ButidoError):
     exit_code = ExitCode.CONFIG
 

@@ -11,10 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from butido_py.config.images import expand_image
 from butido_py.config.model import Config, EndpointConfig
 from butido_py.db.database import Database
 from butido_py.endpoint.checks import check_endpoints
-from butido_py.errors import ConfigError, RepositoryError, ScriptError, SourceError
+from butido_py.errors import (
+    ConfigError,
+    EndpointError,
+    RepositoryError,
+    ScriptError,
+    SourceError,
+)
 from butido_py.lint import ScriptSettings, find_linter, lint_packages, render_checked
 from butido_py.orchestrator.model import (
     BuildJob,
@@ -52,9 +59,17 @@ class BuildRequest:
 
 
 def prepare_build(
-    request: BuildRequest, *, config: Config, repository: Repository, warn: Warn
+    request: BuildRequest,
+    *,
+    config: Config,
+    repository: Repository,
+    warn: Warn,
+    disabled_endpoints: Callable[[], frozenset[str]] = frozenset,
 ) -> PreparedBuild:
-    """Every check, in butido's order; raises a `ButidoError` naming what is wrong."""
+    """Every check, in butido's order; raises a `ButidoError` naming what is wrong.
+
+    `disabled_endpoints` is asked (once, after the repository checks) for the endpoints that must
+    receive no job."""
     root = select_package(repository, request.name, request.version)
     image = expand_image(config, request.image)
     dag = build_dag(repository, root, image=image, env=request.env)
@@ -75,7 +90,7 @@ def prepare_build(
     if config.containers.check_env_names:
         for package in packages:
             check_env_names(package, envs[package.key], config.containers.allowed_env)
-    endpoints = select_endpoints(config, request.endpoints)
+    endpoints = select_endpoints(config, request.endpoints, disabled_endpoints())
     image_ids = check_endpoints(endpoints, config.docker, image)
     submit_uuid, staging_dir = _staging(config, request.staging_dir)
     return PreparedBuild(
@@ -138,19 +153,6 @@ def select_package(repository: Repository, name: str, version: str | None) -> Pa
     return candidates[0]
 
 
-def expand_image(config: Config, image: str) -> str:
-    for candidate in config.docker.images:
-        if image in (candidate.name, candidate.short_name):
-            return candidate.name
-    known = sorted({n for i in config.docker.images for n in (i.name, i.short_name)})
-    raise ConfigError(
-        f"unknown image {image!r}",
-        hint=f"the configured images are: {', '.join(known)}"
-        if known
-        else "configure images under [docker] in config.toml",
-    )
-
-
 def check_images(packages: Sequence[Package], image: str) -> None:
     for package in packages:
         if package.allowed_images is not None and image not in package.allowed_images:
@@ -199,7 +201,11 @@ def check_env_names(
             )
 
 
-def select_endpoints(config: Config, names: Sequence[str]) -> tuple[EndpointConfig, ...]:
+def select_endpoints(
+    config: Config, names: Sequence[str], disabled: frozenset[str] = frozenset()
+) -> tuple[EndpointConfig, ...]:
+    """The endpoints to run on: those named by `--endpoint` (default: every configured one),
+    none of them disabled (`butido endpoint disable`)."""
     configured = config.docker.endpoints
     if names:
         known = {e.name for e in configured}
@@ -209,13 +215,25 @@ def select_endpoints(config: Config, names: Sequence[str]) -> tuple[EndpointConf
                     f"unknown endpoint {name!r}",
                     hint=f"configured endpoints: {', '.join(sorted(known)) or 'none'}",
                 )
+            if name in disabled:
+                raise EndpointError(
+                    f"endpoint {name!r} is disabled",
+                    hint=f"butido endpoint enable {name}",
+                )
         configured = tuple(e for e in configured if e.name in set(names))
     if not configured:
         raise ConfigError(
             "no Docker endpoint is configured",
             hint="configure [docker.endpoints.NAME] in config.toml (or set DOCKER_HOST)",
         )
-    return configured
+    enabled = tuple(e for e in configured if e.name not in disabled)
+    if not enabled:
+        off = ", ".join(e.name for e in configured)
+        raise EndpointError(
+            f"every endpoint is disabled ({off}): no job can run",
+            hint=f"butido endpoint enable {configured[0].name}",
+        )
+    return enabled
 
 
 def _verify_sources(cache: SourceCache, packages: Sequence[Package]) -> None:

@@ -6,14 +6,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import docker
-import docker.errors
-import docker.tls
-from requests.exceptions import RequestException
+from typing import TYPE_CHECKING
 
 from butido_py.config.model import EndpointConfig
 from butido_py.errors import EndpointError
+
+if TYPE_CHECKING:
+    # docker (and requests) are imported when first used: commands that never talk to an
+    # engine start faster without them.
+    import docker
+    import docker.tls
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class EngineInfo:
 
 
 def tls_config(endpoint: EndpointConfig) -> docker.tls.TLSConfig | None:
+    import docker.tls  # noqa: PLC0415
+
     if endpoint.tls is None:
         return None
     tls = endpoint.tls
@@ -55,6 +59,10 @@ def open_client(
 ) -> Iterator[docker.DockerClient]:
     """A client for `endpoint`. API calls time out after `timeout` seconds, by default the
     endpoint's `timeout` (meant for checks); jobs pass a long one for streams and waits."""
+    import docker  # noqa: PLC0415
+    import docker.errors  # noqa: PLC0415
+    from requests.exceptions import RequestException  # noqa: PLC0415
+
     try:
         client = docker.DockerClient(
             base_url=endpoint.docker_url,

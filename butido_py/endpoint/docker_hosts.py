@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import docker.errors
-
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint.docker import open_client
 from butido_py.errors import EndpointError
@@ -107,6 +105,8 @@ def _container(endpoint: EndpointConfig, row: dict[str, Any]) -> ContainerRecord
 
 
 def remove_containers(endpoint: EndpointConfig, ids: Sequence[str]) -> None:
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint) as client:
         for container_id in ids:
             try:
@@ -116,6 +116,8 @@ def remove_containers(endpoint: EndpointConfig, ids: Sequence[str]) -> None:
 
 
 def stop_containers(endpoint: EndpointConfig, ids: Sequence[str], *, timeout: int) -> None:
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint, timeout=endpoint.timeout + timeout) as client:
         for container_id in ids:
             try:
@@ -126,6 +128,8 @@ def stop_containers(endpoint: EndpointConfig, ids: Sequence[str], *, timeout: in
 
 def container_top(endpoint: EndpointConfig, container_id: str) -> tuple[list[str], list[list[str]]]:
     """The processes of a running container: (titles, rows), as `docker top` prints them."""
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint) as client:
         try:
             top = client.api.top(container_id)
@@ -174,6 +178,8 @@ def container_action(
     endpoint: EndpointConfig, container_id: str, action: str, *, signal: str | None = None
 ) -> None:
     """`start` or `kill` one container; Docker's refusal becomes a clear EndpointError."""
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint) as client:
         try:
             if action == "kill":
@@ -190,6 +196,8 @@ def container_action(
 def exec_in_container(
     endpoint: EndpointConfig, container_id: str, command: list[str]
 ) -> tuple[int, str]:
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint) as client:
         try:
             result = client.containers.get(container_id).exec_run(command, tty=False)
@@ -209,6 +217,8 @@ SUBMIT_LABEL = "butido.submit"
 
 def image_id(endpoint: EndpointConfig, name: str) -> str | None:
     """The id (`sha256:…`) of image `name` on the endpoint, or None when it is not there."""
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
     with open_client(endpoint) as client:
         try:
             image = client.images.get(name)

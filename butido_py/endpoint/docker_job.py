@@ -18,7 +18,8 @@ from typing import IO
 
 import docker
 import docker.errors
-from docker.models.containers import Container
+from docker.api.client import APIClient
+from docker.transport.unixconn import UnixHTTPAdapter, UnixHTTPConnectionPool
 from requests.exceptions import RequestException
 
 from butido_py.config.model import EndpointConfig
@@ -54,41 +55,70 @@ class ContainerSpec:
     inputs: Sequence[InputFile] = field(default_factory=tuple)
 
 
-class JobContainer:
-    """One created container of a job; every Docker failure becomes an `EndpointError`."""
+#: Input archives up to this size are built in memory, bigger ones spill to a temporary file.
+INPUT_SPOOL_BYTES = 16 * 1024 * 1024
 
-    def __init__(self, endpoint: EndpointConfig, container: Container) -> None:
+
+class JobContainer:
+    """One created container of a job; every Docker failure becomes an `EndpointError`.
+
+    It talks to the engine's API directly (one request per step): the SDK's container objects
+    inspect the container again after creating it, which a job does not need."""
+
+    def __init__(self, endpoint: EndpointConfig, api: APIClient, container_id: str) -> None:
         self.endpoint = endpoint
-        self._container = container
+        self._api = api
+        self._id = container_id
 
     @property
     def id(self) -> str:
-        return str(self._container.id)
+        return self._id
 
     def put_inputs(self, inputs: Iterable[InputFile]) -> None:
-        with tempfile.TemporaryFile() as spool:
+        """Every input in one archive, in one `put_archive` request."""
+        with tempfile.SpooledTemporaryFile(max_size=INPUT_SPOOL_BYTES) as spool:
             _write_input_tar(spool, inputs)
             spool.seek(0)
             with self._failures("copying the inputs into"):
-                self._container.put_archive("/", spool)
+                self._api.put_archive(self._id, "/", spool)
 
     def start(self) -> None:
         with self._failures("starting"):
-            self._container.start()
+            self._api.start(self._id)
 
     def output(self) -> Iterator[bytes]:
-        """stdout and stderr, merged, as the container produces them (from its start)."""
+        """stdout and stderr, merged, as the container produces them (from its start).
+
+        Asked for directly: the SDK's `logs()` inspects the container first to learn whether it
+        has a TTY; a job container never has one, so the stream is always multiplexed."""
+        url = f"{self._api.base_url}/v{self._api.api_version}/containers/{self._id}/logs"
+        params: dict[str, str | int] = {
+            "stdout": 1,
+            "stderr": 1,
+            "follow": 1,
+            "timestamps": 0,
+            "tail": "all",
+        }
         with self._failures("reading the output of"):
-            yield from self._container.logs(stdout=True, stderr=True, stream=True, follow=True)
+            response = self._api.get(url, params=params, stream=True)
+            done = False
+            try:
+                response.raise_for_status()
+                yield from demultiplex(response.raw.read)
+                response.raw.release_conn()  # read to its end: the connection can serve again
+                done = True
+            finally:
+                if not done:
+                    response.close()
 
     def wait(self) -> int:
         with self._failures("waiting for"):
-            return int(self._container.wait()["StatusCode"])
+            return int(self._api.wait(self._id)["StatusCode"])
 
     def outputs_archive(self) -> Iterator[bytes]:
         """The tar stream of /outputs; an `EndpointError` when the script left no /outputs."""
         try:
-            stream, _ = self._container.get_archive(OUTPUTS_PATH)
+            stream, _ = self._api.get_archive(self._id, OUTPUTS_PATH)
         except docker.errors.NotFound as exc:
             raise EndpointError(
                 f"container {self.id[:12]} on {self.endpoint.name!r}: the script left no "
@@ -100,7 +130,7 @@ class JobContainer:
 
     def stop(self, timeout: int = 1) -> None:
         with self._failures("stopping"):
-            self._container.stop(timeout=timeout)
+            self._api.stop(self._id, timeout=timeout)
 
     @contextmanager
     def _failures(self, doing: str) -> Iterator[None]:
@@ -111,6 +141,34 @@ class JobContainer:
                 f"endpoint {self.endpoint.name!r}: {doing} container {self.id[:12]} failed: {exc}",
                 hint=f"check the endpoint with `butido endpoint {self.endpoint.name} ping`",
             ) from exc
+
+
+def demultiplex(read: Callable[[int], bytes]) -> Iterator[bytes]:
+    """The payloads of Docker's multiplexed stream (8-byte frame headers: stream type, 3 zero
+    bytes, big-endian payload size), stdout and stderr alike, until the stream ends."""
+    while True:
+        header = _read_exactly(read, 8)
+        if len(header) < 8:
+            return
+        size = int.from_bytes(header[4:8], "big")
+        if size:
+            payload = _read_exactly(read, size)
+            if payload:
+                yield payload
+            if len(payload) < size:
+                return
+
+
+def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes:
+    chunks: list[bytes] = []
+    missing = size
+    while missing > 0:
+        chunk = read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
 
 
 def _write_input_tar(spool: IO[bytes], inputs: Iterable[InputFile]) -> None:
@@ -143,9 +201,14 @@ class _BytesReader:
 Defer = Callable[[Callable[[], None]], None]
 
 
+#: Containers a build keeps per slot of an endpoint: one running, one being prepared or emptied.
+PREPARED_PER_SLOT = 2
+
+
 class EndpointClients:
     """One Docker client per endpoint, shared by the job threads of a build (each client keeps a
-    connection pool big enough for `maxjobs` streaming jobs)."""
+    connection pool big enough for every container of the build on the endpoint, one streaming
+    request each, plus the removals)."""
 
     def __init__(self) -> None:
         self._clients: dict[str, docker.DockerClient] = {}
@@ -168,14 +231,48 @@ class EndpointClients:
 
 def open_job_client(endpoint: EndpointConfig) -> docker.DockerClient:
     try:
-        return docker.DockerClient(
+        client = docker.DockerClient(
             base_url=endpoint.docker_url,
             tls=tls_config(endpoint) or False,
             timeout=JOB_API_TIMEOUT,
-            max_pool_size=2 * endpoint.maxjobs + 4,
+            max_pool_size=PREPARED_PER_SLOT * endpoint.maxjobs + 4,
         )
     except (docker.errors.DockerException, RequestException) as exc:
         raise unreachable(endpoint, exc) from exc
+    _share_unix_connections(client.api)
+    return client
+
+
+class _OnePoolUnixAdapter(UnixHTTPAdapter):
+    """The SDK's unix-socket adapter keeps one connection pool per request URL, so a job (whose
+    requests all name its container) opened a new connection for nearly every request. All
+    requests go to the same socket: one pool serves them all."""
+
+    def get_connection(
+        self,
+        url: bytes | str,  # noqa: ARG002 - every request shares the pool
+        proxies: object = None,
+    ) -> UnixHTTPConnectionPool:
+        return super().get_connection(UNIX_POOL_KEY, proxies)
+
+
+UNIX_POOL_KEY = "http+docker://localhost"
+
+
+def _share_unix_connections(api: APIClient) -> None:
+    adapter = api.adapters.get("http+docker://")  # mounted for unix sockets only
+    if not isinstance(adapter, UnixHTTPAdapter) or isinstance(adapter, _OnePoolUnixAdapter):
+        return
+    shared = _OnePoolUnixAdapter(
+        f"http+unix://{adapter.socket_path}",
+        adapter.timeout,
+        max_pool_size=adapter.max_pool_size,
+    )
+    api.mount("http+docker://", shared)
+    adapter.close()
+    # Proxies, .netrc and CA bundles from the environment mean nothing on a unix socket, and
+    # looking them up costs a scan of the environment per request.
+    api.trust_env = False
 
 
 @contextmanager
@@ -209,14 +306,15 @@ def _job_container(
     keep: bool,
     defer_removal: Defer | None,
 ) -> Iterator[JobContainer]:
+    api = client.api
     try:
-        container = client.containers.create(
+        created = api.create_container(
             spec.image,
             list(spec.command),
             name=spec.name,
             labels=dict(spec.labels),
             environment=[f"{key}={value}" for key, value in spec.environment],
-            network_mode=spec.network_mode,
+            host_config=api.create_host_config(network_mode=spec.network_mode),
         )
     except docker.errors.ImageNotFound as exc:
         raise EndpointError(
@@ -229,7 +327,8 @@ def _job_container(
             f"endpoint {endpoint.name!r}: creating container {spec.name} failed: {exc}",
             hint=f"check the endpoint with `butido endpoint {endpoint.name} ping`",
         ) from exc
-    job = JobContainer(endpoint, container)
+    container_id = str(created["Id"])
+    job = JobContainer(endpoint, api, container_id)
     try:
         if spec.inputs:
             job.put_inputs(spec.inputs)
@@ -237,16 +336,16 @@ def _job_container(
     finally:
         if not keep:
             if defer_removal is not None:
-                defer_removal(lambda: _remove(container))
+                defer_removal(lambda: _remove(api, container_id))
             else:
-                _remove(container)
+                _remove(api, container_id)
 
 
-def _remove(container: Container) -> None:
+def _remove(api: APIClient, container_id: str) -> None:
     try:
-        container.remove(force=True)
+        api.remove_container(container_id, force=True)
     except docker.errors.NotFound:
         return
     except (docker.errors.DockerException, RequestException) as exc:
         # Never mask the job's own outcome; the container is labelled, so maintenance finds it.
-        log.warning("could not remove container %s: %s", container.id, exc)
+        log.warning("could not remove container %s: %s", container_id, exc)

@@ -11,8 +11,9 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -44,6 +45,8 @@ class ContainerOutcome:
     tail: list[tuple[int, str]] = field(default_factory=list)
     staged: list[StagedFile] = field(default_factory=list)
     container_id: str | None = None
+    #: When the container had stopped (the end of the job's running interval).
+    exited_at: datetime | None = None
     error: ButidoError | None = None
     failure_kind: FailureKind | None = None
 
@@ -56,12 +59,15 @@ class ContainerOutcome:
 class ContainerHooks:
     """Called from the job's worker thread as things happen."""
 
-    #: The container exists (its id); return False to stop (the run was canceled).
+    #: The container exists with its inputs (its id); return False to stop (the run was canceled).
     created: Callable[[str], bool]
     #: A `#BUTIDO:` marker line (phase, progress, state).
     record: Callable[[LogRecord], None]
     #: More of the log in its stored form, to append to the job's log.
     log_text: Callable[[str], None]
+    #: Entered to run the container (container id): it may wait for a free slot of the endpoint
+    #: and is left when the container has stopped, before /outputs is copied out.
+    running: Callable[[str], AbstractContextManager[object]] = lambda _id: nullcontext()
 
 
 class LogCollector:
@@ -186,15 +192,17 @@ def _run(
             if not hooks.created(container.id):
                 outcome.failure_kind = FailureKind.CANCELED
                 return outcome
-            container.start()
-            collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
-            try:
-                for chunk in container.output():
-                    collector.feed(chunk)
-            finally:
-                collector.finish()
-                outcome.log, outcome.tail = collector.log, collector.tail
-            outcome.exit_code = container.wait()
+            with hooks.running(container.id):
+                container.start()
+                collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
+                try:
+                    for chunk in container.output():
+                        collector.feed(chunk)
+                finally:
+                    collector.finish()
+                    outcome.log, outcome.tail = collector.log, collector.tail
+                outcome.exit_code = container.wait()
+                outcome.exited_at = datetime.now(UTC)
             if outcome.log.verdict is LogVerdict.FAILED or outcome.exit_code != 0:
                 outcome.failure_kind = FailureKind.SCRIPT
                 return outcome

@@ -23,7 +23,6 @@ from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
-from butido_py.db.models import JOBS
 from butido_py.db.records import (
     ArtifactInput,
     ArtifactRecord,
@@ -32,7 +31,7 @@ from butido_py.db.records import (
     PlannedJob,
     PlannedSubmit,
 )
-from butido_py.db.states import DependencyKind, FailureKind, JobState, SubmitState
+from butido_py.db.states import DependencyKind, FailureKind, SubmitState
 from butido_py.errors import ButidoError, DatabaseError
 from butido_py.orchestrator.model import Artifact, PreparedBuild
 
@@ -95,11 +94,9 @@ class BuildRecorder:
     def reuse_candidates(self, name: str, version: str, key: str) -> list[JobRecord]:
         """Earlier succeeded jobs of this package with this key, newest first."""
         with self._lock:
-            found = db_jobs.list_jobs(
-                self._db, db_jobs.JobFilter(package=name, states=(JobState.SUCCEEDED,))
-            )
-        matching = [j for j in found if j.package_version == version and j.job_key == key]
-        return list(reversed(matching))
+            found = db_jobs.find_reusable_jobs(self._db, key)
+        # The key covers name and version; checking them again costs nothing.
+        return [j for j in found if j.package_name == name and j.package_version == version]
 
     def artifacts_of(self, job_id: int) -> list[ArtifactRecord]:
         with self._lock:
@@ -153,12 +150,8 @@ class BuildRecorder:
     # --- job transitions (asynchronous, in order) -----------------------------------------------
 
     def set_job_key(self, job: uuid.UUID, key: str) -> None:
-        def write() -> None:
-            # Adapter until db/jobs.py offers it: the key is known only once the inputs are.
-            with self._db.begin() as connection:
-                connection.execute(JOBS.update().where(JOBS.c.uuid == job).values(job_key=key))
-
-        self._write(write)
+        # The key is known only once the job's inputs are.
+        self._write(lambda: db_jobs.set_job_key(self._db, job, key))
 
     def queued(self, job: uuid.UUID) -> None:
         at = now()
@@ -195,26 +188,43 @@ class BuildRecorder:
         self._write(lambda: db_jobs.append_log(self._db, job, text))
 
     def succeeded(
-        self, job: uuid.UUID, *, exit_code: int, artifacts: Sequence[ArtifactInput]
+        self,
+        job: uuid.UUID,
+        *,
+        exit_code: int,
+        artifacts: Sequence[ArtifactInput],
+        at: datetime | None = None,
     ) -> None:
-        """The log was appended while the job ran (`append_log`)."""
-        at = now()
+        """The log was appended while the job ran (`append_log`). `at`: when the container
+        stopped (default now); its outputs may have been copied out after that."""
+        finished = at or now()
         made = tuple(artifacts)
 
         def write() -> None:
             for record in db_artifacts.record_artifacts(self._db, job, made):
                 self._artifact_ids[(job, record.path)] = record.id
-            db_jobs.mark_succeeded(self._db, job, at=at, exit_code=exit_code)
+            db_jobs.mark_succeeded(self._db, job, at=finished, exit_code=exit_code)
 
         self._write(write)
 
     def failed(
-        self, job: uuid.UUID, *, kind: FailureKind, exit_code: int | None, log_text: str | None
+        self,
+        job: uuid.UUID,
+        *,
+        kind: FailureKind,
+        exit_code: int | None,
+        log_text: str | None,
+        at: datetime | None = None,
     ) -> None:
-        at = now()
+        finished = at or now()
         self._write(
             lambda: db_jobs.mark_failed(
-                self._db, job, at=at, failure_kind=kind, exit_code=exit_code, log_text=log_text
+                self._db,
+                job,
+                at=finished,
+                failure_kind=kind,
+                exit_code=exit_code,
+                log_text=log_text,
             )
         )
 

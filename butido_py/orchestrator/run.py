@@ -2,8 +2,15 @@
 
 The plan is recorded (every job `planned`) before the first container starts. A `DagRunner`
 feeds ready jobs to worker threads; each computes its job key from its real inputs, is reused
-when an earlier job with that key still has its artifacts, or waits for an endpoint slot and runs
-its container. Every transition is written as it happens. `cancel()` (Ctrl-C) starts nothing new,
+when an earlier job with that key still has its artifacts, or runs its container on an endpoint.
+
+Two kinds of slots per endpoint keep the engine busy without ever running more than `maxjobs`
+containers on it: a job takes one of `PREPARED_PER_SLOT * maxjobs` *container* slots (chosen by
+the scheduler: the least-utilised endpoint) to create its container and copy its inputs in, then
+waits for one of the endpoint's `maxjobs` *run* slots to start it, and gives the run slot back as
+soon as the container has stopped, before its /outputs are copied out. So the next job's container
+is ready when a running one ends, and copying files in and out overlaps the running containers.
+Every transition is written as it happens. `cancel()` (Ctrl-C) starts nothing new,
 removes the submit's containers and marks what did not finish `canceled`.
 """
 
@@ -14,15 +21,16 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from butido_py.db.records import ArtifactInput
 from butido_py.db.states import FailureKind, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
-from butido_py.endpoint.docker_job import ContainerSpec, EndpointClients
+from butido_py.endpoint.docker_job import PREPARED_PER_SLOT, ContainerSpec, EndpointClients
 from butido_py.endpoint.scheduler import Scheduler, SchedulerClosedError
 from butido_py.errors import ButidoError, DatabaseError, StoreError
 from butido_py.logproto import LogRecord, RecordKind
@@ -74,10 +82,16 @@ class BuildRun:
         self._listener = listener
         self._jobs = {job.uuid: job for job in prepared.jobs}
         self._endpoints = {endpoint.name: endpoint for endpoint in prepared.endpoints}
-        self._scheduler = Scheduler([(e.name, e.maxjobs) for e in prepared.endpoints])
+        #: Container slots: where a job's container is made (least-utilised endpoint first).
+        self._scheduler = Scheduler(
+            [(e.name, PREPARED_PER_SLOT * e.maxjobs) for e in prepared.endpoints]
+        )
+        #: Run slots: never more than `maxjobs` running containers on an endpoint.
+        self._run_slots = {e.name: Scheduler([(e.name, e.maxjobs)]) for e in prepared.endpoints}
+        containers = sum(PREPARED_PER_SLOT * e.maxjobs for e in prepared.endpoints)
         self._runner: DagRunner[uuid.UUID] = DagRunner(
             {job.uuid: frozenset(need for need, _ in job.needs) for job in prepared.jobs},
-            workers=min(len(prepared.jobs), sum(e.maxjobs for e in prepared.endpoints) + 4),
+            workers=min(len(prepared.jobs), containers + 4),
         )
         settings = prepared.settings
         self._locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
@@ -103,6 +117,8 @@ class BuildRun:
         self._canceled.set()
         self._runner.cancel()
         self._scheduler.close()
+        for slots in self._run_slots.values():
+            slots.close()
         threading.Thread(target=self._remove_tracked, name="cancel", daemon=True).start()
 
     @property
@@ -268,9 +284,10 @@ class BuildRun:
             inputs=container_inputs(job, inputs, self.prepared.patch_contents),
         )
         hooks = ContainerHooks(
-            created=lambda cid: self._created(job, endpoint_name, cid),
+            created=lambda cid: self._created(endpoint_name, cid),
             record=lambda record: self._log_record(job, endpoint_name, record),
             log_text=lambda text: self._recorder.append_log(job.uuid, text),
+            running=lambda cid: self._running_slot(job, endpoint_name, cid),
         )
         settings = self.prepared.settings
         run = ContainerRun(
@@ -307,13 +324,22 @@ class BuildRun:
         )
         self._running.add(job.uuid)
 
-    def _created(self, job: BuildJob, endpoint_name: str, container_id: str) -> bool:
+    def _created(self, endpoint_name: str, container_id: str) -> bool:
         with self._lock:
             self._containers[container_id] = endpoint_name
-        self._mark_running(job, endpoint_name, container_id)
-        self._event(job, JobEventKind.STARTED, endpoint=endpoint_name, container=container_id)
         # Checked after registering: either cancel() sees this container or we see the flag.
         return not self._canceled.is_set()
+
+    @contextmanager
+    def _running_slot(self, job: BuildJob, endpoint_name: str, container_id: str) -> Iterator[None]:
+        """One of the endpoint's `maxjobs` run slots while the container runs; the job is
+        recorded `running` only once it has the slot."""
+        with self._run_slots[endpoint_name].slot():
+            if self._canceled.is_set():
+                raise SchedulerClosedError
+            self._mark_running(job, endpoint_name, container_id)
+            self._event(job, JobEventKind.STARTED, endpoint=endpoint_name, container=container_id)
+            yield
 
     def _log_record(self, job: BuildJob, endpoint_name: str, record: LogRecord) -> None:
         if record.kind is RecordKind.PHASE:
@@ -332,7 +358,13 @@ class BuildRun:
         if not outcome.ok:
             kind = outcome.failure_kind or FailureKind.INFRA
             self._mark_running(job, endpoint_name, outcome.container_id)
-            self._recorder.failed(job.uuid, kind=kind, exit_code=outcome.exit_code, log_text=None)
+            self._recorder.failed(
+                job.uuid,
+                kind=kind,
+                exit_code=outcome.exit_code,
+                log_text=None,
+                at=outcome.exited_at,
+            )
             error = str(outcome.error) if outcome.error else outcome.log.error
             if error is None and outcome.exit_code:
                 error = f"the script exited with code {outcome.exit_code}"
@@ -344,6 +376,7 @@ class BuildRun:
             job.uuid,
             exit_code=outcome.exit_code or 0,
             artifacts=[ArtifactInput(s.path, s.sha256, s.size) for s in outcome.staged],
+            at=outcome.exited_at,
         )
         made = tuple(
             Artifact(None, s.path, self.prepared.staging_dir / s.path, s.sha256, made_by=job.uuid)

@@ -19,6 +19,7 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.states import JobState, SubmitState
 from butido_py.endpoint.docker_hosts import submit_containers
+from butido_py.errors import ExitCode
 from tests.integration.builds.workspace import Workspace, make_workspace
 from tests.integration.db.databases import fresh_database_url
 
@@ -212,3 +213,52 @@ def test_checks_fail_before_anything_is_written(
     assert "hint:" in done.stderr
     assert db_submits.list_submits(space.database(), db_submits.SubmitFilter()) == []
     assert not (space.data / "staging").exists()
+
+
+def test_disabled_endpoints_receive_no_job(
+    tmp_path: Path, docker_endpoint: EndpointConfig, second_docker_endpoint: EndpointConfig
+) -> None:
+    endpoints = [replace(docker_endpoint, maxjobs=1), replace(second_docker_endpoint, maxjobs=1)]
+    space = make_workspace(tmp_path, endpoints, f"sqlite:///{tmp_path / 'off.sqlite'}")
+    leaves = [f"leaf{i}" for i in range(4)]
+    for leaf in leaves:  # while one endpoint sleeps, the other has the free slot
+        space.add_package(
+            leaf,
+            build=f'{{{{phase "build"}}}}\nsleep 0.5\nmkdir -p /outputs\n'
+            f'echo "package {leaf} 1" > /outputs/{leaf}-1.pkg',
+        )
+    space.add_package("fan", depends=[f"{leaf} 1" for leaf in leaves])
+    space.commit()
+
+    def endpoints_used(*args: str) -> set[str | None]:
+        done = space.cli("build", "fan", "1", "-I", "tiny", "--no-reuse", "--json", *args)
+        assert done.code == 0, done.stderr
+        return {job["endpoint"] for job in json.loads(done.stdout)["jobs"]}
+
+    try:
+        assert space.cli("endpoint", "disable", "secondary").code == 0
+        assert endpoints_used() == {"primary"}
+        pinned = space.cli("build", "fan", "1", "-I", "tiny", "--endpoint", "secondary")
+        assert pinned.code == ExitCode.ENDPOINT
+        assert errors(pinned.stderr) == ["error: endpoint 'secondary' is disabled"]
+        assert "hint: butido endpoint enable secondary" in pinned.stderr
+        assert space.cli("endpoint", "disable", "primary").code == 0
+        none = space.cli("build", "fan", "1", "-I", "tiny")
+        assert none.code == ExitCode.ENDPOINT
+        assert errors(none.stderr) == [
+            "error: every endpoint is disabled (primary, secondary): no job can run"
+        ]
+        assert "hint: butido endpoint enable primary" in none.stderr
+        assert space.cli("endpoint", "enable", "secondary").code == 0
+        assert endpoints_used() == {"secondary"}
+        assert space.cli("endpoint", "enable", "primary").code == 0
+        assert endpoints_used() == {"primary", "secondary"}
+        db = space.database()
+        submits = db_submits.list_submits(db, db_submits.SubmitFilter())
+        assert len(submits) == 3  # the refused builds recorded nothing
+    finally:
+        space.close()
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]

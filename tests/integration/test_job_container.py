@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import uuid
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import docker
 import pytest
 
 from butido_py.config.model import EndpointConfig
-from butido_py.endpoint.docker_job import ContainerSpec, InputFile, job_container
+from butido_py.endpoint.docker_job import ContainerSpec, EndpointClients, InputFile, job_container
 from butido_py.errors import EndpointError
 from butido_py.stores.staging import extract_outputs
 from tests.conftest import TINY_IMAGE
@@ -124,3 +125,37 @@ def test_unknown_image_names_endpoint_and_image(docker_endpoint: EndpointConfig)
     with pytest.raises(EndpointError) as info, job_container(docker_endpoint, bad):
         pass
     assert str(info.value) == "endpoint 'primary': image 'no-such-image:never' is not present"
+
+
+SMALL = b"#!/bin/bash\necho building $PKG\nmkdir -p /outputs\necho x > /outputs/a.pkg\n"
+
+
+def test_jobs_share_the_endpoints_connections(
+    docker_endpoint: EndpointConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not docker_endpoint.uri.startswith("unix://"):
+        pytest.skip("the per-URL connection pools are a unix-socket matter")
+    opened: list[str] = []
+    connect = socket.socket.connect
+
+    def counting(self: socket.socket, address: str) -> None:
+        opened.append(address)
+        connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counting)
+    clients = EndpointClients()
+    try:
+        for _ in range(3):
+            with job_container(
+                docker_endpoint,
+                spec(f"butido-test-{uuid.uuid4()}", SMALL, []),
+                clients=clients,
+            ) as job:
+                job.start()
+                assert b"building demo" in b"".join(job.output())
+                assert job.wait() == 0
+                assert b"a.pkg" in b"".join(job.outputs_archive())
+    finally:
+        clients.close()
+    # 3 jobs x 7 requests; the SDK alone opened a connection for nearly each of them.
+    assert len(opened) <= 3

@@ -7,17 +7,20 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from butido_py.app.build import BuildRequest, prepare_build, run_build
-from butido_py.cli.commands.repo_cmd import parse_env_option
+from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
-from butido_py.cli.progress import BarProgress, PlainProgress
 from butido_py.cli.repo_options import repository_options
 from butido_py.errors import ExitCode
-from butido_py.orchestrator.model import BuildListener, BuildResult, JobSummary, PreparedBuild
-from butido_py.orchestrator.run import BuildRun
+
+if TYPE_CHECKING:
+    # Imported lazily in the command: docker, the database and the orchestrator cost start-up
+    # time that other commands should not pay.
+    from butido_py.orchestrator.model import BuildResult, JobSummary, PreparedBuild
+    from butido_py.orchestrator.run import BuildRun
 
 
 @click.command("build")
@@ -30,15 +33,7 @@ from butido_py.orchestrator.run import BuildRun
     metavar="IMAGE",
     help="Image to build in (full or short name from config).",
 )
-@click.option(
-    "-E",
-    "--env",
-    "env",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=parse_env_option,
-    help="Pass a variable to every job (overrides the package's environment); repeatable.",
-)
+@env_option("Pass a variable to every job (overrides the package's environment); repeatable.")
 @click.option("--no-verify", is_flag=True, help="Do not verify the hashes of the sources.")
 @click.option("--no-lint", is_flag=True, help="Do not run the script linter.")
 @click.option(
@@ -96,6 +91,11 @@ def build(
 
     Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C.
     """
+    from butido_py.app.build import BuildRequest, prepare_build, run_build  # noqa: PLC0415
+    from butido_py.cli.progress import BarProgress, PlainProgress  # noqa: PLC0415
+    from butido_py.db.endpoints import disabled_endpoint_names  # noqa: PLC0415
+    from butido_py.orchestrator.model import BuildListener  # noqa: PLC0415
+
     app: AppContext = ctx.obj
     request = BuildRequest(
         name=name,
@@ -113,8 +113,14 @@ def build(
     )
     config = app.config
     repository = app.repository(commit, allow_dirty)
-    prepared = prepare_build(request, config=config, repository=repository, warn=_warn)
     database = app.database()
+    prepared = prepare_build(
+        request,
+        config=config,
+        repository=repository,
+        warn=_warn,
+        disabled_endpoints=lambda: disabled_endpoint_names(database),
+    )
     listener: BuildListener = (
         BarProgress() if app.show_progress and not as_json else PlainProgress(sys.stderr)
     )

@@ -22,6 +22,7 @@ from butido_py.cli.render import (
     render_rows,
 )
 from butido_py.cli.repo_options import repository_options
+from butido_py.config import images as config_images
 from butido_py.errors import RepositoryError
 from butido_py.package.constraint import parse_constraint
 from butido_py.package.envspec import EnvSpecError, parse_env_specs
@@ -68,12 +69,7 @@ _type_option = click.option(
 
 def expand_image(app: AppContext, image: str) -> str:
     """The full name of a configured image, given its full or short name."""
-    images = app.config.docker.images
-    for candidate in images:
-        if image in (candidate.name, candidate.short_name):
-            return candidate.name
-    known = ", ".join(f"{i.name} ({i.short_name})" for i in images) or "none configured"
-    raise click.BadParameter(f"unknown image {image!r}; known images: {known}", param_hint="-I")
+    return config_images.expand_image(app.config, image)
 
 
 def _alias(command: click.Command, name: str) -> click.Command:

@@ -11,14 +11,14 @@ from butido_py.app.build import (
     SOURCE_DATE_EPOCH,
     check_env_names,
     check_images,
-    expand_image,
     job_environment,
     select_endpoints,
     select_package,
 )
 from butido_py.config import load_config
+from butido_py.config.images import expand_image
 from butido_py.config.model import Config
-from butido_py.errors import ConfigError, RepositoryError
+from butido_py.errors import ConfigError, EndpointError, ExitCode, RepositoryError, UsageError
 from butido_py.package.model import Package
 from butido_py.repository.model import Repository
 
@@ -98,9 +98,12 @@ def test_select_package_refuses_ambiguity_and_unknown_names() -> None:
 def test_expand_image_takes_full_or_short_names_and_lists_the_known(config: Config) -> None:
     assert expand_image(config, "distro") == "registry/distro:12"
     assert expand_image(config, "tiny:1") == "tiny:1"
-    with pytest.raises(ConfigError, match="unknown image 'x'") as error:
+    with pytest.raises(UsageError) as error:
         expand_image(config, "x")
-    assert error.value.hint == "the configured images are: distro, registry/distro:12, t, tiny:1"
+    assert str(error.value) == (
+        "unknown image 'x'; known images: registry/distro:12 (distro), tiny:1 (t)"
+    )
+    assert error.value.exit_code == ExitCode.USAGE
 
 
 def test_allowed_and_denied_images() -> None:
@@ -135,3 +138,15 @@ def test_endpoint_selection(config: Config) -> None:
     with pytest.raises(ConfigError, match="unknown endpoint 'c'") as error:
         select_endpoints(config, ["c"])
     assert error.value.hint == "configured endpoints: a, b"
+
+
+def test_disabled_endpoints_are_left_out_and_cannot_be_pinned(config: Config) -> None:
+    off = frozenset({"b"})
+    assert [e.name for e in select_endpoints(config, [], off)] == ["a"]
+    assert [e.name for e in select_endpoints(config, ["a"], off)] == ["a"]
+    with pytest.raises(EndpointError, match=r"^endpoint 'b' is disabled$") as pinned:
+        select_endpoints(config, ["a", "b"], off)
+    assert pinned.value.hint == "butido endpoint enable b"
+    with pytest.raises(EndpointError, match=r"every endpoint is disabled \(a, b\)") as every:
+        select_endpoints(config, [], frozenset({"a", "b"}))
+    assert every.value.hint == "butido endpoint enable a"

@@ -1,0 +1,23 @@
+"""The image of `-I IMAGE`: a configured image, named by its full or its short name."""
+
+from __future__ import annotations
+
+from butido_py.config.model import Config
+from butido_py.errors import UsageError
+
+
+def expand_image(config: Config, image: str) -> str:
+    """The full name of the configured image called `image` (full or short name)."""
+    images = config.docker.images
+    for candidate in images:
+        if image in (candidate.name, candidate.short_name):
+            return candidate.name
+    known = ", ".join(
+        i.name if i.short_name == i.name else f"{i.name} ({i.short_name})" for i in images
+    )
+    raise UsageError(
+        f"unknown image {image!r}; known images: {known or 'none configured'}",
+        hint="name one with -I (full or short name)"
+        if known
+        else "configure images under [docker] images in config.toml",
+    )
