@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Row, Select, func, select
 
 from butido_py.db.database import Database
-from butido_py.db.lookups import id_of_uuid
+from butido_py.db.lookups import get_or_create_id, id_of_uuid
 from butido_py.db.models import (
     ARTIFACTS,
     JOB_INPUT_ARTIFACTS,
     JOBS,
+    PACKAGES,
     REBUILD_RESULTS,
     RELEASES,
     SUBMITS,
@@ -128,22 +129,39 @@ def record_rebuild_result(
     db: Database,
     rebuild_submit_uuid: uuid.UUID,
     *,
-    original_artifact_id: int,
+    package: tuple[str, str],
+    path: str,
+    original_artifact_id: int | None,
     rebuilt_artifact_id: int | None,
     verdict: RebuildVerdict,
+    diff_summary: str | None = None,
 ) -> RebuildResultRecord:
     with db.begin() as connection:
         submit_id = id_of_uuid(connection, SUBMITS, rebuild_submit_uuid, "submit")
+        package_id = get_or_create_id(
+            connection, PACKAGES, {"name": package[0], "version": package[1]}
+        )
         row_id = connection.execute(
             REBUILD_RESULTS.insert()
             .values(
                 rebuild_submit_id=submit_id,
                 original_artifact_id=original_artifact_id,
                 rebuilt_artifact_id=rebuilt_artifact_id,
+                package_id=package_id,
+                path=path,
                 verdict=verdict,
+                diff_summary=diff_summary,
             )
             .returning(REBUILD_RESULTS.c.id)
         ).scalar_one()
     return RebuildResultRecord(
-        int(row_id), rebuild_submit_uuid, original_artifact_id, rebuilt_artifact_id, verdict
+        id=int(row_id),
+        rebuild_submit_uuid=rebuild_submit_uuid,
+        package_name=package[0],
+        package_version=package[1],
+        path=path,
+        original_artifact_id=original_artifact_id,
+        rebuilt_artifact_id=rebuilt_artifact_id,
+        verdict=verdict,
+        diff_summary=diff_summary,
     )

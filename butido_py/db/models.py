@@ -306,11 +306,42 @@ class RebuildResult(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rebuild_submit_id: Mapped[int] = mapped_column(_fk("submits.id"))
-    original_artifact_id: Mapped[int] = mapped_column(_fk("artifacts.id"))
+    original_artifact_id: Mapped[int | None] = mapped_column(
+        _fk("artifacts.id"), comment="NULL when only the rebuild produced the file (extra)."
+    )
     rebuilt_artifact_id: Mapped[int | None] = mapped_column(
-        _fk("artifacts.id"), comment="NULL when the rebuild did not produce the file."
+        _fk("artifacts.id"), comment="NULL when the rebuild did not produce the file (missing)."
+    )
+    package_id: Mapped[int] = mapped_column(
+        _fk("packages.id"), comment="The package whose job made the artifact."
+    )
+    path: Mapped[str] = mapped_column(
+        String, comment="The artifact's path, relative to its submit's staging directory."
     )
     verdict: Mapped[RebuildVerdict] = mapped_column(_enum(RebuildVerdict, "rebuild_verdict"))
+    diff_summary: Mapped[str | None] = mapped_column(
+        Text, comment="diffoscope's text summary of a difference, when diffoscope was installed."
+    )
+
+
+class JobAttempt(Base):
+    __tablename__ = "job_attempts"
+    __table_args__ = (
+        UniqueConstraint("job_id", "attempt"),
+        Index("ix_job_attempts_endpoint_id", "endpoint_id"),
+        {"comment": "Every try of a job on an endpoint; infrastructure failures are retried."},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(_fk("jobs.id"))
+    attempt: Mapped[int] = mapped_column(Integer, comment="1 for the first try.")
+    endpoint_id: Mapped[int | None] = mapped_column(_fk("endpoints.id"))
+    container_hash: Mapped[str | None] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure_kind: Mapped[FailureKind | None] = mapped_column(
+        _enum(FailureKind, "failure_kind"), comment="NULL while running and when it succeeded."
+    )
+    error: Mapped[str | None] = mapped_column(Text, comment="Why the attempt failed.")
 
 
 # The tables, for the Core queries of the entity modules.
@@ -329,3 +360,4 @@ SUBMIT_ENVS = Base.metadata.tables["submit_envs"]
 RELEASE_STORES = Base.metadata.tables["release_stores"]
 RELEASES = Base.metadata.tables["releases"]
 REBUILD_RESULTS = Base.metadata.tables["rebuild_results"]
+JOB_ATTEMPTS = Base.metadata.tables["job_attempts"]

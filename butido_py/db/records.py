@@ -223,9 +223,13 @@ class LogRecord:
 class RebuildResultRecord:
     id: int
     rebuild_submit_uuid: UUID
-    original_artifact_id: int
+    package_name: str
+    package_version: str
+    path: str
+    original_artifact_id: int | None
     rebuilt_artifact_id: int | None
     verdict: RebuildVerdict
+    diff_summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

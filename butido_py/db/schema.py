@@ -10,9 +10,9 @@ from sqlalchemy import Engine, inspect, text
 import butido_py
 from butido_py.errors import DatabaseError
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 #: Every revision this butido_py knows, oldest first.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 
 SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
 

@@ -59,9 +59,16 @@ class DependencyKind(StrEnum):
 
 
 class RebuildVerdict(StrEnum):
-    REPRODUCIBLE = "reproducible"
+    """An artifact of a submit against its rebuild (`butido rebuild`)."""
+
+    #: Same path, same sha256.
+    IDENTICAL = "identical"
+    #: Same path, another sha256.
     DIFFERS = "differs"
+    #: The original has it, the rebuild did not produce it.
     MISSING = "missing"
+    #: The rebuild produced it, the original did not.
+    EXTRA = "extra"
 
 
 _UNFINISHED_JOB = frozenset({JobState.PLANNED, JobState.QUEUED, JobState.RUNNING})

@@ -1,4 +1,5 @@
-"""`db setup`, the schema check, the migration round trip and the models/migrations drift check."""
+"""`db setup`, the schema check, the migration round trip, one test per migration and the
+models/migrations drift check."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.integration.db.databases import fresh_database_url
 TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
-    "job_input_artifacts", "rebuild_results",
+    "job_input_artifacts", "rebuild_results", "job_attempts",
 }  # fmt: skip
 
 
@@ -55,7 +56,7 @@ def test_the_schema_revision_constant_is_alembics_head() -> None:
 
 def test_setup_creates_everything_and_is_idempotent(engine: Engine) -> None:
     first = setup_schema(engine)
-    assert [m.revision for m in first.applied] == ["0001"]
+    assert [m.revision for m in first.applied] == list(KNOWN_REVISIONS)
     assert first.revision == SCHEMA_REVISION
     assert tables(engine) == TABLES
     second = setup_schema(engine)
@@ -84,7 +85,22 @@ def test_round_trip_down_to_base_and_up_again(engine: Engine) -> None:
     downgrade_schema(engine, "base")
     assert tables(engine) == set()
     again = setup_schema(engine)
-    assert [m.revision for m in again.applied] == ["0001"]
+    assert [m.revision for m in again.applied] == list(KNOWN_REVISIONS)
+    assert drift(engine, Base.metadata) == []
+
+
+def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "0001")
+    assert "job_attempts" not in tables(engine)
+    with engine.begin() as connection:
+        connection.execute(text("insert into images (name) values ('debian:bookworm')"))
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == ["0002"]
+    assert "job_attempts" in tables(engine)
+    with engine.connect() as connection:
+        names = connection.execute(text("select name from images")).scalars().all()
+    assert names == ["debian:bookworm"]
     assert drift(engine, Base.metadata) == []
 
 
@@ -104,14 +120,13 @@ def test_commands_do_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
     assert not path.parent.exists()
 
 
-def test_commands_refuse_an_older_schema_naming_db_setup(
-    engine: Engine, empty_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_commands_refuse_an_older_schema_naming_db_setup(engine: Engine, empty_url: str) -> None:
     setup_schema(engine)
-    # Pretend this butido_py has a newer migration than the database.
-    monkeypatch.setattr("butido_py.db.schema.SCHEMA_REVISION", "0002")
-    monkeypatch.setattr("butido_py.db.schema.KNOWN_REVISIONS", ("0001", "0002"))
-    with pytest.raises(DatabaseError, match=r"has schema revision 0001, but .* needs 0002") as info:
+    downgrade_schema(engine, KNOWN_REVISIONS[-2])
+    older, newest = KNOWN_REVISIONS[-2:]
+    with pytest.raises(
+        DatabaseError, match=rf"has schema revision {older}, but .* needs {newest}"
+    ) as info:
         open_database(empty_url)
     assert info.value.hint is not None
     assert "butido db setup" in info.value.hint
@@ -135,7 +150,8 @@ def test_concurrent_setups_apply_the_migration_once(tmp_path: Path, postgres_url
     with fresh_database_url("postgresql", tmp_path, postgres_url) as url:
         engine = open_engine(url)
         try:
-            assert sorted(_set_up_concurrently(engine, 3)) == [0, 0, 1]
+            # Counts of applied migrations: one run applies all of them, the others none.
+            assert sorted(_set_up_concurrently(engine, 3)) == [0, 0, len(KNOWN_REVISIONS)]
         finally:
             engine.dispose()
 

@@ -228,10 +228,10 @@ def test_artifacts_inputs_releases_and_rebuild_results(db: Database) -> None:
     assert [r.id for r in found] == [release.id]
     assert releases.list_releases(db, releases.ReleaseFilter(older_than=later(60))) == []
     verdict = artifacts.record_rebuild_result(
-        db, plan.submit.uuid, original_artifact_id=made[0].id, rebuilt_artifact_id=None,
-        verdict=RebuildVerdict.MISSING,
+        db, plan.submit.uuid, package=("lib", "1"), path="lib.tar",
+        original_artifact_id=made[0].id, rebuilt_artifact_id=None, verdict=RebuildVerdict.MISSING,
     )  # fmt: skip
-    assert verdict.verdict is RebuildVerdict.MISSING
+    assert (verdict.verdict, verdict.path) == (RebuildVerdict.MISSING, "lib.tar")
     with pytest.raises(DatabaseError, match="does not exist"):
         artifacts.record_artifacts(db, uuid.uuid4(), [])
     with pytest.raises(DatabaseError, match="does not exist"):
