@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from butido_py.config.model import EndpointConfig
+from butido_py.db.states import SubmitKind
 from butido_py.package.model import DependencyKind, Package
 from butido_py.sources.cache import CachedSource
 
@@ -66,6 +67,12 @@ class PreparedBuild:
     patch_contents: dict[str, bytes]
     staging_dir: Path
     settings: BuildSettings = field(default_factory=BuildSettings)
+    #: A rerun or rebuild names the submit it repeats.
+    kind: SubmitKind = SubmitKind.BUILD
+    parent_submit: UUID | None = None
+    #: Jobs of this plan that reuse a given earlier job (a rerun reuses what succeeded), whatever
+    #: `settings.reuse` says; they run when that job's artifacts are no longer all on disk.
+    reuse_from: dict[UUID, UUID] = field(default_factory=dict)
 
     @property
     def image_digest(self) -> str:

@@ -63,6 +63,8 @@ class BuildRecorder:
             package_version=prepared.root.version,
             commit_hash=prepared.commit,
             env=prepared.cli_env,
+            kind=prepared.kind,
+            parent_submit_uuid=prepared.parent_submit,
             dirty=prepared.dirty,
             commit_time=datetime.fromtimestamp(prepared.commit_time, UTC),
             triggered_by=_triggered_by(),
@@ -97,6 +99,10 @@ class BuildRecorder:
             found = db_jobs.find_reusable_jobs(self._db, key)
         # The key covers name and version; checking them again costs nothing.
         return [j for j in found if j.package_name == name and j.package_version == version]
+
+    def job(self, job_uuid: uuid.UUID) -> JobRecord | None:
+        with self._lock:
+            return db_jobs.find_job(self._db, job_uuid)
 
     def artifacts_of(self, job_id: int) -> list[ArtifactRecord]:
         with self._lock:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from butido_py.db.records import ArtifactRecord
+from butido_py.db.records import ArtifactRecord, JobRecord
 from butido_py.orchestrator.model import Artifact
 from butido_py.orchestrator.recording import BuildRecorder
 
@@ -67,15 +67,37 @@ def find_reusable(
 ) -> ReuseMatch | None:
     """The newest earlier succeeded job with `key` whose artifacts all still exist."""
     for candidate in recorder.reuse_candidates(name, version, key):
-        records = recorder.artifacts_of(candidate.id)
-        found = [(record, locator.locate(record)) for record in records]
-        if all(path is not None for _, path in found):
-            return ReuseMatch(
-                candidate.uuid,
-                tuple(
-                    Artifact(record.id, record.path, path, record.sha256 or "")
-                    for record, path in found
-                    if path is not None
-                ),
-            )
+        match = _on_disk(recorder, locator, candidate)
+        if match is not None:
+            return match
     return None
+
+
+def find_job_to_reuse(
+    recorder: BuildRecorder, locator: ArtifactLocator, job_uuid: uuid.UUID
+) -> ReuseMatch | None:
+    """That earlier job, when it succeeded (or reused) and its artifacts all still exist."""
+    record = recorder.job(job_uuid)
+    if record is None or record.state.ok is not True:
+        return None
+    if record.reused_from_uuid is not None:
+        # A reused job has no artifacts of its own: those of the job it reused are its outputs.
+        return find_job_to_reuse(recorder, locator, record.reused_from_uuid)
+    return _on_disk(recorder, locator, record)
+
+
+def _on_disk(
+    recorder: BuildRecorder, locator: ArtifactLocator, candidate: JobRecord
+) -> ReuseMatch | None:
+    records = recorder.artifacts_of(candidate.id)
+    found = [(record, locator.locate(record)) for record in records]
+    if any(path is None for _, path in found):
+        return None
+    return ReuseMatch(
+        candidate.uuid,
+        tuple(
+            Artifact(record.id, record.path, path, record.sha256 or "")
+            for record, path in found
+            if path is not None
+        ),
+    )

@@ -55,7 +55,12 @@ from butido_py.orchestrator.model import (
     PreparedBuild,
 )
 from butido_py.orchestrator.recording import BuildRecorder
-from butido_py.orchestrator.reuse import ArtifactLocator, find_reusable
+from butido_py.orchestrator.reuse import (
+    ArtifactLocator,
+    ReuseMatch,
+    find_job_to_reuse,
+    find_reusable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -244,19 +249,16 @@ class BuildRun:
         inputs = self._input_artifacts(job)
         key = self._key(job, inputs)
         self._recorder.set_job_key(job.uuid, key)
-        if self.prepared.settings.reuse:
-            match = find_reusable(
-                self._recorder, self._locator, job.package.name, job.package.version, key
+        match = self._reusable(job, key)
+        if match is not None:
+            self._recorder.reused(job.uuid, source=match.job)
+            with self._lock:
+                self._artifacts[job.uuid] = match.artifacts
+            self._summaries[job.uuid] = self._summary(
+                job, "reused", artifacts=match.artifacts, reused_from=match.job
             )
-            if match is not None:
-                self._recorder.reused(job.uuid, source=match.job)
-                with self._lock:
-                    self._artifacts[job.uuid] = match.artifacts
-                self._summaries[job.uuid] = self._summary(
-                    job, "reused", artifacts=match.artifacts, reused_from=match.job
-                )
-                self._event(job, JobEventKind.REUSED, state="reused")
-                return JobResult(job.uuid, Outcome.REUSED, payload=match.job)
+            self._event(job, JobEventKind.REUSED, state="reused")
+            return JobResult(job.uuid, Outcome.REUSED, payload=match.job)
         self._recorder.queued(job.uuid)
         self._queued.add(job.uuid)
         self._recorder.inputs(job.uuid, inputs)
@@ -265,6 +267,19 @@ class BuildRun:
             if self._canceled.is_set():
                 return self._finish_canceled(job)
             return self._run_on(job, endpoint_name, inputs)
+
+    def _reusable(self, job: BuildJob, key: str) -> ReuseMatch | None:
+        earlier = self.prepared.reuse_from.get(job.uuid)
+        if earlier is not None:
+            match = find_job_to_reuse(self._recorder, self._locator, earlier)
+            if match is not None:
+                return match
+            log.warning("job %s of %s: its artifacts are gone, it runs again", earlier, job.label)
+        if not self.prepared.settings.reuse:
+            return None
+        return find_reusable(
+            self._recorder, self._locator, job.package.name, job.package.version, key
+        )
 
     def _run_on(
         self, job: BuildJob, endpoint_name: str, inputs: tuple[Artifact, ...]
