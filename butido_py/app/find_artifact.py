@@ -20,7 +20,6 @@ Artifacts are located like the build does: `<staging root>/<submit uuid>/<path>`
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,10 +35,9 @@ from butido_py.db import releases as db_releases
 from butido_py.db.database import Database
 from butido_py.db.records import ArtifactRecord, JobRecord
 from butido_py.db.states import JobState
-from butido_py.errors import RepositoryError, StoreError, UsageError
+from butido_py.errors import RepositoryError, StoreError
 from butido_py.lint import ScriptSettings, render_checked
 from butido_py.orchestrator.job_key import JobKeyInputs, job_key
-from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
 from butido_py.repository.model import Repository
@@ -191,31 +189,10 @@ def staging_roots(config: Config, extra: Sequence[Path]) -> list[Path]:
 # --- the search ---------------------------------------------------------------------------------
 
 
-def select_packages(repository: Repository, regex: str, constraint: str | None) -> list[Package]:
-    try:
-        pattern = re.compile(regex)
-    except re.error as exc:
-        raise UsageError(
-            f"invalid regular expression {regex!r}: {exc}",
-            hint="REGEX is a Python regular expression, searched in package names",
-        ) from None
-    found = [p for p in repository.packages if pattern.search(p.name)]
-    if constraint is not None:
-        parsed = parse_constraint(constraint)
-        found = [p for p in found if parsed.matches(p.version)]
-    if not found:
-        wanted = regex if constraint is None else f"{regex} {constraint}"
-        raise RepositoryError(
-            f"no package matches {wanted!r} in commit {repository.commit[:12]}",
-            hint="`butido find-pkg .` lists every package",
-        )
-    return found
-
-
 def find_artifacts(
     request: FindArtifactRequest, *, config: Config, repository: Repository, db: Database
 ) -> FindArtifactResult:
-    packages = select_packages(repository, request.regex, request.constraint)
+    packages = repository.search(request.regex, request.constraint)
     image = expand_image(config, request.image) if request.image is not None else None
     stores = {
         name: release_store.store_dir(config.releases_root, name) for name in config.release_stores

@@ -6,11 +6,12 @@ and the database layer. Nothing here touches git or the file system.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from butido_py.errors import RepositoryError
+from butido_py.errors import RepositoryError, UsageError
 from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
 
@@ -73,3 +74,25 @@ class Repository:
             if versions
             else "`butido find-pkg .` lists every package",
         )
+
+    def search(self, regex: str, constraint: str | None = None) -> list[Package]:
+        """Packages whose name matches the regular expression `regex` (searched, not anchored)
+        and whose version matches `constraint`; no match is an error."""
+        try:
+            pattern = re.compile(regex)
+        except re.error as exc:
+            raise UsageError(
+                f"invalid regular expression {regex!r}: {exc}",
+                hint="REGEX is a Python regular expression, searched in package names",
+            ) from None
+        found = [p for p in self.packages if pattern.search(p.name)]
+        if constraint is not None:
+            parsed = parse_constraint(constraint)
+            found = [p for p in found if parsed.matches(p.version)]
+        if not found:
+            wanted = regex if constraint is None else f"{regex} {constraint}"
+            raise RepositoryError(
+                f"no package matches {wanted!r} in commit {self.commit[:12]}",
+                hint="`butido find-pkg .` lists every package",
+            )
+        return found

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,7 +23,6 @@ from butido_py.cli.render import (
 from butido_py.cli.repo_options import repository_options
 from butido_py.config import images as config_images
 from butido_py.errors import RepositoryError
-from butido_py.package.constraint import parse_constraint
 from butido_py.package.envspec import EnvSpecError, parse_env_specs
 from butido_py.package.model import Dependency, DependencyKind, Package
 from butido_py.plan import build_dag
@@ -363,7 +361,7 @@ def find_pkg(
     from butido_py.script.template import render_template  # noqa: PLC0415
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    packages = _matching(app.repository(commit, allow_dirty).packages, regex, constraint)
+    packages = app.repository(commit, allow_dirty).search(regex, constraint)
     if fmt is OutputFormat.CSV:
         rows = [(p.name, p.version, p.pkg_toml) for p in packages]
         render_rows(["Name", "Version", "pkg.toml"], rows, fmt, header=not no_header)
@@ -388,23 +386,6 @@ def find_pkg(
         context = {"i": index, "p": package_context(package), "script": script, **flags}
         text = render_template(app.config.package_print_format, context, strict=False)
         click.echo(text, nl=not text.endswith("\n"))
-
-
-def _matching(packages: Sequence[Package], regex: str, constraint: str | None) -> list[Package]:
-    try:
-        pattern = re.compile(regex)
-    except re.error as exc:
-        raise click.BadParameter(f"invalid regular expression: {exc}", param_hint="REGEX") from exc
-    found = [p for p in packages if pattern.search(p.name)]
-    if constraint is not None:
-        parsed = parse_constraint(constraint)
-        found = [p for p in found if parsed.matches(p.version)]
-    if not found:
-        wanted = regex if constraint is None else f"{regex} {constraint}"
-        raise RepositoryError(
-            f"no package matches {wanted!r}", hint="`butido find-pkg .` lists every package"
-        )
-    return found
 
 
 def _script(app: AppContext, package: Package) -> str:
