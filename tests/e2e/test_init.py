@@ -55,7 +55,7 @@ def test_init_makes_a_committed_repository_with_verified_sources(
 
     assert done.code == 0, done.stderr
     assert f"cd {target}" in done.stdout
-    assert "24 packages, 24 of 24 sources verified" in done.stdout
+    assert "26 packages, 26 of 26 sources verified" in done.stdout
     assert git(target, "status", "--porcelain") == ""
     assert git(target, "rev-list", "--count", "HEAD") == "1"
     assert (target / "config.toml").is_file()
@@ -65,7 +65,7 @@ def test_init_makes_a_committed_repository_with_verified_sources(
     assert (cache / "hello-2.12.1" / "src.source").is_file()
     verified = butido("source", "verify", "--matching", ".", cwd=target / "libs")
     assert verified.code == 0, verified.stderr
-    assert "24 of 24 sources verified" in verified.stdout
+    assert "26 of 26 sources verified" in verified.stdout
 
 
 def test_the_fallback_identity_is_used_only_without_one(butido: Runner, tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_metrics_json(butido: Runner, template_repo: Path, seeded_url: str) -> N
     }  # fmt: skip
     pkg_tomls = len(list(template_repo.rglob("pkg.toml")))
     assert figures["repository"]["pkg_toml_files"] == pkg_tomls
-    assert figures["repository"]["packages"] == 24
+    assert figures["repository"]["packages"] == 26
     assert len(figures["repository"]["commit"]) == 40
     tables = figures["database"]["tables"]
     assert (tables["submits"], tables["jobs"], tables["artifacts"], tables["releases"]) == (
@@ -89,7 +89,7 @@ def test_metrics_text(butido: Runner, template_repo: Path, seeded_url: str) -> N
     for heading in ("Configuration:", "Repository:", "Database:", "Jobs by state:"):
         assert heading in lines
     assert "  release stores:       2" in lines
-    assert "  packages:             24" in lines
+    assert "  packages:             26" in lines
     assert any(line.startswith("  pkg.toml files:") for line in lines)
     assert "  jobs:                 9" in lines
     assert "  dep_failed:           1" in lines

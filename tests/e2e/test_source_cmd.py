@@ -96,7 +96,7 @@ def test_verify_lists_and_fails_with_the_package_and_the_path(
     ok = butido("source", "verify", "--matching", ".", "--json", cwd=example)
     assert ok.code == 0, ok.stderr
     rows = json.loads(ok.stdout)
-    assert len(rows) == 24
+    assert len(rows) == 26
     assert {row["status"] for row in rows} == {"ok"}
 
     hello = cache / "hello-2.12.1" / "src.source"
@@ -132,7 +132,7 @@ def test_selection_by_name_constraint_and_errors(butido: Runner, example: Path) 
     path = example.parent / "home/.local/share/butido/sources/zlib-1.3/src.source"
     assert exact.stdout.splitlines() == [f"zlib 1.3 src {path} yes"]
     every = butido("source", "url", "--csv", "--no-header", cwd=example)
-    assert len(every.stdout.splitlines()) == 24
+    assert len(every.stdout.splitlines()) == 26
 
     unknown = butido("source", "verify", "nosuch", cwd=example)
     assert unknown.code == 4

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from butido_py.config import load_config
+from butido_py.plan.dag import build_dag
 from butido_py.repository.git_init import (
     TEMPLATE_SOURCES,
     copy_template,
@@ -25,6 +26,8 @@ from butido_py.repository.model import Repository
 from butido_py.sources.cache import SourceCache, verify_sources
 
 PHASES = ("sourcecheck", "patchcheck", "depcheck", "build")
+DEBIAN = "debian:bookworm"
+TINY = "butido-tiny:latest"
 CHECKOUT_TEMPLATE = Path(__file__).resolve().parents[2] / "repo-template"
 
 
@@ -113,11 +116,12 @@ def test_conditional_dependencies_and_environment(repository: Repository) -> Non
     assert desktop is not None
     conditions = {d.name: d.condition for d in desktop.runtime_dependencies if d.condition}
     has_env = conditions["docs-extra"]
-    in_image = conditions["debian-compat"]
     assert has_env is not None
     assert has_env.has_env == ("WITH_DOCS",)
-    assert in_image is not None
-    assert in_image.in_image == ("debian:bookworm",)
+    for name in ("debian-compat", "hello-c"):
+        in_image = conditions[name]
+        assert in_image is not None
+        assert in_image.in_image == (DEBIAN,)
     zlib = repository.find("zlib", "1.3.1")
     assert zlib is not None
     # One variable from the shared layer, one from the leaf: tables are merged.
@@ -125,6 +129,40 @@ def test_conditional_dependencies_and_environment(repository: Repository) -> Non
         "BUILD_ZLIB_COMPAT": "1",
         "BUILD_ZLIB_VARIANT": "current",
     }
+
+
+def tree(
+    repository: Repository, image: str | None, env: tuple[tuple[str, str], ...] = ()
+) -> set[tuple[str, str]]:
+    desktop = repository.find("desktop", "1.0")
+    assert desktop is not None
+    return {p.key for p in build_dag(repository, desktop, image=image, env=env).nodes}
+
+
+def test_the_c_package_is_in_the_tree_only_on_the_debian_image(repository: Repository) -> None:
+    """tiny has no compiler: hello-c (and debian-compat) come in with `-I debian` only."""
+    debian, tiny, unknown = tree(repository, DEBIAN), tree(repository, TINY), tree(repository, None)
+    assert len(tiny) == 18
+    assert tiny == unknown  # without -I, in_image is false
+    assert debian - tiny == {("hello-c", "1.0"), ("debian-compat", "1.0")}
+    assert tiny <= debian
+    docs = (("WITH_DOCS", "1"),)
+    assert tree(repository, DEBIAN, docs) - tree(repository, TINY, docs) == debian - tiny
+    hello_c = repository.find("hello-c", "1.0")
+    assert hello_c is not None
+    assert {p.key for p in build_dag(repository, hello_c, image=DEBIAN).nodes} == {
+        ("hello-c", "1.0"),
+        ("make", "4.4.1"),
+        ("libc", "2.38"),
+        ("filesystem", "1.0"),
+    }
+
+
+def test_the_non_reproducible_package_is_in_no_tree(repository: Repository) -> None:
+    assert repository.find("clock", "1.0") is not None
+    assert all(("clock", "1.0") not in deps for deps in edges(repository).values())
+    for image in (DEBIAN, TINY):
+        assert ("clock", "1.0") not in tree(repository, image, (("WITH_DOCS", "1"),))
 
 
 def test_every_package_defines_exactly_the_configured_phases(repository: Repository) -> None:

@@ -27,6 +27,8 @@ PACKAGES = [
     ("hello", "2.12.1"),  # sha1 source, no dependencies
     ("desktop", "1.0"),  # conditional dependencies
     ("debian-compat", "1.0"),
+    ("hello-c", "1.0"),  # compiled with gcc, reproducible tarball
+    ("clock", "1.0"),  # deliberately not reproducible
 ]
 
 

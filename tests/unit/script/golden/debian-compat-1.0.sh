@@ -2,9 +2,20 @@
 ### phase sourcecheck
 echo '#BUTIDO:PHASE:sourcecheck'
 # Helpers for the later phases: all phases run in one bash script.
+# has_artifact "NAME VERSION": a *.pkg in /inputs, or the .PKGINFO of a *.tar.gz there, has
+# the line "package NAME VERSION".
+has_artifact() {
+    local tarball
+    grep -qsxF "package $1" /inputs/*.pkg && return 0
+    for tarball in /inputs/*.tar.gz; do
+        [ -f "$tarball" ] || continue
+        tar -xzOf "$tarball" ./.PKGINFO 2> /dev/null | grep -qxF "package $1" && return 0
+    done
+    return 1
+}
 require_artifact() {
     local dep="${1/ =/ }"
-    if ! grep -qsxF "package $dep" /inputs/*.pkg; then
+    if ! has_artifact "$dep"; then
         echo "No artifact of the dependency $dep in /inputs:"
         ls -l /inputs
         echo '#BUTIDO:STATE:ERR:Missing dependency artifact'
@@ -13,7 +24,7 @@ require_artifact() {
     echo "found the artifact of $dep"
 }
 forbid_artifact() {
-    if grep -qsxF "package $1" /inputs/*.pkg; then
+    if has_artifact "$1"; then
         echo "Unexpected artifact of $1 in /inputs: its condition does not hold"
         echo '#BUTIDO:STATE:ERR:Unexpected dependency artifact'
         exit 1
@@ -60,7 +71,7 @@ out="/outputs/debian-compat-1.0.pkg"
     echo "package debian-compat 1.0"
     echo "source src sha256:661c6fc15d4a9cd07d4a7d9749c66af7d5bdf80f84215bf5aec0f514ffd2ae43"
     sed 's/^/source-line /' /inputs/src.source
-    for input in /inputs/*.pkg; do
+    for input in /inputs/*.pkg /inputs/*.tar.gz; do
         [ -f "$input" ] || continue
         echo "input ${input#/inputs/} sha256:$(sha256sum < "$input" | cut -d ' ' -f 1)"
     done

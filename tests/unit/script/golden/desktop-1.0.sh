@@ -2,9 +2,20 @@
 ### phase sourcecheck
 echo '#BUTIDO:PHASE:sourcecheck'
 # Helpers for the later phases: all phases run in one bash script.
+# has_artifact "NAME VERSION": a *.pkg in /inputs, or the .PKGINFO of a *.tar.gz there, has
+# the line "package NAME VERSION".
+has_artifact() {
+    local tarball
+    grep -qsxF "package $1" /inputs/*.pkg && return 0
+    for tarball in /inputs/*.tar.gz; do
+        [ -f "$tarball" ] || continue
+        tar -xzOf "$tarball" ./.PKGINFO 2> /dev/null | grep -qxF "package $1" && return 0
+    done
+    return 1
+}
 require_artifact() {
     local dep="${1/ =/ }"
-    if ! grep -qsxF "package $dep" /inputs/*.pkg; then
+    if ! has_artifact "$dep"; then
         echo "No artifact of the dependency $dep in /inputs:"
         ls -l /inputs
         echo '#BUTIDO:STATE:ERR:Missing dependency artifact'
@@ -13,7 +24,7 @@ require_artifact() {
     echo "found the artifact of $dep"
 }
 forbid_artifact() {
-    if grep -qsxF "package $1" /inputs/*.pkg; then
+    if has_artifact "$1"; then
         echo "Unexpected artifact of $1 in /inputs: its condition does not hold"
         echo '#BUTIDO:STATE:ERR:Unexpected dependency artifact'
         exit 1
@@ -56,8 +67,20 @@ else
 fi
 if [ -e /etc/debian_version ]; then
     require_artifact "debian-compat 1.0"
+    require_artifact "hello-c 1.0"
+    # The program in hello-c's tarball runs here as well.
+    mkdir -p /tmp/hello-c
+    tar -xzf /inputs/hello-c-1.0.tar.gz -C /tmp/hello-c ./usr/bin/hello-c
+    hello="$(/tmp/hello-c/usr/bin/hello-c desktop 2>&1)"
+    if [ "$hello" != $'Hello, desktop!\ncrc32(desktop) = 096105a4' ]; then
+        echo "usr/bin/hello-c of /inputs/hello-c-1.0.tar.gz does not work: $hello"
+        echo '#BUTIDO:STATE:ERR:Broken dependency artifact'
+        exit 1
+    fi
+    echo "usr/bin/hello-c of hello-c 1.0 runs: $hello"
 else
     forbid_artifact "debian-compat 1.0"
+    forbid_artifact "hello-c 1.0"
 fi
 echo '#BUTIDO:PROGRESS:50'
 
@@ -71,7 +94,7 @@ out="/outputs/desktop-1.0.pkg"
     echo "package desktop 1.0"
     echo "source src sha256:a6f1b641049315d3576852294050076a1ac887fa9d9007f58c5cb44be3be3687"
     sed 's/^/source-line /' /inputs/src.source
-    for input in /inputs/*.pkg; do
+    for input in /inputs/*.pkg /inputs/*.tar.gz; do
         [ -f "$input" ] || continue
         echo "input ${input#/inputs/} sha256:$(sha256sum < "$input" | cut -d ' ' -f 1)"
     done

@@ -1,0 +1,86 @@
+#!/bin/bash
+### phase sourcecheck
+echo '#BUTIDO:PHASE:sourcecheck'
+# Helpers for the later phases: all phases run in one bash script.
+# has_artifact "NAME VERSION": a *.pkg in /inputs, or the .PKGINFO of a *.tar.gz there, has
+# the line "package NAME VERSION".
+has_artifact() {
+    local tarball
+    grep -qsxF "package $1" /inputs/*.pkg && return 0
+    for tarball in /inputs/*.tar.gz; do
+        [ -f "$tarball" ] || continue
+        tar -xzOf "$tarball" ./.PKGINFO 2> /dev/null | grep -qxF "package $1" && return 0
+    done
+    return 1
+}
+require_artifact() {
+    local dep="${1/ =/ }"
+    if ! has_artifact "$dep"; then
+        echo "No artifact of the dependency $dep in /inputs:"
+        ls -l /inputs
+        echo '#BUTIDO:STATE:ERR:Missing dependency artifact'
+        exit 1
+    fi
+    echo "found the artifact of $dep"
+}
+forbid_artifact() {
+    if has_artifact "$1"; then
+        echo "Unexpected artifact of $1 in /inputs: its condition does not hold"
+        echo '#BUTIDO:STATE:ERR:Unexpected dependency artifact'
+        exit 1
+    fi
+    echo "no artifact of $1, as expected"
+}
+
+src=/inputs/src.source
+if [ ! -f "$src" ]; then
+    echo "MISSING: $src"
+    echo '#BUTIDO:STATE:ERR:Missing source'
+    exit 1
+fi
+expected="e08f0a10044675ac553518ef0dbee3623aebe15a51cba80f177b640c3e3eafa6"
+actual="$(sha256sum < "$src" | cut -d ' ' -f 1)"
+if [ "$actual" != "$expected" ]; then
+    echo "Hash mismatch of $src: expected $expected, got $actual"
+    echo '#BUTIDO:STATE:ERR:Source hash mismatch'
+    exit 1
+fi
+echo "source $src: sha256 $actual"
+echo '#BUTIDO:PROGRESS:25'
+
+### / sourcecheck phase
+
+### phase patchcheck
+echo '#BUTIDO:PHASE:patchcheck'
+echo '#BUTIDO:PROGRESS:50'
+
+### / patchcheck phase
+
+### phase depcheck
+echo '#BUTIDO:PHASE:depcheck'
+echo '#BUTIDO:PROGRESS:75'
+
+### / depcheck phase
+
+### phase build
+echo '#BUTIDO:PHASE:build'
+# GNU date prints nanoseconds; busybox's has no %N, then bash's EPOCHREALTIME (microseconds).
+now="$(date +%s.%N)"
+case "$now" in
+    *[!0-9.]* | *.) now="$EPOCHREALTIME" ;;
+esac
+mkdir -p /outputs
+out="/outputs/clock-1.0.pkg"
+{
+    echo "package clock 1.0"
+    echo "source src sha256:e08f0a10044675ac553518ef0dbee3623aebe15a51cba80f177b640c3e3eafa6"
+    echo "built-at $now"
+    echo "random $(cat /proc/sys/kernel/random/uuid 2> /dev/null || echo "$RANDOM$RANDOM")"
+} > "$out"
+echo "wrote $out:"
+cat "$out"
+echo '#BUTIDO:PROGRESS:100'
+echo '#BUTIDO:STATE:OK'
+
+### / build phase
+
