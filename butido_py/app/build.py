@@ -14,6 +14,8 @@ from pathlib import Path
 from butido_py.config.images import expand_image
 from butido_py.config.model import Config, EndpointConfig
 from butido_py.db.database import Database
+from butido_py.db.endpoints import UnavailableEndpoints
+from butido_py.db.records import EndpointRecord
 from butido_py.endpoint.checks import check_endpoints
 from butido_py.errors import (
     ConfigError,
@@ -114,6 +116,9 @@ def prepare_build(
             build_error_lines=config.build_error_lines,
             staging_roots=(config.staging, staging_dir.parent),
             release_dirs=tuple(config.releases_root / s for s in config.release_stores),
+            job_attempts=config.docker.job_attempts,
+            quarantine_after=config.docker.quarantine_after,
+            quarantine_seconds=config.docker.quarantine_seconds,
         ),
     )
 
@@ -205,7 +210,9 @@ def select_endpoints(
     config: Config, names: Sequence[str], disabled: frozenset[str] = frozenset()
 ) -> tuple[EndpointConfig, ...]:
     """The endpoints to run on: those named by `--endpoint` (default: every configured one),
-    none of them disabled (`butido endpoint disable`)."""
+    none of them disabled (`butido endpoint disable`) or quarantined (`disabled` is then an
+    `UnavailableEndpoints` naming the quarantined ones)."""
+    quarantined = disabled.quarantined if isinstance(disabled, UnavailableEndpoints) else {}
     configured = config.docker.endpoints
     if names:
         known = {e.name for e in configured}
@@ -214,6 +221,12 @@ def select_endpoints(
                 raise ConfigError(
                     f"unknown endpoint {name!r}",
                     hint=f"configured endpoints: {', '.join(sorted(known)) or 'none'}",
+                )
+            if name in quarantined:
+                raise EndpointError(
+                    f"endpoint {name!r} is {_quarantine(quarantined[name])}",
+                    hint=f"wait until then, or `butido endpoint enable {name}` once its engine "
+                    "works again",
                 )
             if name in disabled:
                 raise EndpointError(
@@ -227,6 +240,17 @@ def select_endpoints(
             hint="configure [docker.endpoints.NAME] in config.toml (or set DOCKER_HOST)",
         )
     enabled = tuple(e for e in configured if e.name not in disabled)
+    if not enabled and any(e.name in quarantined for e in configured):
+        off = ", ".join(
+            f"{e.name}: {_quarantine(quarantined[e.name])}" if e.name in quarantined
+            else f"{e.name}: disabled"
+            for e in configured
+        )  # fmt: skip
+        raise EndpointError(
+            f"every endpoint is disabled or quarantined ({off}): no job can run",
+            hint="wait until a quarantine ends, or `butido endpoint enable NAME` once its engine "
+            "works again (`butido endpoint list` shows them)",
+        )
     if not enabled:
         off = ", ".join(e.name for e in configured)
         raise EndpointError(
@@ -234,6 +258,12 @@ def select_endpoints(
             hint=f"butido endpoint enable {configured[0].name}",
         )
     return enabled
+
+
+def _quarantine(record: EndpointRecord) -> str:
+    until = record.quarantined_until
+    when = until.strftime("%Y-%m-%d %H:%M:%S UTC") if until is not None else "further notice"
+    return f"quarantined until {when} after {record.consecutive_failures} infrastructure failures"
 
 
 def _verify_sources(cache: SourceCache, packages: Sequence[Package]) -> None:

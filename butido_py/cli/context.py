@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
 from butido_py import tracing
 from butido_py.config import Config, LoadedConfig, load_config
 from butido_py.config.database import DatabaseOverrides, database_url
+from butido_py.errors import ButidoError
 from butido_py.repository.model import Repository
 
 if TYPE_CHECKING:
@@ -56,13 +59,36 @@ class AppContext:
         return database_url(loaded.config.database, self.db_overrides, loaded.data_home)
 
     def database(self) -> Database:
-        """The configured database (opened once); refuses a missing or out-of-date schema."""
+        """The configured database (opened once); refuses a missing or out-of-date schema.
+
+        Opening it also records the submits of dead orchestrators `lost` (crash recovery,
+        docs/recovery.md); one line on stderr per recovered submit."""
         if self._database is None:
             # Imported here: SQLAlchemy is slow to import and most commands do not need it.
             from butido_py.db.database import open_database  # noqa: PLC0415
 
             self._database = open_database(self.database_url())
+            self._recover(self._database)
         return self._database
+
+    def _recover(self, database: Database) -> None:
+        from butido_py.app.recovery import recover_lost_submits  # noqa: PLC0415
+
+        def warn(message: str) -> None:
+            click.echo(f"warning: {message}", err=True)
+
+        try:
+            recovered = recover_lost_submits(database, self.config, warn=warn)
+        except ButidoError as error:  # never in the way of the command itself
+            warn(f"crash recovery failed: {error.message}")
+            return
+        for submit in recovered:
+            click.echo(
+                f"submit {submit.uuid} of pid {submit.pid} on host {submit.host} was lost: "
+                f"{submit.jobs_lost} jobs marked lost, {submit.containers_removed} containers "
+                "removed",
+                err=True,
+            )
 
     @property
     def show_progress(self) -> bool:

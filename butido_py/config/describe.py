@@ -31,6 +31,9 @@ def describe_config(config: Config) -> list[tuple[str, object]]:
         items.append((f"docker.images.{index}.short_name", image.short_name))
     for endpoint in docker.endpoints:
         items.extend(_describe_endpoint(endpoint))
+    items.append(("docker.job_attempts", docker.job_attempts))
+    items.append(("docker.quarantine_after", docker.quarantine_after))
+    items.append(("docker.quarantine_seconds", docker.quarantine_seconds))
     containers = config.containers
     items.append(("containers.check_env_names", containers.check_env_names))
     items.append(("containers.allowed_env", list(containers.allowed_env)))

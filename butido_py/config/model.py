@@ -55,6 +55,12 @@ class DockerConfig:
     endpoints: tuple[EndpointConfig, ...]
     #: True when no endpoint was configured and `local` was derived from DOCKER_HOST.
     implicit_endpoint: bool = False
+    #: Failover: tries of a job whose endpoint failed, each on another endpoint when possible.
+    job_attempts: int = 3
+    #: Consecutive infrastructure failures after which an endpoint is quarantined ...
+    quarantine_after: int = 2
+    #: ... for this many seconds, doubled for each further failure.
+    quarantine_seconds: int = 300
 
     def endpoint(self, name: str) -> EndpointConfig | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -99,6 +105,9 @@ class Config:
     available_phases: tuple[str, ...]
     docker: DockerConfig
     containers: ContainersConfig
+    #: Crash recovery: a running submit of another host whose heartbeat is older than this many
+    #: seconds is recorded lost (same host: as soon as its process is gone).
+    heartbeat_timeout: int = 600
     #: Where each value came from, e.g. ("docker.endpoints.a.maxjobs", "/repo/config.toml").
     origins: tuple[tuple[str, str], ...] = ()
 

@@ -145,6 +145,8 @@ TOP_LEVEL: Final[tuple[Setting, ...]] = (
             "Default --limit of the db listings; 0 means unlimited."),
     Setting("available_phases", ValueKind.STRING_LIST, REQUIRED,
             "Ordered list of the script phases."),
+    Setting("heartbeat_timeout", ValueKind.INTEGER, 600,
+            "Seconds without a heartbeat after which a running submit of another host is lost."),
     Setting("docker", ValueKind.TABLE, None, "Docker images and endpoints."),
     Setting("containers", ValueKind.TABLE, None, "Environment passed to job containers."),
 )  # fmt: skip
@@ -158,6 +160,12 @@ DOCKER: Final[tuple[Setting, ...]] = (
             "Images builds may use: list of { name, short_name }."),
     Setting("endpoints", ValueKind.TABLE_MAP, None,
             "Docker endpoints by name. None configured: one endpoint 'local' (DOCKER_HOST)."),
+    Setting("job_attempts", ValueKind.INTEGER, 3,
+            "Tries of a job whose endpoint failed (not its script), each on another endpoint."),
+    Setting("quarantine_after", ValueKind.INTEGER, 2,
+            "Consecutive infrastructure failures after which an endpoint is quarantined."),
+    Setting("quarantine_seconds", ValueKind.INTEGER, 300,
+            "First quarantine of an endpoint; doubled for each further failure."),
 )  # fmt: skip
 
 IMAGE: Final[tuple[Setting, ...]] = (

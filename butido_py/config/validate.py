@@ -217,6 +217,7 @@ def validate(merged: MergedConfig, surroundings: Surroundings) -> Config:
         available_phases=phases,
         docker=_read_docker(top.table_value("docker"), problems, surroundings),
         containers=_read_containers(top.table_value("containers"), problems),
+        heartbeat_timeout=_int_or(top.integer("heartbeat_timeout", minimum=60), 600),
         origins=tuple(sorted((".".join(k), v) for k, v in merged.origins.items())),
     )
     if problems.lines:
@@ -286,6 +287,9 @@ def _read_docker(
         images=images,
         endpoints=tuple(endpoints),
         implicit_endpoint=implicit,
+        job_attempts=_int_or(reader.integer("job_attempts", minimum=1), 3),
+        quarantine_after=_int_or(reader.integer("quarantine_after", minimum=1), 2),
+        quarantine_seconds=_int_or(reader.integer("quarantine_seconds"), 300),
     )
 
 

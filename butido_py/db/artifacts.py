@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Row, Select, func, select
+from sqlalchemy.engine import Connection
 
 from butido_py.db.database import Database
 from butido_py.db.lookups import get_or_create_id, id_of_uuid
@@ -19,7 +20,12 @@ from butido_py.db.models import (
     RELEASES,
     SUBMITS,
 )
-from butido_py.db.records import ArtifactInput, ArtifactRecord, RebuildResultRecord
+from butido_py.db.records import (
+    ArtifactInput,
+    ArtifactRecord,
+    JobOutputRecord,
+    RebuildResultRecord,
+)
 from butido_py.db.states import RebuildVerdict
 
 
@@ -165,3 +171,86 @@ def record_rebuild_result(
         verdict=verdict,
         diff_summary=diff_summary,
     )
+
+
+def rebuild_results(db: Database, rebuild_submit_uuid: uuid.UUID) -> list[RebuildResultRecord]:
+    """The verdicts of a rebuild submit, by package, version and path."""
+    with db.begin() as connection:
+        rows = connection.execute(
+            select(
+                REBUILD_RESULTS.c.id,
+                REBUILD_RESULTS.c.path,
+                REBUILD_RESULTS.c.original_artifact_id,
+                REBUILD_RESULTS.c.rebuilt_artifact_id,
+                REBUILD_RESULTS.c.verdict,
+                REBUILD_RESULTS.c.diff_summary,
+                PACKAGES.c.name,
+                PACKAGES.c.version,
+            )
+            .join(SUBMITS, SUBMITS.c.id == REBUILD_RESULTS.c.rebuild_submit_id)
+            .join(PACKAGES, PACKAGES.c.id == REBUILD_RESULTS.c.package_id)
+            .where(SUBMITS.c.uuid == rebuild_submit_uuid)
+            .order_by(PACKAGES.c.name, PACKAGES.c.version, REBUILD_RESULTS.c.path)
+        )
+        return [
+            RebuildResultRecord(
+                id=row.id,
+                rebuild_submit_uuid=rebuild_submit_uuid,
+                package_name=row.name,
+                package_version=row.version,
+                path=row.path,
+                original_artifact_id=row.original_artifact_id,
+                rebuilt_artifact_id=row.rebuilt_artifact_id,
+                verdict=row.verdict,
+                diff_summary=row.diff_summary,
+            )
+            for row in rows
+        ]
+
+
+def submit_outputs(db: Database, submit_uuid: uuid.UUID) -> list[JobOutputRecord]:
+    """Every job of a submit with the artifacts it stands for: a reused job's are those of the
+    job it reused (followed through reuse chains)."""
+    with db.begin() as connection:
+        rows = connection.execute(
+            select(
+                JOBS.c.id,
+                JOBS.c.uuid,
+                JOBS.c.state,
+                JOBS.c.reused_from_job_id,
+                PACKAGES.c.name,
+                PACKAGES.c.version,
+            )
+            .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
+            .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
+            .where(SUBMITS.c.uuid == submit_uuid)
+            .order_by(JOBS.c.id)
+        ).all()
+        sources = _reuse_sources(connection, {r.id: r.reused_from_job_id for r in rows})
+    found = artifacts_of_jobs(db, sorted(set(sources.values())))
+    return [
+        JobOutputRecord(
+            job_uuid=row.uuid,
+            package_name=row.name,
+            package_version=row.version,
+            state=row.state,
+            artifacts=tuple(found[sources[row.id]]),
+        )
+        for row in rows
+    ]
+
+
+def _reuse_sources(connection: Connection, reused_from: dict[int, int | None]) -> dict[int, int]:
+    """job id -> the id of the job whose artifacts it stands for."""
+    links = dict(reused_from)  # job id -> the job it reused (None: it has its own artifacts)
+    sources = {job: job for job in reused_from}
+    for _ in range(16):  # reuse points at a job with artifacts: a chain is rare and short
+        unknown = sorted({s for s in sources.values() if s not in links})
+        if unknown:
+            query = select(JOBS.c.id, JOBS.c.reused_from_job_id).where(JOBS.c.id.in_(unknown))
+            links.update({row.id: row.reused_from_job_id for row in connection.execute(query)})
+        followed = {job: links.get(source) or source for job, source in sources.items()}
+        if followed == sources:
+            break
+        sources = followed
+    return sources

@@ -20,6 +20,7 @@ from butido_py.db.models import (
     ENDPOINTS,
     ENVVARS,
     IMAGES,
+    JOB_ATTEMPTS,
     JOB_DEPENDENCIES,
     JOB_ENVS,
     JOBS,
@@ -36,6 +37,7 @@ from butido_py.db.states import (
     FailureKind,
     JobState,
     SubmitState,
+    TransitionError,
     check_job_transition,
     check_submit_transition,
     job_predecessors,
@@ -181,6 +183,39 @@ def mark_lost(db: Database, job_uuid: uuid.UUID, *, at: datetime) -> None:
     _transition(db, job_uuid, JobState.LOST, finished_at=at, failure_kind=FailureKind.LOST)
 
 
+def mark_retried(db: Database, job_uuid: uuid.UUID, *, attempt: int, at: datetime) -> None:
+    """An attempt failed for infrastructure reasons: the job is `queued` again for attempt
+    number `attempt`, with no endpoint, container or log yet (`job_attempts` keeps the failed
+    attempt). Allowed from `running` and from `queued` (when no container ever started)."""
+    retriable = (JobState.QUEUED, JobState.RUNNING)
+    with db.begin() as connection:
+        done = connection.execute(
+            update(JOBS)
+            .where(JOBS.c.uuid == job_uuid, JOBS.c.state.in_(retriable))
+            .values(
+                state=JobState.QUEUED,
+                attempt=attempt,
+                queued_at=at,
+                started_at=None,
+                endpoint_id=None,
+                container_hash=None,
+                exit_code=None,
+                log_text=None,
+            )
+        )
+        if done.rowcount == 1:
+            return
+        current = connection.execute(
+            select(JOBS.c.state).where(JOBS.c.uuid == job_uuid)
+        ).scalar_one_or_none()
+    if current is None:
+        raise DatabaseError(f"job {job_uuid} does not exist")
+    raise TransitionError(
+        f"job {job_uuid} cannot be retried from {current}: only queued and running jobs can",
+        hint="this is a bug in the caller: see the job states in docs/database.md",
+    )
+
+
 def set_container(db: Database, job_uuid: uuid.UUID, container_hash: str) -> None:
     """The container id, once known (it may be created after the job was marked running)."""
     _update_job(db, job_uuid, container_hash=container_hash)
@@ -228,6 +263,46 @@ def abandon_submit(
         connection.execute(
             update(SUBMITS).where(SUBMITS.c.id == submit_id).values(state=state, finished_at=at)
         )
+    return int(moved)
+
+
+def mark_submit_lost(
+    db: Database, submit_id: int, *, at: datetime, heartbeat_at: datetime | None
+) -> int | None:
+    """The orchestrator of a running submit died: the submit, its unfinished jobs and their open
+    attempts become `lost`, in one transaction. The submit's UPDATE decides (`state = running`
+    and the heartbeat still the one seen), so when two commands recover the same submit at once
+    exactly one does it and the other gets None, as does a submit that finished or showed a sign
+    of life meanwhile. Returns the number of jobs marked lost."""
+    with db.begin() as connection:
+        claimed = connection.execute(
+            update(SUBMITS)
+            .where(
+                SUBMITS.c.id == submit_id,
+                SUBMITS.c.state == SubmitState.RUNNING,
+                SUBMITS.c.heartbeat_at.is_not_distinct_from(heartbeat_at),
+            )
+            .values(state=SubmitState.LOST, finished_at=at)
+        ).rowcount
+        if claimed != 1:
+            return None
+        unfinished = select(JOBS.c.id).where(
+            JOBS.c.submit_id == submit_id,
+            JOBS.c.state.in_(sorted(job_predecessors(JobState.LOST))),
+        )
+        connection.execute(
+            update(JOB_ATTEMPTS)
+            .where(JOB_ATTEMPTS.c.job_id.in_(unfinished), JOB_ATTEMPTS.c.finished_at.is_(None))
+            .values(finished_at=at, failure_kind=FailureKind.LOST)
+        )
+        moved = connection.execute(
+            update(JOBS)
+            .where(
+                JOBS.c.submit_id == submit_id,
+                JOBS.c.state.in_(sorted(job_predecessors(JobState.LOST))),
+            )
+            .values(state=JobState.LOST, finished_at=at, failure_kind=FailureKind.LOST)
+        ).rowcount
     return int(moved)
 
 

@@ -245,3 +245,15 @@ class ReleaseCandidateRecord:
     package_name: str
     package_version: str
     released_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutputRecord:
+    """What one job of a submit stands for: its own artifacts, or, for a reused job, those of
+    the job it reused (for rebuild verdicts)."""
+
+    job_uuid: UUID
+    package_name: str
+    package_version: str
+    state: JobState
+    artifacts: tuple[ArtifactRecord, ...]

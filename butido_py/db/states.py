@@ -79,8 +79,10 @@ JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
         {JobState.QUEUED, JobState.DEP_FAILED, JobState.REUSED, JobState.CANCELED, JobState.LOST}
     ),
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.CANCELED, JobState.LOST}),
+    # running -> queued: an attempt failed for infrastructure reasons and the job is retried
+    # (on another endpoint when there is one; `jobs.attempt` counts, `job_attempts` keeps each).
     JobState.RUNNING: frozenset(
-        {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED, JobState.LOST}
+        {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED, JobState.LOST, JobState.QUEUED}
     ),
     **{state: frozenset() for state in JobState if state not in _UNFINISHED_JOB},
 }

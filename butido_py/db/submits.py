@@ -249,6 +249,34 @@ def record_heartbeat(db: Database, submit_uuid: uuid.UUID, *, at: datetime) -> N
 # --- queries ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class RunningSubmitRecord:
+    """A running submit and the orchestrator that runs it (crash recovery)."""
+
+    id: int
+    uuid: uuid.UUID
+    orchestrator_host: str | None
+    orchestrator_pid: int | None
+    heartbeat_at: datetime | None
+
+
+def running_submits(db: Database) -> list[RunningSubmitRecord]:
+    """Every submit in state `running` (one query through ix_submits_state)."""
+    with db.begin() as connection:
+        rows = connection.execute(
+            select(
+                SUBMITS.c.id,
+                SUBMITS.c.uuid,
+                SUBMITS.c.orchestrator_host,
+                SUBMITS.c.orchestrator_pid,
+                SUBMITS.c.heartbeat_at,
+            )
+            .where(SUBMITS.c.state == SubmitState.RUNNING)
+            .order_by(SUBMITS.c.id)
+        )
+        return [RunningSubmitRecord(**row._asdict()) for row in rows]
+
+
 def find_submit(db: Database, submit_uuid: uuid.UUID) -> SubmitRecord | None:
     with db.begin() as connection:
         row = connection.execute(submit_select().where(SUBMITS.c.uuid == submit_uuid)).one_or_none()
@@ -299,3 +327,14 @@ def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
         records = [submit_record(row) for row in connection.execute(statement)]
     records.reverse()
     return records
+
+
+def child_submits(db: Database, submit_id: int) -> list[SubmitRecord]:
+    """The reruns and rebuilds of a submit, oldest first."""
+    with db.begin() as connection:
+        rows = connection.execute(
+            submit_select()
+            .where(SUBMITS.c.parent_submit_id == submit_id)
+            .order_by(SUBMITS.c.submit_time, SUBMITS.c.id)
+        )
+        return [submit_record(row) for row in rows]

@@ -232,3 +232,18 @@ def submit_containers(endpoint: EndpointConfig, submit_uuid: str) -> list[str]:
     with open_client(endpoint) as client:
         rows = client.api.containers(all=True, filters={"label": f"{SUBMIT_LABEL}={submit_uuid}"})
     return [str(row["Id"]) for row in rows]
+
+
+def remove_submit_containers(endpoint: EndpointConfig, submit_uuid: str, *, timeout: int) -> int:
+    """Remove every container (running or not) labelled with this submit; how many there were.
+    Each API call may take `timeout` seconds (crash recovery keeps it short)."""
+    import docker.errors  # noqa: PLC0415 - lazily: commands start faster
+
+    with open_client(endpoint, timeout=timeout) as client:
+        rows = client.api.containers(all=True, filters={"label": f"{SUBMIT_LABEL}={submit_uuid}"})
+        for row in rows:
+            try:
+                client.api.remove_container(str(row["Id"]), force=True)
+            except docker.errors.NotFound:
+                continue
+    return len(rows)

@@ -21,6 +21,7 @@ import docker.errors
 from docker.api.client import APIClient
 from docker.transport.unixconn import UnixHTTPAdapter, UnixHTTPConnectionPool
 from requests.exceptions import RequestException
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint.docker import tls_config, unreachable
@@ -53,6 +54,16 @@ class ContainerSpec:
     network_mode: str = "none"
     command: Sequence[str] = (SCRIPT_PATH,)
     inputs: Sequence[InputFile] = field(default_factory=tuple)
+
+
+class EngineFailureError(EndpointError):
+    """The engine failed or could not be reached while a job used it (not the job's fault): the
+    job may be retried on another endpoint (failover)."""
+
+
+#: What a dying engine or connection raises: the SDK's errors, requests', and urllib3's (a
+#: stream read directly from the response, such as a container's output, raises those).
+_ENGINE_ERRORS = (docker.errors.DockerException, RequestException, Urllib3Error)
 
 
 #: Input archives up to this size are built in memory, bigger ones spill to a temporary file.
@@ -118,13 +129,16 @@ class JobContainer:
     def outputs_archive(self) -> Iterator[bytes]:
         """The tar stream of /outputs; an `EndpointError` when the script left no /outputs."""
         try:
-            stream, _ = self._api.get_archive(self._id, OUTPUTS_PATH)
-        except docker.errors.NotFound as exc:
+            with self._failures("copying /outputs out of"):
+                stream, _ = self._api.get_archive(self._id, OUTPUTS_PATH)
+        except EngineFailureError as failure:
+            if not isinstance(failure.__cause__, docker.errors.NotFound):
+                raise
             raise EndpointError(
                 f"container {self.id[:12]} on {self.endpoint.name!r}: the script left no "
                 f"{OUTPUTS_PATH} directory",
                 hint="package scripts must `mkdir -p /outputs` and put their artifacts there",
-            ) from exc
+            ) from failure.__cause__
         with self._failures("copying /outputs out of"):
             yield from stream
 
@@ -136,8 +150,8 @@ class JobContainer:
     def _failures(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except (docker.errors.DockerException, RequestException) as exc:
-            raise EndpointError(
+        except _ENGINE_ERRORS as exc:
+            raise EngineFailureError(
                 f"endpoint {self.endpoint.name!r}: {doing} container {self.id[:12]} failed: {exc}",
                 hint=f"check the endpoint with `butido endpoint {self.endpoint.name} ping`",
             ) from exc
@@ -237,8 +251,9 @@ def open_job_client(endpoint: EndpointConfig) -> docker.DockerClient:
             timeout=JOB_API_TIMEOUT,
             max_pool_size=PREPARED_PER_SLOT * endpoint.maxjobs + 4,
         )
-    except (docker.errors.DockerException, RequestException) as exc:
-        raise unreachable(endpoint, exc) from exc
+    except _ENGINE_ERRORS as exc:
+        failure = unreachable(endpoint, exc)
+        raise EngineFailureError(failure.message, hint=failure.hint) from exc
     _share_unix_connections(client.api)
     return client
 
@@ -317,13 +332,13 @@ def _job_container(
             host_config=api.create_host_config(network_mode=spec.network_mode),
         )
     except docker.errors.ImageNotFound as exc:
-        raise EndpointError(
+        raise EngineFailureError(
             f"endpoint {endpoint.name!r}: image {spec.image!r} is not present",
             hint="builds never pull; build or load the image on the endpoint first "
             "(scripts/images shows how)",
         ) from exc
-    except (docker.errors.DockerException, RequestException) as exc:
-        raise EndpointError(
+    except _ENGINE_ERRORS as exc:
+        raise EngineFailureError(
             f"endpoint {endpoint.name!r}: creating container {spec.name} failed: {exc}",
             hint=f"check the endpoint with `butido endpoint {endpoint.name} ping`",
         ) from exc
@@ -346,6 +361,6 @@ def _remove(api: APIClient, container_id: str) -> None:
         api.remove_container(container_id, force=True)
     except docker.errors.NotFound:
         return
-    except (docker.errors.DockerException, RequestException) as exc:
+    except _ENGINE_ERRORS as exc:
         # Never mask the job's own outcome; the container is labelled, so maintenance finds it.
         log.warning("could not remove container %s: %s", container_id, exc)

@@ -2,6 +2,12 @@
 
 The least-utilised endpoint with a free slot wins (utilisation = running / maxjobs); ties keep the
 configured order. Waiting for a slot blocks on a condition variable: no busy waiting (butido spun).
+
+Failover: a job retried after an infrastructure failure names the endpoints to `avoid` (where its
+attempts failed); it waits for another endpoint as long as one is available, and goes back to an
+avoided one only when no other is left. `set_available(name, False)` takes a quarantined endpoint
+out: it gets no new job, and when no allowed endpoint is available any more, waiting jobs get
+`NoEndpointError` instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -29,19 +35,33 @@ class EndpointLoad:
 
 
 def choose_endpoint(
-    loads: Sequence[EndpointLoad], allowed: frozenset[str] | None = None
+    loads: Sequence[EndpointLoad],
+    allowed: frozenset[str] | None = None,
+    avoid: frozenset[str] = frozenset(),
 ) -> str | None:
-    """The endpoint for the next job, or None when every allowed endpoint is full."""
-    candidates = [
-        (load.utilisation, index, load.name)
+    """The endpoint for the next job, or None when every allowed endpoint is full (or none is
+    available). Endpoints in `avoid` are chosen only when no other allowed one is available."""
+    usable = [
+        (index, load)
         for index, load in enumerate(loads)
-        if load.free and (allowed is None or load.name in allowed)
+        if load.available and (allowed is None or load.name in allowed)
     ]
+    preferred = [(index, load) for index, load in usable if load.name not in avoid] or usable
+    candidates = [(load.utilisation, index, load.name) for index, load in preferred if load.free]
     return min(candidates)[2] if candidates else None
+
+
+def any_available(loads: Sequence[EndpointLoad], allowed: frozenset[str] | None = None) -> bool:
+    """Whether a job can ever get a slot (False: every allowed endpoint was taken out)."""
+    return any(load.available and (allowed is None or load.name in allowed) for load in loads)
 
 
 class SchedulerClosedError(Exception):
     """Raised to waiting jobs when the run is cancelled."""
+
+
+class NoEndpointError(Exception):
+    """Raised to waiting jobs when no allowed endpoint is available any more (quarantined)."""
 
 
 class Scheduler:
@@ -58,15 +78,19 @@ class Scheduler:
             return [self._loads[name] for name in self._order]
 
     @contextmanager
-    def slot(self, allowed: frozenset[str] | None = None) -> Iterator[str]:
-        """Block until an allowed endpoint has a free slot; yield its name; free it afterwards."""
-        name = self._acquire(allowed)
+    def slot(
+        self, allowed: frozenset[str] | None = None, avoid: frozenset[str] = frozenset()
+    ) -> Iterator[str]:
+        """Block until an allowed endpoint has a free slot (one not in `avoid`, unless only those
+        are available); yield its name; free it afterwards."""
+        name = self._acquire(allowed, avoid)
         try:
             yield name
         finally:
             self._release(name)
 
     def set_available(self, name: str, available: bool) -> None:
+        """Take an endpoint out (quarantine) or put it back; running jobs keep their slots."""
         with self._changed:
             load = self._loads[name]
             self._loads[name] = EndpointLoad(load.name, load.maxjobs, load.running, available)
@@ -78,12 +102,15 @@ class Scheduler:
             self._closed = True
             self._changed.notify_all()
 
-    def _acquire(self, allowed: frozenset[str] | None) -> str:
+    def _acquire(self, allowed: frozenset[str] | None, avoid: frozenset[str]) -> str:
         with self._changed:
             while True:
                 if self._closed:
                     raise SchedulerClosedError
-                name = choose_endpoint([self._loads[n] for n in self._order], allowed)
+                loads = [self._loads[n] for n in self._order]
+                if not any_available(loads, allowed):
+                    raise NoEndpointError
+                name = choose_endpoint(loads, allowed, avoid)
                 if name is not None:
                     self._bump(name, +1)
                     return name

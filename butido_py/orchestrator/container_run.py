@@ -24,6 +24,7 @@ from butido_py.endpoint.docker_job import (
     ContainerSpec,
     Defer,
     EndpointClients,
+    EngineFailureError,
     InputFile,
     job_container,
 )
@@ -49,6 +50,9 @@ class ContainerOutcome:
     exited_at: datetime | None = None
     error: ButidoError | None = None
     failure_kind: FailureKind | None = None
+    #: The endpoint failed (unreachable, container not created, inputs or outputs not copied,
+    #: the engine died while the job ran), not the job: it may be retried elsewhere (failover).
+    endpoint_failed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -210,10 +214,17 @@ def _run(
                 outcome.staged = extract_outputs(
                     container.outputs_archive(), run.staging_dir, job=str(run.job)
                 )
+            except EngineFailureError as error:  # the copy failed, not the archive's content
+                outcome.error = error
+                outcome.failure_kind = FailureKind.INFRA
+                outcome.endpoint_failed = True
             except ButidoError as error:
                 outcome.error = error
                 outcome.failure_kind = FailureKind.OUTPUTS
     except ButidoError as error:
+        # Everything but the outputs' content above is the engine's part: creating, filling,
+        # starting, streaming, waiting for the container.
         outcome.error = error
         outcome.failure_kind = outcome.failure_kind or FailureKind.INFRA
+        outcome.endpoint_failed = outcome.failure_kind is FailureKind.INFRA
     return outcome

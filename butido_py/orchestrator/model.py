@@ -46,6 +46,10 @@ class BuildSettings:
     staging_roots: tuple[Path, ...] = ()
     #: Release store directories (`<releases_root>/<store>`).
     release_dirs: tuple[Path, ...] = ()
+    #: Failover (`docker.job_attempts`, `docker.quarantine_after`, `docker.quarantine_seconds`).
+    job_attempts: int = 3
+    quarantine_after: int = 2
+    quarantine_seconds: int = 300
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from butido_py.db import artifacts as db_artifacts
+from butido_py.db import attempts as db_attempts
+from butido_py.db import endpoints as db_endpoints
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
 from butido_py.db.records import (
     ArtifactInput,
     ArtifactRecord,
+    EndpointRecord,
     JobEdge,
     JobRecord,
     PlannedJob,
@@ -112,6 +115,16 @@ class BuildRecorder:
         self.flush()
         with self._lock:
             db_submits.finish_submit(self._db, submit, state, at=now())
+
+    def endpoint_failed(self, name: str, *, after: int, seconds: int) -> EndpointRecord:
+        """One more infrastructure failure of endpoint `name` (written at once: the caller
+        learns whether it is quarantined now), after the writes asked for before it (a success
+        of the endpoint must not reset the count after this failure)."""
+        self.flush()
+        with self._lock:
+            return db_endpoints.record_endpoint_failure(
+                self._db, name, at=now(), quarantine_after=after, quarantine_seconds=seconds
+            )
 
     def heartbeat(self, submit: uuid.UUID) -> None:
         self._write(lambda: db_submits.record_heartbeat(self._db, submit, at=now()))
@@ -233,6 +246,44 @@ class BuildRecorder:
                 log_text=log_text,
             )
         )
+
+    def attempt_started(self, job: uuid.UUID, *, attempt: int, endpoint: str) -> None:
+        at = now()
+        self._write(
+            lambda: db_attempts.start_attempt(
+                self._db, job, attempt=attempt, endpoint=endpoint, at=at
+            )
+        )
+
+    def attempt_finished(
+        self,
+        job: uuid.UUID,
+        *,
+        attempt: int,
+        container: str | None,
+        kind: FailureKind | None,
+        error: str | None,
+    ) -> None:
+        at = now()
+        self._write(
+            lambda: db_attempts.finish_attempt(
+                self._db,
+                job,
+                attempt=attempt,
+                at=at,
+                container_hash=container,
+                failure_kind=kind,
+                error=error,
+            )
+        )
+
+    def retried(self, job: uuid.UUID, *, attempt: int) -> None:
+        """The job is queued again for attempt number `attempt` (after an endpoint failure)."""
+        at = now()
+        self._write(lambda: db_jobs.mark_retried(self._db, job, attempt=attempt, at=at))
+
+    def endpoint_succeeded(self, name: str) -> None:
+        self._write(lambda: db_endpoints.record_endpoint_success(self._db, name))
 
     def reused(self, job: uuid.UUID, *, source: uuid.UUID) -> None:
         at = now()

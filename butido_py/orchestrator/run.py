@@ -12,6 +12,12 @@ soon as the container has stopped, before its /outputs are copied out. So the ne
 is ready when a running one ends, and copying files in and out overlaps the running containers.
 Every transition is written as it happens. `cancel()` (Ctrl-C) starts nothing new,
 removes the submit's containers and marks what did not finish `canceled`.
+
+Failover: every try of a job on an endpoint is an attempt (`job_attempts`). When the endpoint
+fails (unreachable, container not created, inputs or outputs not copied, the engine died while the
+job ran; never the script) the job is queued again and retried on another endpoint, up to
+`job_attempts` tries; the endpoint's consecutive failures are counted, and from
+`quarantine_after` on it is quarantined: the scheduler gives it no more jobs.
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from butido_py.db.records import ArtifactInput
 from butido_py.db.states import FailureKind, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.endpoint.docker_job import PREPARED_PER_SLOT, ContainerSpec, EndpointClients
-from butido_py.endpoint.scheduler import Scheduler, SchedulerClosedError
+from butido_py.endpoint.scheduler import NoEndpointError, Scheduler, SchedulerClosedError
 from butido_py.errors import ButidoError, DatabaseError, StoreError
 from butido_py.logproto import LogRecord, RecordKind
 from butido_py.orchestrator.container_run import (
@@ -108,6 +115,10 @@ class BuildRun:
         #: Jobs recorded `running` (a failure must pass through it: queued → running → failed).
         self._running: set[uuid.UUID] = set()
         self._queued: set[uuid.UUID] = set()
+        #: The endpoint of each job's latest attempt.
+        self._attempt_endpoint: dict[uuid.UUID, str] = {}
+        #: Endpoints whose consecutive failures are known to be 0 in the database.
+        self._healthy: set[str] = set()
         self._clients = EndpointClients()
         # Containers are removed off the jobs' critical path; the run waits for it at the end.
         self._cleanup = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleanup")
@@ -235,6 +246,13 @@ class BuildRun:
             return self._execute_job(job)
         except SchedulerClosedError:
             return self._finish_canceled(job)
+        except NoEndpointError:
+            return self._finish_failed(
+                job,
+                FailureKind.INFRA,
+                "no endpoint left to run it: every endpoint of the build is quarantined after "
+                "infrastructure failures (`butido endpoint list` shows them)",
+            )
         except ButidoError as error:
             if self._canceled.is_set():
                 return self._finish_canceled(job)
@@ -263,10 +281,90 @@ class BuildRun:
         self._queued.add(job.uuid)
         self._recorder.inputs(job.uuid, inputs)
         self._event(job, JobEventKind.QUEUED)
-        with self._scheduler.slot() as endpoint_name:
-            if self._canceled.is_set():
-                return self._finish_canceled(job)
-            return self._run_on(job, endpoint_name, inputs)
+        return self._attempts(job, inputs)
+
+    def _attempts(self, job: BuildJob, inputs: tuple[Artifact, ...]) -> JobResult[uuid.UUID]:
+        """Try the job until it ran (whatever its script did), retrying on another endpoint
+        (when there is one) after endpoint failures, at most `job_attempts` times."""
+        failed_on: set[str] = set()
+        attempt = 1
+        while True:
+            with self._scheduler.slot(avoid=frozenset(failed_on)) as endpoint_name:
+                if self._canceled.is_set():
+                    return self._finish_canceled(job)
+                self._attempt_endpoint[job.uuid] = endpoint_name
+                self._recorder.attempt_started(job.uuid, attempt=attempt, endpoint=endpoint_name)
+                outcome = self._run_on(job, endpoint_name, inputs)
+                if not self._retry(job, endpoint_name, outcome, attempt):
+                    return self._conclude(job, endpoint_name, outcome)
+            failed_on.add(endpoint_name)
+            attempt += 1
+
+    def _retry(
+        self, job: BuildJob, endpoint_name: str, outcome: ContainerOutcome, attempt: int
+    ) -> bool:
+        """Record how the attempt ended and the endpoint's health; whether to try again."""
+        canceled = self._canceled.is_set() and not outcome.ok
+        kind = FailureKind.CANCELED if canceled else outcome.failure_kind
+        error = None
+        if not canceled and not outcome.ok:
+            error = str(outcome.error) if outcome.error is not None else outcome.log.error
+        self._recorder.attempt_finished(
+            job.uuid, attempt=attempt, container=outcome.container_id, kind=kind, error=error
+        )
+        if canceled:
+            return False
+        if not outcome.endpoint_failed:
+            self._endpoint_worked(endpoint_name)
+            return False
+        self._endpoint_broke(endpoint_name)
+        settings = self.prepared.settings
+        if attempt >= settings.job_attempts:
+            return False
+        log.warning(
+            "%s: attempt %d of %d on endpoint %s failed (%s); retrying on another endpoint",
+            job.label,
+            attempt,
+            settings.job_attempts,
+            endpoint_name,
+            error,
+        )
+        self._recorder.retried(job.uuid, attempt=attempt + 1)
+        self._running.discard(job.uuid)
+        log_path = self._log_path(job)
+        if log_path is not None:
+            log_path.unlink(missing_ok=True)  # the next attempt writes the job's log anew
+        return True
+
+    def _endpoint_worked(self, name: str) -> None:
+        """The engine did its part (whatever the script did): its failure count starts again."""
+        with self._lock:
+            if name in self._healthy:
+                return
+            self._healthy.add(name)
+        self._recorder.endpoint_succeeded(name)
+
+    def _endpoint_broke(self, name: str) -> None:
+        with self._lock:
+            self._healthy.discard(name)
+        settings = self.prepared.settings
+        try:
+            record = self._recorder.endpoint_failed(
+                name, after=settings.quarantine_after, seconds=settings.quarantine_seconds
+            )
+        except ButidoError as error:
+            log.warning("recording the failure of endpoint %s failed: %s", name, error)
+            return
+        until = record.quarantined_until
+        if until is not None and until > datetime.now(UTC):
+            log.warning(
+                "endpoint %s is quarantined until %s after %d infrastructure failures: "
+                "it gets no more jobs",
+                name,
+                until.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                record.consecutive_failures,
+            )
+            self._scheduler.set_available(name, False)
 
     def _reusable(self, job: BuildJob, key: str) -> ReuseMatch | None:
         earlier = self.prepared.reuse_from.get(job.uuid)
@@ -283,7 +381,7 @@ class BuildRun:
 
     def _run_on(
         self, job: BuildJob, endpoint_name: str, inputs: tuple[Artifact, ...]
-    ) -> JobResult[uuid.UUID]:
+    ) -> ContainerOutcome:
         endpoint = self._endpoints[endpoint_name]
         spec = ContainerSpec(
             image=self.prepared.image,
@@ -323,7 +421,7 @@ class BuildRun:
             )
         with self._lock:
             self._containers.pop(outcome.container_id or "", None)
-        return self._conclude(job, endpoint_name, outcome)
+        return outcome
 
     def _defer(self, removal: Callable[[], None]) -> None:
         self._cleanup.submit(removal)
@@ -415,7 +513,8 @@ class BuildRun:
         passes through the states a failure needs, on the first endpoint)."""
         if job.uuid not in self._queued:
             self._recorder.queued(job.uuid)
-        self._mark_running(job, self.prepared.endpoints[0].name, None)
+        where = self._attempt_endpoint.get(job.uuid, self.prepared.endpoints[0].name)
+        self._mark_running(job, where, None)
         self._recorder.failed(job.uuid, kind=kind, exit_code=None, log_text=None)
         self._summaries[job.uuid] = self._summary(job, "failed", error=error)
         return JobResult(job.uuid, Outcome.FAILED, error)

@@ -88,15 +88,20 @@ class LoadedPackages:
     pkg_toml_count: int
 
 
-def load_repository(start: Path, *, commit: str = "HEAD", allow_dirty: bool = False) -> Repository:
-    """The repository around `start` (any directory inside the work tree) at `commit`."""
+def load_repository(
+    start: Path, *, commit: str = "HEAD", allow_dirty: bool = False, work_tree: bool = True
+) -> Repository:
+    """The repository around `start` (any directory inside the work tree) at `commit`.
+
+    `work_tree=False` never looks at the work tree (rebuilds and reruns read a recorded commit,
+    whatever the work tree holds)."""
     with tracing.span("load_repository", commit=commit), GitRepository(start) as repo:
-        return _load(repo, commit, allow_dirty=allow_dirty)
+        return _load(repo, commit, allow_dirty=allow_dirty, work_tree=work_tree)
 
 
-def _load(repo: GitRepository, commit: str, *, allow_dirty: bool) -> Repository:
+def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: bool) -> Repository:
     sha = repo.resolve(commit)
-    head = repo.head()
+    head = repo.head() if work_tree else None
     if allow_dirty and sha != head:
         raise RepositoryError(
             f"--allow-dirty reads the work tree, which is based on HEAD, not on '{commit}'",

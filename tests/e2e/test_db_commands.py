@@ -30,6 +30,7 @@ from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
 from butido_py.db.records import JobDependencyRecord, JobRecord
+from butido_py.db.schema import SCHEMA_REVISION
 from butido_py.db.states import DependencyKind, JobState
 from tests.integration.db.databases import BACKENDS, fresh_database_url
 from tests.integration.db.seed import jid, seed, sid
@@ -452,7 +453,9 @@ base,0.1,succeeded,yes,ep1,30s,debian:12,4c4c4c4c4c4c,10b00000-0000-4000-8000-00
       "root_version": "1.0",
       "depends_on": []
     }
-  ]
+  ],
+  "children": [],
+  "verdicts": []
 }
 """,
     "jobs": """\
@@ -774,16 +777,16 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
         first = cli("db", "setup")
         assert first.code == 0, first.stderr
         assert "applied migration 0001: baseline" in first.stdout
-        assert "schema is now at revision 0001" in first.stdout
+        assert f"schema is now at revision {SCHEMA_REVISION}" in first.stdout
         assert ":butido@" not in first.stdout  # the password is redacted
         again = cli("db", "setup")
         assert again.code == 0, again.stderr
-        assert "schema is up to date (revision 0001); nothing to do" in again.stdout
+        assert f"schema is up to date (revision {SCHEMA_REVISION}); nothing to do" in again.stdout
         assert "applied" not in again.stdout
         as_json = cli("db", "setup", "--json")
         assert as_json.code == 0, as_json.stderr
         report = json.loads(as_json.stdout)
-        assert (report["applied"], report["revision"]) == ([], "0001")
+        assert (report["applied"], report["revision"]) == ([], SCHEMA_REVISION)
         assert report["server"].startswith(backend)
         empty = cli("db", "jobs", "--csv")
         assert (empty.code, empty.stderr) == (0, "")
@@ -843,7 +846,7 @@ def test_db_cli_opens_sqlite3_on_the_database(tmp_path: Path) -> None:
             timeout=60,
             check=False,
         )
-    assert (done.returncode, done.stdout) == (0, "0\n0001\n")
+    assert (done.returncode, done.stdout) == (0, f"0\n{SCHEMA_REVISION}\n")
 
 
 @pytest.mark.postgres
@@ -864,7 +867,7 @@ def test_db_cli_opens_psql_on_the_database(tmp_path: Path, postgres_url: str) ->
         )
     assert done.returncode == 0, done.stderr
     schema = url.rsplit("search_path%3D", 1)[1]  # the test's private schema, as butido_py uses
-    assert done.stdout.split() == [schema, "|", "0001"]
+    assert done.stdout.split() == [schema, "|", SCHEMA_REVISION]
 
 
 def test_db_cli_refuses_a_client_of_the_other_database(cli: Cli) -> None:

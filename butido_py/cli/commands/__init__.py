@@ -14,8 +14,10 @@ from butido_py.cli.commands import (
     init_cmd,
     lint_cmd,
     metrics_cmd,
+    rebuild_cmd,
     release_cmd,
     repo_cmd,
+    rerun_cmd,
     source_cmd,
 )
 
@@ -29,8 +31,10 @@ MODULES = (
     init_cmd,
     lint_cmd,
     metrics_cmd,
+    rebuild_cmd,
     release_cmd,
     repo_cmd,
+    rerun_cmd,
     source_cmd,
 )
 

@@ -10,13 +10,15 @@ import os
 import shutil
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
+from butido_py.app.verdicts import count_verdicts
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import (
     OutputFormat,
@@ -25,17 +27,23 @@ from butido_py.cli.render import (
     print_json,
     render_rows,
 )
+from butido_py.cli.verdict_report import counts_text, echo_verdicts, verdicts_json
 from butido_py.db.records import (
     ArtifactRecord,
     JobDependencyRecord,
     JobDetailRecord,
     JobRecord,
+    RebuildResultRecord,
     ReleaseRecord,
     SubmitRecord,
 )
-from butido_py.db.states import JobState
+from butido_py.db.states import JobState, SubmitKind
 from butido_py.errors import DatabaseError
 from butido_py.timespec import TimeSpecError, parse_timespec
+
+if TYPE_CHECKING:
+    from butido_py.db.attempts import JobAttemptRecord
+    from butido_py.db.database import Database
 
 _TOOLS = ("psql", "pgcli", "sqlite3")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -321,7 +329,10 @@ def db_submits(
 def db_submit(
     app: AppContext, submit_uuid: uuid.UUID, as_json: bool, as_csv: bool, no_header: bool
 ) -> None:
-    """Show a submit (commit, image, env, state, times, lineage) and its jobs as a tree."""
+    """Show a submit (commit, image, env, state, times, lineage) and its jobs as a tree.
+
+    Lineage: the submit it reruns or rebuilds, and its own reruns and rebuilds (with their
+    verdict counts); a rebuild also shows its reproducibility verdicts."""
     from butido_py.db.jobs import jobs_of_submit  # noqa: PLC0415
     from butido_py.db.submits import find_submit, submit_env  # noqa: PLC0415
 
@@ -332,17 +343,74 @@ def db_submit(
         raise _not_found("submit", submit_uuid)
     env = submit_env(db, submit.id)
     jobs, edges = jobs_of_submit(db, submit.id)
-    if fmt is OutputFormat.JSON:
-        print_json(_submit_json(submit, env, jobs, edges))
-        return
     if fmt is OutputFormat.CSV:
         rows = [_submit_job_row(job, job.package_name, fmt) for job in jobs]
         render_rows(_SUBMIT_JOB_HEADERS, rows, fmt, header=not no_header)
         return
+    lineage = _lineage(db, submit)
+    if fmt is OutputFormat.JSON:
+        print_json({**_submit_json(submit, env, jobs, edges), **_lineage_json(lineage)})
+        return
     _echo_submit_header(submit, env, jobs)
+    _echo_children(lineage)
     click.echo()
     tree = [_submit_job_row(job, label, fmt) for job, label in _job_tree(jobs, edges)]
     render_rows(_SUBMIT_JOB_HEADERS, tree, OutputFormat.TABLE, header=not no_header)
+    if submit.kind is SubmitKind.REBUILD:
+        click.echo(f"\nVerdicts against {submit.parent_uuid}:")
+        echo_verdicts(lineage.verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lineage:
+    #: The reruns and rebuilds of the submit, each with its verdicts (rebuilds only).
+    children: tuple[tuple[SubmitRecord, tuple[RebuildResultRecord, ...]], ...]
+    #: The submit's own verdicts, when it is a rebuild.
+    verdicts: tuple[RebuildResultRecord, ...]
+
+
+def _lineage(db: Database, submit: SubmitRecord) -> _Lineage:
+    from butido_py.db.artifacts import rebuild_results  # noqa: PLC0415
+    from butido_py.db.submits import child_submits  # noqa: PLC0415
+
+    def verdicts_of(record: SubmitRecord) -> tuple[RebuildResultRecord, ...]:
+        if record.kind is not SubmitKind.REBUILD:
+            return ()
+        return tuple(rebuild_results(db, record.uuid))
+
+    children = tuple((child, verdicts_of(child)) for child in child_submits(db, submit.id))
+    return _Lineage(children, verdicts_of(submit))
+
+
+def _echo_children(lineage: _Lineage) -> None:
+    for index, (child, verdicts) in enumerate(lineage.children):
+        label = "Followed by:" if index == 0 else ""
+        counts = (
+            f": {counts_text(verdicts) or 'no verdicts'}"
+            if child.kind is SubmitKind.REBUILD
+            else ""
+        )
+        click.echo(f"{label:<14}{child.kind.value} {child.uuid} ({child.state.value}){counts}")
+    if any(child.kind is SubmitKind.REBUILD for child, _ in lineage.children):
+        click.echo(f"{'':<14}(`butido db submit REBUILD_UUID` shows a rebuild's verdicts)")
+
+
+def _lineage_json(lineage: _Lineage) -> dict[str, object]:
+    return {
+        "children": [
+            {
+                "uuid": str(child.uuid),
+                "kind": child.kind.value,
+                "state": child.state.value,
+                "submit_time": child.submit_time.isoformat(),
+                "verdicts": count_verdicts(r.verdict for r in verdicts)
+                if child.kind is SubmitKind.REBUILD
+                else None,
+            }
+            for child, verdicts in lineage.children
+        ],
+        "verdicts": verdicts_json(lineage.verdicts),
+    }
 
 
 _SUBMIT_JOB_HEADERS = (
@@ -630,8 +698,13 @@ def db_job(
     if detail is None:
         raise _not_found("job", job_uuid)
     job = detail.job
+    from butido_py.db.attempts import attempts_of_job  # noqa: PLC0415
+
+    attempts = attempts_of_job(app.database(), job_uuid)
     if fmt is OutputFormat.JSON:
         data = {**_job_json(job), "env": dict(detail.env)}
+        if attempts:  # none for reused jobs and for jobs recorded by butido
+            data["attempts"] = [_attempt_json(a) for a in attempts]
         if show_script:
             data["script"] = detail.script_text
         if show_log:
@@ -647,6 +720,8 @@ def db_job(
         render_rows(headers, [row], fmt, header=not no_header)
         return
     _echo_job(detail)
+    if len(attempts) > 1:
+        _echo_attempts(attempts)
     if show_env:
         click.echo("---")
         for index, (name, value) in enumerate(detail.env):
@@ -691,6 +766,32 @@ def _echo_job(detail: JobDetailRecord) -> None:
     ]
     for name, value in fields:
         click.echo(f"{name + ':':<13}{value}")
+
+
+def _echo_attempts(attempts: Sequence[JobAttemptRecord]) -> None:
+    """The tries of a job retried after endpoint failures (failover)."""
+    click.echo("Attempts:")
+    rows = [
+        (a.attempt, a.endpoint, (a.container_hash or "")[:12] or None,
+         _time(a.started_at, OutputFormat.TABLE), _duration(a.started_at, a.finished_at),
+         a.failure_kind.value if a.failure_kind else ("running" if a.finished_at is None else "ok"),
+         a.error)
+        for a in attempts
+    ]  # fmt: skip
+    headers = ["#", "Endpoint", "Container", "Started", "Duration", "Outcome", "Error"]
+    render_rows(headers, rows, OutputFormat.TABLE)
+
+
+def _attempt_json(attempt: JobAttemptRecord) -> dict[str, object]:
+    return {
+        "attempt": attempt.attempt,
+        "endpoint": attempt.endpoint,
+        "container": attempt.container_hash,
+        "started_at": attempt.started_at.isoformat(),
+        "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+        "failure_kind": attempt.failure_kind.value if attempt.failure_kind else None,
+        "error": attempt.error,
+    }
 
 
 def _format_script(app: AppContext, text: str, line_numbers: bool, highlighting: bool) -> str:

@@ -9,7 +9,13 @@ import click
 
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import choose_format, output_options, print_json, render_rows
+from butido_py.cli.render import (
+    OutputFormat,
+    choose_format,
+    output_options,
+    print_json,
+    render_rows,
+)
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint
@@ -122,6 +128,43 @@ def stats(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> N
     headers = ["Name", "Containers", "Images", "Id", "Kernel", "Memory", "Cores", "OS",
                "System Time", "Version", "Disabled", "Quarantined Until", "Failures"]  # fmt: skip
     render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+
+
+@endpoint_group.command("list")
+@output_options
+@click.pass_context
+def endpoint_list(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
+    """The configured endpoints and their health in the database, without asking the engines:
+    whether builds use them (`enabled`, `disabled`, `quarantined` after infrastructure failures,
+    until when) and their consecutive infrastructure failures."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    health = _health(ctx)
+    now = datetime.now(UTC)
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    rows = []
+    for endpoint in _endpoints(ctx):
+        record = health.get(endpoint.name) if health is not None else None
+        until = record.quarantined_until if record is not None else None
+        if health is None:
+            state = None
+        elif record is not None and record.disabled:
+            state = "disabled"
+        elif until is not None and until > now:
+            state = "quarantined"
+        else:
+            state = "enabled"
+        shown_until = None
+        if until is not None:
+            shown_until = (
+                until.isoformat()
+                if fmt is OutputFormat.JSON
+                else until.strftime("%Y-%m-%d %H:%M:%S")
+            )
+        failures = record.consecutive_failures if record else (0 if health is not None else None)
+        rows.append((endpoint.name, endpoint.uri, endpoint.maxjobs, state, shown_until, failures))
+    headers = ["Name", "URI", "Maxjobs", "State", "Quarantined Until", "Failures"]
+    render_rows(headers, rows, fmt, header=not no_header)
 
 
 def _health(ctx: click.Context) -> dict[str, EndpointRecord] | None:

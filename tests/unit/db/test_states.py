@@ -20,6 +20,7 @@ ALLOWED = {
     (J.PLANNED, J.DEP_FAILED), (J.PLANNED, J.REUSED),
     (J.PLANNED, J.CANCELED), (J.QUEUED, J.CANCELED), (J.RUNNING, J.CANCELED),
     (J.PLANNED, J.LOST), (J.QUEUED, J.LOST), (J.RUNNING, J.LOST),
+    (J.RUNNING, J.QUEUED),  # an infrastructure failure: the job is retried
 }  # fmt: skip
 
 
@@ -45,6 +46,7 @@ def test_finished_states_are_final_and_ok_says_whether_artifacts_exist() -> None
 
 def test_predecessors_are_the_inverse_of_the_transitions() -> None:
     assert job_predecessors(J.RUNNING) == {J.QUEUED}
+    assert job_predecessors(J.QUEUED) == {J.PLANNED, J.RUNNING}
     assert job_predecessors(J.CANCELED) == {J.PLANNED, J.QUEUED, J.RUNNING}
     assert job_predecessors(J.PLANNED) == frozenset()
 

@@ -9,6 +9,7 @@ import pytest
 
 from butido_py.endpoint.scheduler import (
     EndpointLoad,
+    NoEndpointError,
     Scheduler,
     SchedulerClosedError,
     choose_endpoint,
@@ -107,13 +108,51 @@ def test_close_wakes_waiting_jobs() -> None:
 
 
 def test_enabling_an_endpoint_wakes_waiters() -> None:
-    scheduler = Scheduler([("a", 1)])
-    scheduler.set_available("a", False)
+    scheduler = Scheduler([("a", 1), ("b", 1)])
+    scheduler.set_available("b", False)
     got: list[str] = []
-    waiter = threading.Thread(target=lambda: got.append(_take(scheduler)))
-    waiter.start()
-    time.sleep(0.05)
-    assert got == []
-    scheduler.set_available("a", True)
-    waiter.join(timeout=5)
-    assert got == ["a"]
+    with scheduler.slot() as first:
+        assert first == "a"
+        waiter = threading.Thread(target=lambda: got.append(_take(scheduler)))
+        waiter.start()
+        time.sleep(0.05)
+        assert got == []
+        scheduler.set_available("b", True)
+        waiter.join(timeout=5)
+    assert got == ["b"]
+
+
+def test_a_retry_avoids_the_endpoint_that_failed_while_another_is_available() -> None:
+    loads = [EndpointLoad("a", 4, 0), EndpointLoad("b", 4, 3)]
+    assert choose_endpoint(loads, avoid=frozenset({"a"})) == "b"
+    # b is full: the retry waits for it rather than going back to a.
+    full = [EndpointLoad("a", 4, 0), EndpointLoad("b", 4, 4)]
+    assert choose_endpoint(full, avoid=frozenset({"a"})) is None
+    # No other endpoint (b quarantined): back to a.
+    off = [EndpointLoad("a", 4, 0), EndpointLoad("b", 4, 0, available=False)]
+    assert choose_endpoint(off, avoid=frozenset({"a"})) == "a"
+    assert choose_endpoint([EndpointLoad("a", 1, 0)], avoid=frozenset({"a"})) == "a"
+
+
+def test_taking_out_the_last_endpoint_fails_waiting_jobs() -> None:
+    scheduler = Scheduler([("a", 1), ("b", 1)])
+    scheduler.set_available("b", False)
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            _take(scheduler)
+        except NoEndpointError as exc:
+            errors.append(exc)
+
+    with scheduler.slot() as first:
+        assert first == "a"
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.05)
+        assert errors == []
+        scheduler.set_available("a", False)  # the running job keeps its slot
+        waiter.join(timeout=5)
+    assert len(errors) == 1
+    with pytest.raises(NoEndpointError):
+        _take(scheduler)

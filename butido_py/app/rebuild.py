@@ -1,0 +1,132 @@
+"""`butido rebuild SUBMIT`: run every job of a submit again, from its commit, image and env with
+reuse off, then compare each artifact with the original's and record the verdicts."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from butido_py import process
+from butido_py.app.repeat import OriginalSubmit, RepeatContext, RepeatOptions, prepare_repeat
+from butido_py.app.verdicts import Verdict, all_identical, compare_outputs, output_files
+from butido_py.db import artifacts as db_artifacts
+from butido_py.db.database import Database
+from butido_py.db.records import RebuildResultRecord
+from butido_py.db.states import RebuildVerdict, SubmitKind
+from butido_py.errors import EndpointError
+from butido_py.orchestrator.model import PreparedBuild
+from butido_py.orchestrator.reuse import ArtifactLocator
+
+#: diffoscope gets this long per differing pair (it can be slow on large archives).
+DIFFOSCOPE_TIMEOUT = 600.0
+#: At most this much of diffoscope's text is stored per pair.
+SUMMARY_LIMIT = 64 * 1024
+
+
+def prepare_rebuild(
+    original: OriginalSubmit,
+    *,
+    options: RepeatOptions,
+    context: RepeatContext,
+    allow_image_change: bool,
+) -> PreparedBuild:
+    prepared = prepare_repeat(original, kind=SubmitKind.REBUILD, options=options, context=context)
+    mismatch = image_mismatch(original, prepared)
+    if mismatch is not None:
+        if not allow_image_change:
+            raise EndpointError(
+                mismatch,
+                hint="rebuild on an endpoint that has the original image, or pass "
+                "--allow-image-change (the verdicts then compare builds in different images)",
+            )
+        context.warn(f"{mismatch} (--allow-image-change)")
+    return prepared
+
+
+def image_mismatch(original: OriginalSubmit, prepared: PreparedBuild) -> str | None:
+    """Why an endpoint's image is not the one the original's jobs were recorded with, if so."""
+    recorded = sorted({j.image_digest for j in original.jobs if j.image_digest})
+    if not recorded:  # butido's rows have no digest: nothing to compare
+        return None
+    for endpoint in prepared.endpoints:
+        digest = prepared.image_ids[endpoint.name]
+        if digest not in recorded:
+            return (
+                f"endpoint {endpoint.name!r}: image {prepared.image} is {digest}, but submit "
+                f"{original.submit.uuid} was built with {' and '.join(recorded)}"
+            )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildVerdicts:
+    results: tuple[RebuildResultRecord, ...]
+    #: Whether diffoscope was found (then every `differs` has a summary).
+    diffoscope: bool
+
+    @property
+    def identical(self) -> bool:
+        return all_identical(r.verdict for r in self.results)
+
+
+def record_verdicts(
+    database: Database, original: OriginalSubmit, prepared: PreparedBuild
+) -> RebuildVerdicts:
+    """Compare the rebuild's artifacts with the original's; record and return the verdicts."""
+    verdicts = compare_outputs(
+        output_files(db_artifacts.submit_outputs(database, original.submit.uuid)),
+        output_files(db_artifacts.submit_outputs(database, prepared.submit_uuid)),
+    )
+    diffoscope = shutil.which("diffoscope")
+    settings = prepared.settings
+    locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
+    results = []
+    for verdict in verdicts:
+        summary = None
+        if diffoscope is not None and verdict.verdict is RebuildVerdict.DIFFERS:
+            summary = _summary(diffoscope, locator, prepared, verdict)
+        results.append(
+            db_artifacts.record_rebuild_result(
+                database,
+                prepared.submit_uuid,
+                package=(verdict.package, verdict.version),
+                path=verdict.path,
+                original_artifact_id=verdict.original.id if verdict.original else None,
+                rebuilt_artifact_id=verdict.rebuilt.id if verdict.rebuilt else None,
+                verdict=verdict.verdict,
+                diff_summary=summary,
+            )
+        )
+    return RebuildVerdicts(tuple(results), diffoscope=diffoscope is not None)
+
+
+def _summary(
+    diffoscope: str, locator: ArtifactLocator, prepared: PreparedBuild, verdict: Verdict
+) -> str:
+    original = locator.locate(verdict.original) if verdict.original else None
+    rebuilt = prepared.staging_dir / verdict.path
+    if original is None:
+        return "(no diff: the original artifact is no longer on disk with its recorded sha256)"
+    if not rebuilt.is_file():
+        return "(no diff: the rebuilt artifact is not in the staging directory)"
+    return diff_summary(diffoscope, original, rebuilt)
+
+
+def diff_summary(diffoscope: str, original: Path, rebuilt: Path) -> str:
+    """diffoscope's text report of two files, truncated to SUMMARY_LIMIT characters."""
+    try:
+        done = process.run(
+            [diffoscope, "--no-progress", "--text", "-", original, rebuilt],
+            timeout=DIFFOSCOPE_TIMEOUT,
+        )
+    except process.ProcessError as error:
+        return f"(diffoscope failed: {error})"
+    text = done.stdout.decode("utf-8", errors="replace")
+    if done.returncode not in (0, 1):  # 1: the files differ; anything else: an error
+        stderr = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        last = stderr[-1] if stderr else ""
+        text = f"(diffoscope exited with {done.returncode}: {last})\n{text}"
+    if len(text) > SUMMARY_LIMIT:
+        text = text[:SUMMARY_LIMIT] + f"\n… (truncated to {SUMMARY_LIMIT} characters)\n"
+    return text

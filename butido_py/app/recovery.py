@@ -1,0 +1,155 @@
+"""Crash recovery: submits whose orchestrator died are recorded `lost` (docs/recovery.md).
+
+A running build records its host and pid in its submit and refreshes `submits.heartbeat_at` every
+`HEARTBEAT_SECONDS`. Whenever a command opens the database, `recover_lost_submits` looks at the
+running submits (one indexed query; nothing else happens when there are none) and decides for
+each whether its orchestrator is gone:
+
+- on this host: its process no longer exists, or it exists but the heartbeat is older than
+  `heartbeat_timeout` (the pid was reused by another process);
+- on another host: the heartbeat is older than `heartbeat_timeout`.
+
+A lost submit, its unfinished jobs and their open attempts become `lost` in one transaction
+whose UPDATE claims the submit (`WHERE state = 'running'`), so two commands recovering at once
+never both do it and never fail. Then the containers labelled with the submit are removed on
+every configured endpoint that answers within a few seconds; the others are reported and left
+(`butido endpoint NAME containers list` shows them; a later command does not try again).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from butido_py.config.model import Config, EndpointConfig
+from butido_py.db.database import Database
+from butido_py.db.jobs import mark_submit_lost
+from butido_py.db.submits import RunningSubmitRecord, running_submits
+from butido_py.errors import ButidoError
+
+#: Seconds each endpoint may take to answer while the containers of a lost submit are removed.
+CLEANUP_TIMEOUT = 5
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveredSubmit:
+    uuid: uuid.UUID
+    host: str | None
+    pid: int | None
+    jobs_lost: int
+    containers_removed: int
+    #: Endpoints whose containers could not be looked at (not reachable).
+    skipped_endpoints: tuple[str, ...] = ()
+
+
+def is_lost(
+    submit: RunningSubmitRecord,
+    *,
+    host: str,
+    now: datetime,
+    timeout: timedelta,
+    pid_alive: Callable[[int], bool],
+) -> bool:
+    """Whether the orchestrator of this running submit is gone (a pure decision)."""
+    if submit.orchestrator_host is None or submit.orchestrator_pid is None:
+        return False  # not recorded by a butido_py build (butido's rows): nothing to go by
+    beat = submit.heartbeat_at
+    stale = beat is not None and now - beat > timeout
+    if submit.orchestrator_host == host:
+        return stale or not pid_alive(submit.orchestrator_pid)
+    return stale
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this host (a zombie does not count)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, it belongs to someone else
+    except OSError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): existing is all we know
+    # "pid (comm) S …": the state follows the last parenthesis (comm may contain any).
+    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] != "Z"
+
+
+def recover_lost_submits(
+    db: Database,
+    config: Config,
+    *,
+    warn: Warn,
+    now: datetime | None = None,
+    host: str | None = None,
+    alive: Callable[[int], bool] = pid_alive,
+) -> list[RecoveredSubmit]:
+    """Record the submits of dead orchestrators `lost` and remove their containers."""
+    running = running_submits(db)
+    if not running:
+        return []
+    at = now or datetime.now(UTC)
+    here = host or socket.gethostname()
+    timeout = timedelta(seconds=config.heartbeat_timeout)
+    recovered = []
+    for submit in running:
+        if not is_lost(submit, host=here, now=at, timeout=timeout, pid_alive=alive):
+            continue
+        moved = mark_submit_lost(db, submit.id, at=at, heartbeat_at=submit.heartbeat_at)
+        if moved is None:
+            continue  # another command recovered it, or it finished or beat meanwhile
+        removed, skipped = _remove_containers(config.docker.endpoints, submit.uuid, warn)
+        recovered.append(
+            RecoveredSubmit(
+                uuid=submit.uuid,
+                host=submit.orchestrator_host,
+                pid=submit.orchestrator_pid,
+                jobs_lost=moved,
+                containers_removed=removed,
+                skipped_endpoints=skipped,
+            )
+        )
+    return recovered
+
+
+def _remove_containers(
+    endpoints: Sequence[EndpointConfig], submit: uuid.UUID, warn: Warn
+) -> tuple[int, tuple[str, ...]]:
+    # Imported here: the docker SDK is slow to import and most commands never recover anything.
+    from butido_py.endpoint.docker_hosts import remove_submit_containers  # noqa: PLC0415
+
+    def remove(endpoint: EndpointConfig) -> int:
+        timeout = min(endpoint.timeout, CLEANUP_TIMEOUT)
+        return remove_submit_containers(endpoint, str(submit), timeout=timeout)
+
+    removed = 0
+    skipped = []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(endpoints), 8))) as pool:
+        futures = [(endpoint, pool.submit(remove, endpoint)) for endpoint in endpoints]
+    for endpoint, future in futures:
+        error = future.exception()
+        if error is None:
+            removed += future.result()
+            continue
+        skipped.append(endpoint.name)
+        reason = error.message if isinstance(error, ButidoError) else repr(error)
+        warn(
+            f"endpoint {endpoint.name}: the containers of lost submit {submit} were not removed "
+            f"({reason}); once it answers, `butido endpoint {endpoint.name} containers prune` "
+            f"removes them when stopped, `butido endpoint {endpoint.name} container ID delete` "
+            "when still running"
+        )
+    return removed, tuple(skipped)

@@ -1,0 +1,138 @@
+"""What `rebuild` and `rerun` share: the original submit as recorded, and a new plan of the same
+package from the same commit, image and `-E` environment, prepared as `butido build` prepares
+one (app/build.py), checked to have the same jobs as the original."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from butido_py.app.build import BuildRequest, Warn, prepare_build
+from butido_py.config.model import Config
+from butido_py.db import jobs as db_jobs
+from butido_py.db import submits as db_submits
+from butido_py.db.database import Database
+from butido_py.db.records import JobDependencyRecord, JobRecord, SubmitRecord
+from butido_py.db.states import SubmitKind, SubmitState
+from butido_py.errors import DatabaseError, RepositoryError
+from butido_py.orchestrator.model import PreparedBuild
+from butido_py.repository.model import Repository
+
+#: Loads the package repository at a commit (its full sha) from git objects, whatever the work
+#: tree holds.
+RepositoryAt = Callable[[str], Repository]
+
+PackageKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalSubmit:
+    submit: SubmitRecord
+    env: tuple[tuple[str, str], ...]
+    jobs: tuple[JobRecord, ...]
+    edges: tuple[JobDependencyRecord, ...]
+
+    def job_by_package(self) -> dict[PackageKey, JobRecord]:
+        return {(j.package_name, j.package_version): j for j in self.jobs}
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatOptions:
+    """The options of `rebuild` and `rerun` (everything else comes from the original)."""
+
+    endpoints: tuple[str, ...] = ()
+    staging_dir: Path | None = None
+    write_log: bool = False
+    keep_containers: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatContext:
+    """What preparing a rebuild or rerun needs besides the original and the options."""
+
+    config: Config
+    repository_at: RepositoryAt
+    warn: Warn
+    #: Asked once for the endpoints that must receive no job (`butido endpoint disable`).
+    disabled_endpoints: Callable[[], frozenset[str]] = frozenset
+
+
+def load_original(database: Database, submit_uuid: uuid.UUID, *, command: str) -> OriginalSubmit:
+    submit = db_submits.find_submit(database, submit_uuid)
+    if submit is None:
+        raise DatabaseError(
+            f"no submit {submit_uuid} in the database",
+            hint="`butido db submits` lists the submits",
+        )
+    if submit.state is SubmitState.RUNNING:
+        raise DatabaseError(
+            f"submit {submit_uuid} is still running: it cannot be repeated yet",
+            hint=f"wait until it has finished, then run `butido {command} {submit_uuid}` again",
+        )
+    if submit.dirty:
+        raise RepositoryError(
+            f"submit {submit_uuid} was built from a dirty work tree (--allow-dirty): its package "
+            f"files are not those of commit {submit.commit_hash[:12]}",
+            hint="only a submit of a clean commit can be repeated; build it again from a commit",
+        )
+    jobs, edges = db_jobs.jobs_of_submit(database, submit.id)
+    env = db_submits.submit_env(database, submit.id)
+    return OriginalSubmit(submit, env, tuple(jobs), tuple(edges))
+
+
+def prepare_repeat(
+    original: OriginalSubmit, *, kind: SubmitKind, options: RepeatOptions, context: RepeatContext
+) -> PreparedBuild:
+    """The original's package, image and env from its commit, prepared like a build (every check
+    of `butido build`), with reuse by key off; `kind` and the parent recorded."""
+    submit = original.submit
+    request = BuildRequest(
+        name=submit.package_name,
+        version=submit.package_version,
+        image=submit.image,
+        env=original.env,
+        staging_dir=options.staging_dir,
+        write_log=options.write_log,
+        endpoints=options.endpoints,
+        reuse=False,
+        keep_containers=options.keep_containers,
+    )
+    prepared = prepare_build(
+        request,
+        config=context.config,
+        repository=context.repository_at(submit.commit_hash),
+        warn=context.warn,
+        disabled_endpoints=context.disabled_endpoints,
+    )
+    check_same_jobs(original, prepared)
+    return replace(prepared, kind=kind, parent_submit=submit.uuid)
+
+
+def check_same_jobs(original: OriginalSubmit, prepared: PreparedBuild) -> None:
+    """The new plan must have the original's package jobs, no more and no fewer."""
+    before = set(original.job_by_package())
+    after = {job.package.key for job in prepared.jobs}
+    if before == after:
+        return
+    parts = []
+    if before - after:
+        parts.append(f"not in the new plan: {_names(before - after)}")
+    if after - before:
+        parts.append(f"new in the plan: {_names(after - before)}")
+    raise RepositoryError(
+        f"the plan of {original.submit.package_name} {original.submit.package_version} at "
+        f"commit {original.submit.commit_hash[:12]} differs from submit "
+        f"{original.submit.uuid}'s jobs ({'; '.join(parts)})",
+        hint="the package tree is read from the same commit, so the configuration (images, "
+        "environment) must have changed; `butido db submit UUID` shows the original",
+    )
+
+
+def _names(keys: Sequence[PackageKey] | set[PackageKey]) -> str:
+    return ", ".join(f"{name} {version}" for name, version in sorted(keys))
+
+
+def new_job_by_package(prepared: PreparedBuild) -> dict[PackageKey, uuid.UUID]:
+    return {job.package.key: job.uuid for job in prepared.jobs}

@@ -1,0 +1,80 @@
+"""`butido rerun SUBMIT`: a new submit of the same commit, image and env that runs what did not
+succeed (or chosen jobs and their dependents) and reuses every other job's artifacts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from butido_py.app.repeat import (
+    OriginalSubmit,
+    RepeatContext,
+    RepeatOptions,
+    new_job_by_package,
+    prepare_repeat,
+)
+from butido_py.db.records import JobDependencyRecord, JobRecord
+from butido_py.db.states import SubmitKind
+from butido_py.errors import UsageError
+from butido_py.orchestrator.model import PreparedBuild
+
+
+def select_jobs(
+    jobs: Sequence[JobRecord],
+    edges: Iterable[JobDependencyRecord],
+    *,
+    failed: bool,
+    chosen: Sequence[uuid.UUID] = (),
+) -> frozenset[uuid.UUID]:
+    """The original jobs to run again: with `failed`, every job that did not succeed (failed,
+    dep_failed, canceled, lost); each chosen job and every job that needs it, directly or not."""
+    known = {job.uuid for job in jobs}
+    for job_uuid in chosen:
+        if job_uuid not in known:
+            submit = jobs[0].submit_uuid if jobs else "the submit"
+            raise UsageError(
+                f"job {job_uuid} is not a job of submit {submit}",
+                hint=f"`butido db submit {submit}` lists its jobs",
+            )
+    selected = {job.uuid for job in jobs if failed and job.state.ok is not True}
+    dependents: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for edge in edges:
+        dependents.setdefault(edge.depends_on_uuid, []).append(edge.job_uuid)
+    stack = list(chosen)
+    while stack:
+        job_uuid = stack.pop()
+        if job_uuid not in selected:
+            selected.add(job_uuid)
+            stack.extend(dependents.get(job_uuid, ()))
+    return frozenset(selected)
+
+
+def prepare_rerun(
+    original: OriginalSubmit,
+    *,
+    options: RepeatOptions,
+    context: RepeatContext,
+    failed: bool,
+    chosen: Sequence[uuid.UUID],
+) -> PreparedBuild:
+    """Every job of the original that is not selected and succeeded (or was reused) is reused
+    from it; the others run. `failed` is implied when no job is chosen."""
+    selected = select_jobs(
+        original.jobs, original.edges, failed=failed or not chosen, chosen=chosen
+    )
+    if not selected:
+        submit = original.submit.uuid
+        raise UsageError(
+            f"every job of submit {submit} succeeded or was reused: nothing to rerun",
+            hint=f"`butido rerun {submit} --job JOB` runs a job and its dependents again; "
+            f"`butido rebuild {submit}` runs every job",
+        )
+    prepared = prepare_repeat(original, kind=SubmitKind.RERUN, options=options, context=context)
+    new_jobs = new_job_by_package(prepared)
+    reuse_from = {
+        new_jobs[key]: job.uuid
+        for key, job in original.job_by_package().items()
+        if job.uuid not in selected and job.state.ok is True
+    }
+    return replace(prepared, reuse_from=reuse_from)

@@ -1,0 +1,86 @@
+"""`butido rebuild SUBMIT_UUID`: prove that a past submit is reproducible, bit for bit."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+
+from butido_py.cli.build_report import echo_result, execute, exit_code, repeat_setup, run_options
+from butido_py.cli.context import AppContext
+from butido_py.errors import ExitCode
+
+
+@click.command("rebuild")
+@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=click.UUID)
+@click.option(
+    "--allow-image-change",
+    is_flag=True,
+    help="Rebuild even when an endpoint's image is not the one the submit was built with.",
+)
+@run_options
+@click.pass_context
+def rebuild(
+    ctx: click.Context,
+    submit_uuid: uuid.UUID,
+    allow_image_change: bool,
+    staging_dir: Path | None,
+    write_log: bool,
+    endpoints: tuple[str, ...],
+    keep_containers: bool,
+    as_json: bool,
+) -> None:
+    """Run every job of submit SUBMIT_UUID again and compare the artifacts with the original's.
+
+    The new submit (kind `rebuild`, its parent the original) reads the package tree from the
+    original's commit (from git objects, whatever the work tree holds) and uses its package,
+    image, `-E` variables and SOURCE_DATE_EPOCH, with reuse off. Each endpoint's image must be
+    the one the original was built with (`--allow-image-change` rebuilds anyway). Every artifact
+    is then compared by package, version, path and sha256: `identical`, `differs`, `missing`
+    (only the original has it) or `extra` (only the rebuild has it); the verdicts are recorded
+    (`butido db submit` shows them). With `diffoscope` on PATH, its text report of each
+    difference is stored and shown.
+
+    Exit status: 0 when the rebuild succeeded and every artifact is identical, 1 otherwise,
+    130 on Ctrl-C.
+    """
+    from butido_py.app.rebuild import prepare_rebuild, record_verdicts  # noqa: PLC0415
+    from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
+    from butido_py.app.verdicts import count_verdicts  # noqa: PLC0415
+    from butido_py.cli.verdict_report import echo_verdicts, verdicts_json  # noqa: PLC0415
+
+    app: AppContext = ctx.obj
+    database, original, context = repeat_setup(app, submit_uuid, command="rebuild")
+    prepared = prepare_rebuild(
+        original,
+        options=RepeatOptions(endpoints, staging_dir, write_log, keep_containers),
+        context=context,
+        allow_image_change=allow_image_change,
+    )
+    result = execute(app, prepared, database, as_json=as_json)
+    if result.state == "canceled":
+        echo_result(result, as_json=as_json)
+        ctx.exit(exit_code(result))
+    verdicts = record_verdicts(database, original, prepared)
+    results = verdicts.results
+    echo_result(
+        result,
+        as_json=as_json,
+        extra={
+            "original": str(submit_uuid),
+            "verdicts": verdicts_json(results),
+            "counts": count_verdicts(r.verdict for r in results),
+            "diffoscope": verdicts.diffoscope,
+        },
+    )
+    if not as_json:
+        click.echo()
+        echo_verdicts(results)
+        if not verdicts.diffoscope and not verdicts.identical:
+            click.echo("(install diffoscope to see what differs)")
+    code = exit_code(result)
+    ctx.exit(code if code != ExitCode.OK or verdicts.identical else int(ExitCode.FAILURE))
+
+
+COMMANDS: tuple[click.Command, ...] = (rebuild,)

@@ -1,0 +1,71 @@
+"""`butido rerun SUBMIT_UUID`: run again what failed in a submit, reusing what succeeded."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+
+from butido_py.cli.build_report import echo_result, execute, exit_code, repeat_setup, run_options
+from butido_py.cli.context import AppContext
+
+
+@click.command("rerun")
+@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=click.UUID)
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Run the jobs that did not succeed (failed, dep_failed, canceled, lost); "
+    "the default without --job.",
+)
+@click.option(
+    "--job",
+    "jobs",
+    multiple=True,
+    type=click.UUID,
+    metavar="JOB_UUID",
+    help="Run this job of the submit and every job that needs it; repeatable.",
+)
+@run_options
+@click.pass_context
+def rerun(
+    ctx: click.Context,
+    submit_uuid: uuid.UUID,
+    failed: bool,
+    jobs: tuple[uuid.UUID, ...],
+    staging_dir: Path | None,
+    write_log: bool,
+    endpoints: tuple[str, ...],
+    keep_containers: bool,
+    as_json: bool,
+) -> None:
+    """Run the failed jobs of submit SUBMIT_UUID again and reuse the artifacts of the others.
+
+    The new submit (kind `rerun`, its parent the original) reads the package tree from the
+    original's commit (from git objects, even after new commits) and uses its package, image and
+    `-E` variables. It runs the jobs that did not succeed (`--failed`, the default) and/or the
+    jobs given with `--job` and all their dependents; every other job reuses the original's
+    artifacts (it runs when they are gone). Jobs are matched by package name and version.
+
+    Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 2 when there is
+    nothing to rerun, 130 on Ctrl-C.
+    """
+    from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
+    from butido_py.app.rerun import prepare_rerun  # noqa: PLC0415
+
+    app: AppContext = ctx.obj
+    database, original, context = repeat_setup(app, submit_uuid, command="rerun")
+    prepared = prepare_rerun(
+        original,
+        options=RepeatOptions(endpoints, staging_dir, write_log, keep_containers),
+        context=context,
+        failed=failed,
+        chosen=jobs,
+    )
+    result = execute(app, prepared, database, as_json=as_json)
+    echo_result(result, as_json=as_json, extra={"original": str(submit_uuid)})
+    ctx.exit(exit_code(result))
+
+
+COMMANDS: tuple[click.Command, ...] = (rerun,)

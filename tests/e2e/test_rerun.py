@@ -1,0 +1,116 @@
+"""`butido rerun` end to end: the real command, the real Docker engine, SQLite and PostgreSQL.
+
+The injected fault is outside the repository: freetype's source in the source cache is corrupted
+(the build runs with --no-verify, as after an interrupted download), so freetype fails in its
+`sourcecheck` phase and fontconfig and cairo are `dep_failed`. The cache is repaired before the
+rerun, and the repository gets new commits (and an uncommitted change) that the rerun must not see.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from butido_py.db import jobs as db_jobs
+from butido_py.db import submits as db_submits
+from butido_py.db.states import SubmitKind
+from butido_py.errors import ExitCode
+from tests.integration.builds import conftest as build_fixtures
+from tests.integration.builds.workspace import Workspace
+
+pytestmark = pytest.mark.docker
+
+# The build tests' workspace: the template repository, one endpoint; SQLite and PostgreSQL.
+workspace = build_fixtures.workspace
+
+FAILED = {"freetype", "fontconfig", "cairo"}
+
+
+def states(summary: dict[str, object]) -> dict[str, str]:
+    jobs = summary["jobs"]
+    assert isinstance(jobs, list)
+    return {job["package"]: job["state"] for job in jobs}
+
+
+def test_rerun_runs_exactly_what_failed_from_the_original_commit(workspace: Workspace) -> None:
+    space = workspace
+    source = space.data / "sources" / "freetype-2.13.2" / "src.source"
+    good = source.read_bytes()
+    source.write_bytes(b"corrupted by an interrupted download\n")
+    first = space.cli("build", "cairo", "1.18.0", "-I", "tiny", "--no-verify", "--json")
+    assert first.code == ExitCode.FAILURE, first.stderr
+    original = json.loads(first.stdout)
+    assert {p for p, s in states(original).items() if s != "succeeded"} == FAILED
+    succeeded = set(states(original)) - FAILED
+    assert {"pixman", "expat", "libpng", "zlib", "libc"} <= succeeded
+    source.write_bytes(good)  # repaired
+    # New commits: at HEAD cairo is another version (the original's is gone) and fontconfig's
+    # script differs; an uncommitted change on top. The rerun reads the original's commit.
+    cairo = space.root / "libs" / "cairo" / "pkg.toml"
+    cairo.write_text(cairo.read_text().replace('version = "1.18.0"', 'version = "1.18.1"'))
+    space.commit("cairo 1.18.1")
+    fontconfig = space.root / "libs" / "fontconfig" / "pkg.toml"
+    fontconfig.write_text(fontconfig.read_text() + '\n[environment]\nBUILD_FLAVOUR = "new"\n')
+    space.commit("fontconfig: a flavour")
+    expat = space.root / "libs" / "expat" / "pkg.toml"
+    expat.write_text(expat.read_text().replace("expat", "expat-renamed", 1))
+
+    done = space.cli("rerun", original["submit"], "--failed", "--json")
+    assert done.code == 0, done.stderr + done.stdout
+    rerun = json.loads(done.stdout)
+    assert rerun["original"] == original["submit"]
+    assert states(rerun) == {
+        **dict.fromkeys(FAILED, "succeeded"),
+        **dict.fromkeys(succeeded, "reused"),
+    }
+    first_jobs = {job["package"]: job["uuid"] for job in original["jobs"]}
+    for job in rerun["jobs"]:
+        if job["package"] in succeeded:
+            assert job["reused_from"] == first_jobs[job["package"]]
+            assert job["container"] is None
+        else:
+            assert job["container"]
+
+    db = space.database()
+    before = db_submits.find_submit(db, uuid.UUID(original["submit"]))
+    after = db_submits.find_submit(db, uuid.UUID(rerun["submit"]))
+    assert before is not None
+    assert after is not None
+    assert after.kind is SubmitKind.RERUN
+    assert after.parent_uuid == before.uuid
+    assert (after.commit_hash, after.commit_time) == (before.commit_hash, before.commit_time)
+    assert not after.dirty
+    jobs, _ = db_jobs.jobs_of_submit(db, after.id)
+    fontconfig_job = next(j for j in jobs if j.package_name == "fontconfig")
+    detail = db_jobs.find_job_detail(db, fontconfig_job.uuid)
+    assert detail is not None
+    assert dict(detail.env).get("BUILD_FLAVOUR") != "new"
+
+    shown = space.cli("db", "submit", rerun["submit"])
+    assert shown.code == 0, shown.stderr
+    assert f"Kind:         rerun of {original['submit']}" in shown.stdout
+    total = len(succeeded) + len(FAILED)
+    assert f"Jobs:         {total} (reused {len(succeeded)}, succeeded 3)" in shown.stdout
+    parent = space.cli("db", "submit", original["submit"])
+    assert f"Followed by:  rerun {rerun['submit']} (succeeded)" in parent.stdout
+    children = json.loads(space.cli("db", "submit", original["submit"], "--json").stdout)
+    assert [c["uuid"] for c in children["children"]] == [rerun["submit"]]
+    assert children["children"][0]["verdicts"] is None
+
+    # Everything of the rerun succeeded: nothing to rerun, unless jobs are named.
+    nothing = space.cli("rerun", rerun["submit"])
+    assert nothing.code == ExitCode.USAGE
+    assert "nothing to rerun" in nothing.stderr
+    pixman = next(j["uuid"] for j in rerun["jobs"] if j["package"] == "pixman")
+    again = space.cli("rerun", rerun["submit"], "--job", pixman, "--json")
+    assert again.code == 0, again.stderr
+    # pixman and what needs it (cairo) run; the rest is reused, also what the rerun reused.
+    assert states(json.loads(again.stdout)) == {
+        **dict.fromkeys(set(states(rerun)), "reused"),
+        **dict.fromkeys(["pixman", "cairo"], "succeeded"),
+    }
+    stranger = space.cli("rerun", rerun["submit"], "--job", original["jobs"][0]["uuid"])
+    assert stranger.code == ExitCode.USAGE
+    assert f"is not a job of submit {rerun['submit']}" in stranger.stderr
