@@ -5,8 +5,8 @@ one (app/build.py), checked to have the same jobs as the original."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from butido_py.app.build import BuildRequest, Warn, prepare_build
@@ -14,7 +14,7 @@ from butido_py.config.model import Config
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
-from butido_py.db.records import JobDependencyRecord, JobRecord, SubmitRecord
+from butido_py.db.records import EnvPairs, JobDependencyRecord, JobRecord, SubmitRecord
 from butido_py.db.states import SubmitKind, SubmitState
 from butido_py.errors import DatabaseError, RepositoryError
 from butido_py.orchestrator.model import PreparedBuild
@@ -33,6 +33,8 @@ class OriginalSubmit:
     env: tuple[tuple[str, str], ...]
     jobs: tuple[JobRecord, ...]
     edges: tuple[JobDependencyRecord, ...]
+    #: job uuid → the script and the final environment each job ran with.
+    recorded: Mapping[uuid.UUID, tuple[str, EnvPairs]] = field(default_factory=dict)
 
     def job_by_package(self) -> dict[PackageKey, JobRecord]:
         return {(j.package_name, j.package_version): j for j in self.jobs}
@@ -79,7 +81,8 @@ def load_original(database: Database, submit_uuid: uuid.UUID, *, command: str) -
         )
     jobs, edges = db_jobs.jobs_of_submit(database, submit.id)
     env = db_submits.submit_env(database, submit.id)
-    return OriginalSubmit(submit, env, tuple(jobs), tuple(edges))
+    recorded = db_jobs.recorded_inputs_of_submit(database, submit.id)
+    return OriginalSubmit(submit, env, tuple(jobs), tuple(edges), recorded)
 
 
 def prepare_repeat(
@@ -107,7 +110,30 @@ def prepare_repeat(
         disabled_endpoints=context.disabled_endpoints,
     )
     check_same_jobs(original, prepared)
+    prepared = as_recorded(original, prepared, context.warn)
     return replace(prepared, kind=kind, parent_submit=submit.uuid)
+
+
+def as_recorded(original: OriginalSubmit, prepared: PreparedBuild, warn: Warn) -> PreparedBuild:
+    """The plan with each job's recorded script and environment: what ran is what runs again,
+    even when the configuration (shebang, phases, git variables) changed since."""
+    by_package = original.job_by_package()
+    changed = []
+    jobs = []
+    for job in prepared.jobs:
+        recorded = original.recorded.get(by_package[job.package.key].uuid)
+        if recorded is None or recorded == (job.script, tuple(sorted(job.env))):
+            jobs.append(job)
+        else:
+            changed.append(job.label)
+            jobs.append(replace(job, script=recorded[0], env=recorded[1]))
+    if changed:
+        warn(
+            f"the scripts or environments of {', '.join(changed)} differ from what submit "
+            f"{original.submit.uuid} recorded (the configuration changed since); the recorded "
+            "ones run"
+        )
+    return replace(prepared, jobs=tuple(jobs))
 
 
 def check_same_jobs(original: OriginalSubmit, prepared: PreparedBuild) -> None:

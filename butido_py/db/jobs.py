@@ -379,6 +379,30 @@ def jobs_of_submit(
         return jobs, [JobDependencyRecord(e.uuid, e.needed_uuid, e.kind) for e in edges]
 
 
+def recorded_inputs_of_submit(
+    db: Database, submit_id: int
+) -> dict[uuid.UUID, tuple[str, tuple[tuple[str, str], ...]]]:
+    """job uuid → (script, final environment sorted by name) of every job of a submit, in two
+    queries (rebuilds and reruns run exactly what was recorded)."""
+    with db.begin() as connection:
+        scripts = {
+            row.uuid: row.script_text
+            for row in connection.execute(
+                select(JOBS.c.uuid, JOBS.c.script_text).where(JOBS.c.submit_id == submit_id)
+            )
+        }
+        envs: dict[uuid.UUID, list[tuple[str, str]]] = {job: [] for job in scripts}
+        for row in connection.execute(
+            select(JOBS.c.uuid, ENVVARS.c.name, ENVVARS.c.value)
+            .join(JOB_ENVS, JOB_ENVS.c.job_id == JOBS.c.id)
+            .join(ENVVARS, ENVVARS.c.id == JOB_ENVS.c.env_id)
+            .where(JOBS.c.submit_id == submit_id)
+            .order_by(ENVVARS.c.name, ENVVARS.c.value)
+        ):
+            envs[row.uuid].append((row.name, row.value))
+    return {job: (script, tuple(envs[job])) for job, script in scripts.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class JobFilter:
     submit_uuid: uuid.UUID | None = None

@@ -178,3 +178,31 @@ def test_a_dirty_or_unknown_submit_is_refused(sqlite_workspace: Workspace) -> No
     assert errors(unknown) == [
         "error: no submit 5b000000-0000-4000-8000-000000000099 in the database"
     ]
+
+
+def test_a_rebuild_runs_the_recorded_scripts_after_a_configuration_change(
+    sqlite_workspace: Workspace,
+) -> None:
+    space = sqlite_workspace
+    original = built(space, "hello", "2.12.1", "-I", "tiny")
+    config = space.root / "config.toml"
+    config.write_text(
+        config.read_text().replace('shebang = "#!/bin/bash"', 'shebang = "#!/bin/sh"')
+    )
+    space.commit("another shebang")
+
+    done = space.cli("rebuild", original)
+    assert done.code == 0, done.stderr + done.stdout
+    assert (
+        "warning: the scripts or environments of hello 2.12.1 differ from what submit "
+        f"{original} recorded (the configuration changed since); the recorded ones run"
+    ) in done.stderr
+    db = space.database()
+    (rebuild,) = db_submits.child_submits(db, must_find(space, original).id)
+    scripts = [
+        db_jobs.recorded_inputs_of_submit(db, must_find(space, submit).id)
+        for submit in (original, str(rebuild.uuid))
+    ]
+    (before,), (after,) = (list(s.values()) for s in scripts)
+    assert after == before
+    assert before[0].startswith("#!/bin/bash\n")
