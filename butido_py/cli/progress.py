@@ -59,6 +59,8 @@ def _describe(event: JobEvent) -> str:
         return f"queued    {what}"
     if event.kind is JobEventKind.REUSED:
         return f"reusing   {what}"
+    if event.kind is JobEventKind.RETRY:
+        return f"retrying  {what}: endpoint {event.endpoint} failed; {event.detail}"
     return f"{event.state or 'finished':<9} {what}"
 
 
@@ -105,8 +107,19 @@ class BarProgress:
             elif event.kind is JobEventKind.PROGRESS and event.job in self._bars:
                 bar = self._bars[event.job]
                 bar.update(max(0, min(100, event.progress or 0)) - bar.n)
+            elif event.kind is JobEventKind.RETRY:
+                self._retry(event)
             elif event.kind is JobEventKind.FINISHED:
                 self._finish(event)
+
+    def _retry(self, event: JobEvent) -> None:
+        """The job's bar goes (a new one comes when it starts again); the total bar says why."""
+        bar = self._bars.pop(event.job, None)
+        self._labels.pop(event.job, None)
+        if bar is not None:
+            bar.close()
+        if self._total is not None:
+            self._total.write(_describe(event))
 
     def _describe(self, job: uuid.UUID) -> None:
         label = self._labels[job]

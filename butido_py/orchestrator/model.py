@@ -89,6 +89,8 @@ class JobEventKind(StrEnum):
     STARTED = "started"
     PHASE = "phase"
     PROGRESS = "progress"
+    #: An endpoint failed the job; it is queued again for another try (`detail` says why).
+    RETRY = "retry"
     FINISHED = "finished"
 
 
@@ -104,6 +106,8 @@ class JobEvent:
     progress: int | None = None
     #: For FINISHED (and REUSED): the job's final state (succeeded, failed, dep_failed, …).
     state: str | None = None
+    #: For RETRY: the next attempt and why the last one failed.
+    detail: str | None = None
 
 
 class BuildListener(Protocol):

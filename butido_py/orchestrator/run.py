@@ -330,6 +330,12 @@ class BuildRun:
             error,
         )
         self._recorder.retried(job.uuid, attempt=attempt + 1)
+        self._event(
+            job,
+            JobEventKind.RETRY,
+            endpoint=endpoint_name,
+            detail=f"attempt {attempt + 1} of {settings.job_attempts}: {error}",
+        )
         self._running.discard(job.uuid)
         log_path = self._log_path(job)
         if log_path is not None:
@@ -585,6 +591,7 @@ class BuildRun:
         phase: str | None = None,
         progress: int | None = None,
         state: str | None = None,
+        detail: str | None = None,
     ) -> None:
         event = JobEvent(
             kind,
@@ -596,6 +603,7 @@ class BuildRun:
             phase=phase,
             progress=progress,
             state=state,
+            detail=detail,
         )
         try:
             self._listener.event(event)

@@ -101,3 +101,29 @@ def test_stats_shows_the_health(
     csv = butido("endpoint", "one", "stats", "--csv", env=env).stdout.splitlines()
     assert csv[0].endswith(",Disabled,Quarantined Until,Failures")
     assert csv[1].endswith(",yes,-,0")
+
+
+@pytest.mark.docker
+def test_stats_shows_the_endpoints_that_answer_when_one_is_dead(
+    butido: Runner, repo: Path, tmp_path: Path, docker_endpoint: EndpointConfig
+) -> None:
+    configure(repo, docker_endpoint.uri)
+    config = repo / "config.toml"
+    dead = tmp_path / "dead.sock"
+    text = config.read_text()
+    two = f'[docker.endpoints.two]\nuri = "{docker_endpoint.uri}"'
+    assert two in text
+    config.write_text(text.replace(two, f'[docker.endpoints.two]\nuri = "unix://{dead}"'))
+    env = {"BUTIDO_DATABASE_URL": f"sqlite:///{tmp_path / 'stats.sqlite'}"}
+    assert butido("db", "setup", env=env).code == 0
+    done = butido("endpoint", "stats", "--json", env=env)
+    assert done.code == ExitCode.ENDPOINT
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert int(rows["one"]["cores"]) >= 1
+    assert (rows["two"]["cores"], rows["two"]["version"], rows["two"]["failures"]) == (
+        None,
+        None,
+        0,
+    )
+    (error,) = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert "'two'" in error

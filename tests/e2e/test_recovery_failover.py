@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -186,6 +187,8 @@ def test_a_dead_engine_fails_over_to_the_other_and_is_quarantined(
         assert summary["state"] == "succeeded"
         assert {job["endpoint"] for job in summary["jobs"]} == {"primary"}
         assert "is quarantined until" in stderr
+        # The plain progress lines (stderr with --json) tell about each retry.
+        assert re.search(r"retrying  \S+ 1: endpoint secondary failed; attempt 2 of 3: ", stderr)
 
         db = space.database()
         (record,) = db_submits.list_submits(db, db_submits.SubmitFilter())

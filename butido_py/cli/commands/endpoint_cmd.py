@@ -113,21 +113,52 @@ def _endpoints(ctx: click.Context) -> list[EndpointConfig]:
 def stats(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
     """Engine facts of each endpoint (containers, images, kernel, memory, cores) and its health
     in the database (disabled, quarantined until, consecutive failures)."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     endpoints = _endpoints(ctx)
     health = _health(ctx)
+    # All engines at once; one that does not answer is a row of its own and an error at the end,
+    # the others are still shown.
+    with ThreadPoolExecutor(max_workers=min(8, len(endpoints)) or 1) as pool:
+        answers = list(pool.map(_engine_stats, endpoints))
     rows = []
-    for s in (docker_hosts.engine_stats(e) for e in endpoints):
-        record = health.get(s.endpoint) if health is not None else None
+    failed: list[tuple[str, EndpointError]] = []
+    for endpoint, answer in zip(endpoints, answers, strict=True):
+        record = health.get(endpoint.name) if health is not None else None
         disabled = None if health is None else (record is not None and record.disabled)
+        quarantine = (
+            record.quarantined_until.isoformat() if record and record.quarantined_until else None
+        )
+        failures = record.consecutive_failures if record else (0 if health is not None else None)
+        if isinstance(answer, EndpointError):
+            failed.append((endpoint.name, answer))
+            rows.append((endpoint.name, *[None] * 9, disabled, quarantine, failures))
+            continue
+        s = answer
         rows.append(
             (s.endpoint, s.containers, s.images, s.engine_id, s.kernel, _human_bytes(s.memory),
-             s.cores, s.os, s.system_time, s.version, disabled,
-             record.quarantined_until.isoformat() if record and record.quarantined_until else None,
-             record.consecutive_failures if record else (0 if health is not None else None))
+             s.cores, s.os, s.system_time, s.version, disabled, quarantine, failures)
         )  # fmt: skip
     headers = ["Name", "Containers", "Images", "Id", "Kernel", "Memory", "Cores", "OS",
                "System Time", "Version", "Disabled", "Quarantined Until", "Failures"]  # fmt: skip
     render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        names = ", ".join(repr(name) for name, _ in failed)
+        first = failed[0][1]
+        raise EndpointError(
+            f"{len(failed)} of {len(endpoints)} endpoints did not answer ({names}): "
+            f"{first.message}",
+            hint=first.hint,
+        )
+
+
+def _engine_stats(endpoint: EndpointConfig) -> docker_hosts.EngineStats | EndpointError:
+    try:
+        return docker_hosts.engine_stats(endpoint)
+    except EndpointError as error:
+        return error
 
 
 @endpoint_group.command("list")
