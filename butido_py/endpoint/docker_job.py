@@ -7,6 +7,7 @@ whatever happens inside: a failed script, an exception, Ctrl-C.
 from __future__ import annotations
 
 import logging
+import os
 import tarfile
 import tempfile
 import threading
@@ -21,6 +22,7 @@ import docker.errors
 from docker.api.client import APIClient
 from docker.transport.unixconn import UnixHTTPAdapter, UnixHTTPConnectionPool
 from requests.exceptions import RequestException
+from requests.utils import get_environ_proxies
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from butido_py.config.model import EndpointConfig
@@ -255,7 +257,23 @@ def open_job_client(endpoint: EndpointConfig) -> docker.DockerClient:
         failure = unreachable(endpoint, exc)
         raise EngineFailureError(failure.message, hint=failure.hint) from exc
     _share_unix_connections(client.api)
+    _freeze_environment(client.api)
     return client
+
+
+def _freeze_environment(api: APIClient) -> None:
+    """requests reads proxies (a scan of the whole environment), a CA bundle and .netrc from the
+    environment on every request, about a quarter of its CPU per request; every request of a
+    client goes to the same engine, so proxies and CA bundle are read once here, as requests
+    would apply them (an engine's API takes no .netrc credentials). Unlike requests, a CA
+    certificate configured for the endpoint (`tls`) wins over REQUESTS_CA_BUNDLE."""
+    if not api.trust_env:
+        return
+    api.proxies.update(get_environ_proxies(api.base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and api.verify is True:
+        api.verify = bundle
+    api.trust_env = False
 
 
 class _OnePoolUnixAdapter(UnixHTTPAdapter):
