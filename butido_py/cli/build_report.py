@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from butido_py.db.database import Database
     from butido_py.orchestrator.model import BuildListener, BuildResult, JobSummary, PreparedBuild
     from butido_py.orchestrator.run import BuildRun
-    from butido_py.repository.model import Repository
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,19 +103,11 @@ def repeat_setup(
     original = load_original(database, submit_uuid, command=command)
     context = RepeatContext(
         config=app.config,
-        repository_at=_repository_at_commit,
+        repository_at=lambda commit: app.repository(commit, work_tree=False),
         warn=warn,
         disabled_endpoints=lambda: disabled_endpoint_names(database),
     )
     return database, original, context
-
-
-def _repository_at_commit(commit: str) -> Repository:
-    """The package repository around the current directory at `commit`, read from git objects
-    whatever the work tree holds."""
-    from butido_py.repository.load import load_repository  # noqa: PLC0415
-
-    return load_repository(Path.cwd(), commit=commit, work_tree=False)
 
 
 def warn(message: str) -> None:

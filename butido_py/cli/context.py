@@ -28,7 +28,7 @@ class AppContext:
     db_overrides: DatabaseOverrides = field(default_factory=DatabaseOverrides)
     _loaded: LoadedConfig | None = None
     _database: Database | None = None
-    _repositories: dict[tuple[str, bool], Repository] = field(default_factory=dict)
+    _repositories: dict[tuple[str, bool, bool], Repository] = field(default_factory=dict)
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
@@ -42,15 +42,18 @@ class AppContext:
     def config(self) -> Config:
         return self.loaded().config
 
-    def repository(self, commit: str = "HEAD", allow_dirty: bool = False) -> Repository:
-        """The package repository around the current directory at `commit` (cached)."""
-        key = (commit, allow_dirty)
+    def repository(
+        self, commit: str = "HEAD", allow_dirty: bool = False, *, work_tree: bool = True
+    ) -> Repository:
+        """The package repository around the current directory at `commit` (cached);
+        `work_tree=False` reads the commit from git objects whatever the work tree holds."""
+        key = (commit, allow_dirty, work_tree)
         if key not in self._repositories:
             # Imported here: GitPython is slow to import and some commands never read packages.
             from butido_py.repository.load import load_repository  # noqa: PLC0415
 
             self._repositories[key] = load_repository(
-                Path.cwd(), commit=commit, allow_dirty=allow_dirty
+                Path.cwd(), commit=commit, allow_dirty=allow_dirty, work_tree=work_tree
             )
         return self._repositories[key]
 

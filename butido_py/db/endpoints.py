@@ -1,10 +1,11 @@
 """Endpoints and their health: disabled by `butido endpoint disable`, quarantined after failures.
 
-The scheduler asks `disabled_endpoint_names` which configured endpoints must receive no job, and
-`quarantined_endpoints` which ones are quarantined. A build records each infrastructure failure of
-an endpoint (`record_endpoint_failure`: the consecutive failures count up, and from
-`quarantine_after` on the endpoint is quarantined for a back-off that doubles with every further
-failure) and each success (`record_endpoint_success`: the count starts again at 0).
+The scheduler asks `disabled_endpoint_names` which configured endpoints must receive no job
+(disabled or quarantined; its `quarantined` names the quarantined ones, with until when). A build
+records each infrastructure failure of an endpoint (`record_endpoint_failure`: the consecutive
+failures count up, and from `quarantine_after` on the endpoint is quarantined for a back-off that
+doubles with every further failure) and each success (`record_endpoint_success`: the count starts
+again at 0).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ __all__ = [
     "disabled_endpoint_names",
     "get_or_create_endpoint",
     "list_endpoints",
-    "quarantined_endpoints",
     "record_endpoint_failure",
     "record_endpoint_success",
     "set_endpoint_disabled",
@@ -94,15 +94,6 @@ def disabled_endpoint_names(db: Database, *, now: datetime | None = None) -> Una
         (r.name for r in records if r.disabled),
         {r.name: r for r in records if not r.disabled},
     )
-
-
-def quarantined_endpoints(db: Database, *, now: datetime) -> dict[str, EndpointRecord]:
-    """The endpoints whose quarantine has not expired at `now`, by name."""
-    with db.begin() as connection:
-        rows = connection.execute(
-            select(ENDPOINTS).where(ENDPOINTS.c.quarantined_until > now).order_by(ENDPOINTS.c.name)
-        )
-        return {record.name: record for record in map(_record, rows)}
 
 
 def back_off_seconds(failures: int, *, after: int, seconds: int) -> int:

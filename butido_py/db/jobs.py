@@ -245,17 +245,9 @@ def abandon_submit(
     the submit itself move to `state`, in one transaction. Returns the number of jobs moved."""
     if state not in (SubmitState.CANCELED, SubmitState.LOST):
         raise DatabaseError(f"a submit is abandoned as canceled or lost, not {state}")
-    job_state = JobState(state.value)
     with db.begin() as connection:
         submit_id = id_of_uuid(connection, SUBMITS, submit_uuid, "submit")
-        moved = connection.execute(
-            update(JOBS)
-            .where(
-                JOBS.c.submit_id == submit_id,
-                JOBS.c.state.in_(sorted(job_predecessors(job_state))),
-            )
-            .values(state=job_state, finished_at=at, failure_kind=FailureKind(state.value))
-        ).rowcount
+        moved = _abandon_jobs(connection, submit_id, state, at=at)
         current = connection.execute(
             select(SUBMITS.c.state).where(SUBMITS.c.id == submit_id)
         ).scalar_one()
@@ -263,6 +255,31 @@ def abandon_submit(
         connection.execute(
             update(SUBMITS).where(SUBMITS.c.id == submit_id).values(state=state, finished_at=at)
         )
+    return moved
+
+
+def _abandon_jobs(
+    connection: Connection, submit_id: int, state: SubmitState, *, at: datetime
+) -> int:
+    """The submit's unfinished jobs and their open attempts move to `state` (canceled or lost);
+    returns the number of jobs moved."""
+    job_state = JobState(state.value)
+    kind = FailureKind(state.value)
+    unfinished = (
+        JOBS.c.submit_id == submit_id,
+        JOBS.c.state.in_(sorted(job_predecessors(job_state))),
+    )
+    connection.execute(
+        update(JOB_ATTEMPTS)
+        .where(
+            JOB_ATTEMPTS.c.job_id.in_(select(JOBS.c.id).where(*unfinished)),
+            JOB_ATTEMPTS.c.finished_at.is_(None),
+        )
+        .values(finished_at=at, failure_kind=kind)
+    )
+    moved = connection.execute(
+        update(JOBS).where(*unfinished).values(state=job_state, finished_at=at, failure_kind=kind)
+    ).rowcount
     return int(moved)
 
 
@@ -286,24 +303,7 @@ def mark_submit_lost(
         ).rowcount
         if claimed != 1:
             return None
-        unfinished = select(JOBS.c.id).where(
-            JOBS.c.submit_id == submit_id,
-            JOBS.c.state.in_(sorted(job_predecessors(JobState.LOST))),
-        )
-        connection.execute(
-            update(JOB_ATTEMPTS)
-            .where(JOB_ATTEMPTS.c.job_id.in_(unfinished), JOB_ATTEMPTS.c.finished_at.is_(None))
-            .values(finished_at=at, failure_kind=FailureKind.LOST)
-        )
-        moved = connection.execute(
-            update(JOBS)
-            .where(
-                JOBS.c.submit_id == submit_id,
-                JOBS.c.state.in_(sorted(job_predecessors(JobState.LOST))),
-            )
-            .values(state=JobState.LOST, finished_at=at, failure_kind=FailureKind.LOST)
-        ).rowcount
-    return int(moved)
+        return _abandon_jobs(connection, submit_id, SubmitState.LOST, at=at)
 
 
 # --- queries ------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from butido_py.db.database import Database
 from butido_py.db.endpoints import (
     UnavailableEndpoints,
     disabled_endpoint_names,
-    quarantined_endpoints,
     record_endpoint_failure,
     record_endpoint_success,
     set_endpoint_disabled,
@@ -95,8 +94,8 @@ def test_endpoint_failures_quarantine_with_a_doubling_back_off(db: Database) -> 
         3,
         T0 + timedelta(seconds=600),
     )
-    assert list(quarantined_endpoints(db, now=T0)) == ["ep2"]
-    assert quarantined_endpoints(db, now=T0 + timedelta(seconds=601)) == {}
+    assert list(disabled_endpoint_names(db, now=T0).quarantined) == ["ep2"]
+    assert disabled_endpoint_names(db, now=T0 + timedelta(seconds=601)).quarantined == {}
     set_endpoint_disabled(db, "ep1", disabled=True)
     off = disabled_endpoint_names(db, now=T0)
     assert isinstance(off, UnavailableEndpoints)
@@ -106,10 +105,10 @@ def test_endpoint_failures_quarantine_with_a_doubling_back_off(db: Database) -> 
     assert disabled_endpoint_names(db, now=T0 + timedelta(hours=1)) == frozenset({"ep1"})
     # A success resets the count but not a running quarantine; enable lifts it.
     record_endpoint_success(db, "ep2")
-    (ep2,) = quarantined_endpoints(db, now=T0).values()
+    (ep2,) = disabled_endpoint_names(db, now=T0).quarantined.values()
     assert ep2.consecutive_failures == 0
     set_endpoint_disabled(db, "ep2", disabled=False)
-    assert quarantined_endpoints(db, now=T0) == {}
+    assert disabled_endpoint_names(db, now=T0).quarantined == {}
 
 
 def test_a_lost_submit_is_claimed_once(db: Database) -> None:
