@@ -4,7 +4,7 @@ reuse off, then compare each artifact with the original's and record the verdict
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from butido_py import process
@@ -20,6 +20,11 @@ from butido_py.orchestrator.reuse import ArtifactLocator
 
 #: diffoscope gets this long per differing pair (it can be slow on large archives).
 DIFFOSCOPE_TIMEOUT = 600.0
+#: Why an artifact butido (Rust) recorded cannot be compared.
+UNHASHED_GONE = (
+    "(no comparison: butido (Rust) recorded no sha256 for the original artifact, and it is no "
+    "longer in its staging directory)"
+)
 #: At most this much of diffoscope's text is stored per pair.
 SUMMARY_LIMIT = 64 * 1024
 
@@ -73,18 +78,28 @@ class RebuildVerdicts:
 def record_verdicts(
     database: Database, original: OriginalSubmit, prepared: PreparedBuild
 ) -> RebuildVerdicts:
-    """Compare the rebuild's artifacts with the original's; record and return the verdicts."""
-    verdicts = compare_outputs(
-        output_files(db_artifacts.submit_outputs(database, original.submit.uuid)),
-        output_files(db_artifacts.submit_outputs(database, prepared.submit_uuid)),
-    )
-    diffoscope = shutil.which("diffoscope")
+    """Compare the rebuild's artifacts with the original's; record and return the verdicts.
+
+    The original's artifacts that butido (Rust) recorded (no sha256) are hashed from their files
+    in the original's staging directory, when they are still there."""
     settings = prepared.settings
     locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
+    originals = [
+        replace(f, artifact=replace(f.artifact, sha256=locator.sha256(f.artifact)))
+        if f.artifact.sha256 is None
+        else f
+        for f in output_files(db_artifacts.submit_outputs(database, original.submit.uuid))
+    ]
+    verdicts = compare_outputs(
+        originals, output_files(db_artifacts.submit_outputs(database, prepared.submit_uuid))
+    )
+    diffoscope = shutil.which("diffoscope")
     results = []
     for verdict in verdicts:
         summary = None
-        if diffoscope is not None and verdict.verdict is RebuildVerdict.DIFFERS:
+        if verdict.original is not None and verdict.original.sha256 is None:
+            summary = UNHASHED_GONE
+        elif diffoscope is not None and verdict.verdict is RebuildVerdict.DIFFERS:
             summary = _summary(diffoscope, locator, prepared, verdict)
         results.append(
             db_artifacts.record_rebuild_result(

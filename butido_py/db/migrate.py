@@ -19,14 +19,20 @@ from sqlalchemy.exc import DBAPIError
 
 import butido_py
 from butido_py.config.database import redact_url
+from butido_py.db.adopt import (
+    ADOPT_HINT,
+    AdoptionSummary,
+    check_butido_schema,
+    copy_butido_rows,
+    is_butido_database,
+    move_butido_tables_aside,
+)
 from butido_py.db.models import Base
 from butido_py.db.schema import newer_schema_error
 from butido_py.errors import DatabaseError
 
 #: Key of the PostgreSQL advisory lock that serialises concurrent `db setup` runs.
 SETUP_LOCK_KEY = 0x42555449444F  # "BUTIDO"
-#: The migrations table of butido (Rust), whose database butido_py does not upgrade yet.
-DIESEL_TABLE = "__diesel_schema_migrations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,8 @@ class SetupResult:
 
     applied: tuple[MigrationRecord, ...]
     revision: str
+    #: What was taken over from butido (Rust) (`adopt_butido`), if anything.
+    adopted: AdoptionSummary | None = None
 
 
 def migrations_dir() -> Path:
@@ -74,10 +82,13 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def setup_schema(engine: Engine) -> SetupResult:
-    """Apply every pending migration; idempotent. Serialised by an advisory lock on PostgreSQL."""
+def setup_schema(engine: Engine, *, adopt_butido: bool = False) -> SetupResult:
+    """Apply every pending migration; idempotent. Serialised by an advisory lock on PostgreSQL.
+
+    With `adopt_butido`, a database of butido (Rust) is converted in place (db/adopt.py), in one
+    transaction with the migrations."""
     try:
-        return _setup_schema(engine)
+        return _setup_schema(engine, adopt_butido)
     except DBAPIError as exc:
         raise DatabaseError(
             f"db setup failed on {redact_url(engine.url.render_as_string(hide_password=False))}: "
@@ -86,37 +97,48 @@ def setup_schema(engine: Engine) -> SetupResult:
         ) from exc
 
 
-def _setup_schema(engine: Engine) -> SetupResult:
+def _setup_schema(engine: Engine, adopt_butido: bool) -> SetupResult:
     script = ScriptDirectory.from_config(alembic_config())
+    adopted = None
     with engine.connect() as connection, _setup_lock(connection):
         before = current_revision(connection)
-        _refuse_foreign_schema(connection, before, {r.revision for r in script.walk_revisions()})
-        connection.commit()
+        migrations = _refuse_foreign_schema(
+            connection, before, {r.revision for r in script.walk_revisions()}, adopt_butido
+        )
+        if migrations is None:
+            connection.commit()
+        else:  # butido's tables aside, in the same transaction as the migrations and the copy
+            move_butido_tables_aside(connection)
         head = head_revision()
         pending = [] if before == head else list(script.iterate_revisions(head, before))
         pending.reverse()
         if pending:
             command.upgrade(alembic_config(connection), "head")
+            if migrations is not None:
+                adopted = copy_butido_rows(connection, migrations)
             connection.commit()
     applied = tuple(MigrationRecord(r.revision, r.doc or "") for r in pending)
-    return SetupResult(applied=applied, revision=head)
+    return SetupResult(applied=applied, revision=head, adopted=adopted)
 
 
-def _refuse_foreign_schema(connection: Connection, revision: str | None, known: set[str]) -> None:
-    """Migrate only what butido_py created: not a newer butido_py's schema, not butido's (Rust)
-    tables, not unrelated tables that happen to share a name."""
+def _refuse_foreign_schema(
+    connection: Connection, revision: str | None, known: set[str], adopt_butido: bool
+) -> int | None:
+    """Migrate only what butido_py created: not a newer butido_py's schema, not unrelated tables
+    that happen to share a name, and butido's (Rust) tables only when asked to adopt them (then
+    the number of butido's migrations applied there)."""
     where = redact_url(connection.engine.url.render_as_string(hide_password=False))
     if revision is not None:
         if revision not in known:
             raise newer_schema_error(where, revision)
-        return
+        return None
+    if is_butido_database(connection):
+        if not adopt_butido:
+            raise DatabaseError(
+                f"the database {where} was created by butido (Rust)", hint=ADOPT_HINT
+            )
+        return check_butido_schema(connection, where)
     existing = set(inspect(connection).get_table_names())
-    if DIESEL_TABLE in existing:
-        raise DatabaseError(
-            f"the database {where} was created by butido (Rust); upgrading it in place is not "
-            "supported yet",
-            hint="give butido_py an empty database (database_name or database_url)",
-        )
     clash = sorted(existing & set(Base.metadata.tables))
     if clash:
         raise DatabaseError(
@@ -124,6 +146,7 @@ def _refuse_foreign_schema(connection: Connection, revision: str | None, known: 
             f"table(s) {', '.join(clash)}",
             hint="give butido_py an empty database (database_name or database_url)",
         )
+    return None
 
 
 def downgrade_schema(engine: Engine, revision: str = "base") -> None:

@@ -31,6 +31,11 @@ def check_schema(engine: Engine, display_url: str) -> None:
     if current == SCHEMA_REVISION:
         return
     if current is None:
+        if _is_butido_rust_database(engine):
+            raise DatabaseError(
+                f"the database {display_url} was created by butido (Rust)",
+                hint="back it up, then convert it in place with `butido db setup --adopt-butido`",
+            )
         raise DatabaseError(f"the database {display_url} has no butido schema", hint=SETUP_HINT)
     if current not in KNOWN_REVISIONS:
         raise newer_schema_error(display_url, current)
@@ -39,6 +44,11 @@ def check_schema(engine: Engine, display_url: str) -> None:
         f"but this butido_py needs {SCHEMA_REVISION}",
         hint=SETUP_HINT,
     )
+
+
+def _is_butido_rust_database(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return inspect(connection).has_table("__diesel_schema_migrations")
 
 
 def newer_schema_error(display_url: str, revision: str) -> DatabaseError:

@@ -33,14 +33,33 @@ class ArtifactLocator:
         self._lock = threading.Lock()
 
     def locate(self, artifact: ArtifactRecord) -> Path | None:
+        """Where the artifact is on disk with its recorded sha256.
+
+        butido's (Rust) rows have no sha256: for them only the file at the artifact's own place,
+        `<staging>/<its submit uuid>/<path>`, counts (a release store may hold another build's
+        file under the same name)."""
         if artifact.sha256 is None:
-            return None
+            return self._unhashed(artifact)
         candidates = [
             root / str(artifact.submit_uuid) / artifact.path for root in self._staging_roots
         ]
         candidates += [store / artifact.path for store in self._release_dirs]
         for path in candidates:
             if self._sha256(path) == artifact.sha256:
+                return path
+        return None
+
+    def sha256(self, artifact: ArtifactRecord) -> str | None:
+        """The recorded sha256, or (butido's rows) that of its file, if it is still there."""
+        if artifact.sha256 is not None:
+            return artifact.sha256
+        path = self._unhashed(artifact)
+        return None if path is None else self._sha256(path)
+
+    def _unhashed(self, artifact: ArtifactRecord) -> Path | None:
+        for root in self._staging_roots:
+            path = root / str(artifact.submit_uuid) / artifact.path
+            if self._sha256(path) is not None:
                 return path
         return None
 
@@ -96,7 +115,7 @@ def _on_disk(
     return ReuseMatch(
         candidate.uuid,
         tuple(
-            Artifact(record.id, record.path, path, record.sha256 or "")
+            Artifact(record.id, record.path, path, locator.sha256(record) or "")
             for record, path in found
             if path is not None
         ),

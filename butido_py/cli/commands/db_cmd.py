@@ -171,12 +171,20 @@ def db_cli(app: AppContext, tool: str | None) -> None:
 
 
 @db_group.command("setup")
+@click.option(
+    "--adopt-butido",
+    is_flag=True,
+    help="Convert a database of butido (Rust) in place: its submits, jobs, logs, artifacts and "
+    "releases are kept with their UUIDs. One transaction; back the database up first, butido "
+    "(Rust) cannot use it afterwards.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_obj
-def db_setup(app: AppContext, as_json: bool) -> None:
+def db_setup(app: AppContext, adopt_butido: bool, as_json: bool) -> None:
     """Create the schema, or apply pending migrations; running it again changes nothing.
 
-    On PostgreSQL an advisory lock makes concurrent runs wait for each other.
+    On PostgreSQL an advisory lock makes concurrent runs wait for each other. A database that
+    butido (Rust) created is refused unless --adopt-butido is given (docs/database.md).
     """
     from butido_py.config.database import redact_url  # noqa: PLC0415
     from butido_py.db.engine import open_engine, server_info  # noqa: PLC0415
@@ -186,9 +194,10 @@ def db_setup(app: AppContext, as_json: bool) -> None:
     engine = open_engine(url)
     try:
         info = server_info(engine)
-        result = setup_schema(engine)
+        result = setup_schema(engine, adopt_butido=adopt_butido)
     finally:
         engine.dispose()
+    adopted = result.adopted
     if as_json:
         print_json(
             {
@@ -196,10 +205,30 @@ def db_setup(app: AppContext, as_json: bool) -> None:
                 "server": f"{info.dialect} {info.version}",
                 "applied": [{"revision": m.revision, "message": m.message} for m in result.applied],
                 "revision": result.revision,
+                "adopted": None
+                if adopted is None
+                else {
+                    "butido_migrations": adopted.migrations,
+                    "rows": adopted.rows,
+                    "jobs_by_state": adopted.jobs_by_state,
+                    "submits_by_state": adopted.submits_by_state,
+                },
             }
         )
         return
     click.echo(f"database: {redact_url(url)} ({info.dialect} {info.version})")
+    if adopted is not None:
+        counts = ", ".join(f"{count} {table}" for table, count in adopted.rows.items())
+        click.echo(
+            f"adopted the butido (Rust) database ({adopted.migrations} butido migrations): {counts}"
+        )
+        for what, states in (
+            ("jobs", adopted.jobs_by_state),
+            ("submits", adopted.submits_by_state),
+        ):
+            if states:
+                listed = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+                click.echo(f"  {what}: {listed}")
     for migration in result.applied:
         click.echo(f"applied migration {migration.revision}: {migration.message}")
     if result.applied:
