@@ -13,12 +13,16 @@ A lost submit, its unfinished jobs and their open attempts become `lost` in one 
 whose UPDATE claims the submit (`WHERE state = 'running'`), so two commands recovering at once
 never both do it and never fail. Then the containers labelled with the submit are removed on
 every configured endpoint that answers within a few seconds; the others are reported and left
-(`butido endpoint NAME containers list` shows them; a later command does not try again).
+(`butido endpoint NAME containers list` shows them; a later command does not try again). Last,
+the submit's staging directory (under the configured `staging`) loses what no artifact row
+records: the scratch directories of extractions that were cut off, and files moved into place
+whose job was not recorded `succeeded` before the orchestrator died.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from butido_py.config.model import Config, EndpointConfig
+from butido_py.db.artifacts import submit_outputs
 from butido_py.db.database import Database
 from butido_py.db.jobs import mark_submit_lost
 from butido_py.db.submits import RunningSubmitRecord, running_submits
@@ -48,6 +53,8 @@ class RecoveredSubmit:
     containers_removed: int
     #: Endpoints whose containers could not be looked at (not reachable).
     skipped_endpoints: tuple[str, ...] = ()
+    #: What was removed from its staging directory (relative paths).
+    staging_removed: tuple[str, ...] = ()
 
 
 def is_lost(
@@ -112,6 +119,13 @@ def recover_lost_submits(
         if moved is None:
             continue  # another command recovered it, or it finished or beat meanwhile
         removed, skipped = _remove_containers(config.docker.endpoints, submit.uuid, warn)
+        recorded = {
+            artifact.path
+            for job in submit_outputs(db, submit.uuid)
+            for artifact in job.artifacts
+            if artifact.submit_uuid == submit.uuid  # not those of reused jobs
+        }
+        cleaned = clean_staging(config.staging / str(submit.uuid), recorded, warn)
         recovered.append(
             RecoveredSubmit(
                 uuid=submit.uuid,
@@ -120,9 +134,35 @@ def recover_lost_submits(
                 jobs_lost=moved,
                 containers_removed=removed,
                 skipped_endpoints=skipped,
+                staging_removed=cleaned,
             )
         )
     return recovered
+
+
+#: The scratch directories of `stores.staging.extract_outputs`.
+SCRATCH_PREFIX = ".incoming-"
+
+
+def clean_staging(directory: Path, recorded: set[str], warn: Warn) -> tuple[str, ...]:
+    """Remove from a lost submit's staging directory everything no artifact row records (paths
+    relative to it); what was removed, sorted. Nothing outside `directory` is touched, links
+    are removed, never followed."""
+    if not directory.is_dir() or directory.is_symlink():
+        return ()
+    removed = []
+    try:
+        for path in sorted(directory.rglob("*")):
+            relative = path.relative_to(directory).as_posix()
+            if path.name.startswith(SCRATCH_PREFIX) and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+                removed.append(relative)
+            elif (path.is_file() or path.is_symlink()) and relative not in recorded:
+                path.unlink()
+                removed.append(relative)
+    except OSError as error:
+        warn(f"cleaning the staging directory {directory} of a lost submit failed: {error}")
+    return tuple(removed)
 
 
 def _remove_containers(

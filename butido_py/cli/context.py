@@ -86,10 +86,16 @@ class AppContext:
             warn(f"crash recovery failed: {error.message}")
             return
         for submit in recovered:
+            staging = ""
+            if submit.staging_removed:
+                staging = (
+                    f", {len(submit.staging_removed)} unrecorded files removed from its staging "
+                    "directory"
+                )
             click.echo(
                 f"submit {submit.uuid} of pid {submit.pid} on host {submit.host} was lost: "
                 f"{submit.jobs_lost} jobs marked lost, {submit.containers_removed} containers "
-                "removed",
+                f"removed{staging}",
                 err=True,
             )
 

@@ -143,6 +143,10 @@ def copy_butido_rows(connection: Connection, migrations: int) -> AdoptionSummary
     """Steps 4 and 5: the rows into butido_py's tables (created by the migrations meanwhile),
     then butido's tables away."""
     rows: dict[str, int] = {}
+    # butido has no index that starts with artifacts.job_id; the jobs' states ask it per job.
+    connection.execute(
+        text(f"create index {OLD_PREFIX}artifacts_job on {OLD_PREFIX}artifacts (job_id)")
+    )
     for table, columns in BUTIDO_TABLES.items():
         derived = _DERIVED.get(table, {})
         names = ", ".join((*columns, *derived))

@@ -83,6 +83,12 @@ def test_kill_9_of_a_build_is_recovered_by_the_next_db_command(
             process.communicate(timeout=30)  # reaped: its pid is gone
         assert package == "sleeper"
         assert len(submit_containers(docker_endpoint, submit)) == 1  # it outlived butido
+        # What a kill in the middle of a job's output extraction leaves: a scratch directory,
+        # and a file moved into place before its job was recorded.
+        staging = space.data / "staging" / submit
+        (staging / ".incoming-0123" / "outputs").mkdir(parents=True)
+        (staging / ".incoming-0123" / "outputs" / "half.pkg").write_text("half")
+        (staging / "early.pkg").write_text("moved, never recorded")
 
         # Two commands at once: one of them recovers the submit, neither fails.
         first, second = space.popen("db", "submits"), space.popen("db", "jobs", "-L", "0")
@@ -90,11 +96,13 @@ def test_kill_9_of_a_build_is_recovered_by_the_next_db_command(
         assert (first.returncode, second.returncode) == (0, 0), outputs
         line = (
             f"submit {submit} of pid {process.pid} on host {socket.gethostname()} was lost: "
-            "2 jobs marked lost, 1 containers removed"
+            "2 jobs marked lost, 1 containers removed, 2 unrecorded files removed from its "
+            "staging directory"
         )
         assert sorted(err.splitlines() for _, err in outputs) == [[], [line]]
 
         assert submit_containers(docker_endpoint, submit) == []
+        assert list(staging.iterdir()) == []
         db = space.database()
         (record,) = db_submits.list_submits(db, db_submits.SubmitFilter())
         assert record.state is SubmitState.LOST
