@@ -20,6 +20,7 @@ constraints reject).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, inspect, text
@@ -139,9 +140,11 @@ def move_butido_tables_aside(connection: Connection) -> None:
             connection.execute(text(f"alter sequence {sequence} rename to {OLD_PREFIX}{name}"))
 
 
-def copy_butido_rows(connection: Connection, migrations: int) -> AdoptionSummary:
+def copy_butido_rows(
+    connection: Connection, migrations: int, progress: Callable[[str], None]
+) -> AdoptionSummary:
     """Steps 4 and 5: the rows into butido_py's tables (created by the migrations meanwhile),
-    then butido's tables away."""
+    then butido's tables away. `progress` hears of each table as it is copied."""
     rows: dict[str, int] = {}
     # butido has no index that starts with artifacts.job_id; the jobs' states ask it per job.
     connection.execute(
@@ -151,6 +154,7 @@ def copy_butido_rows(connection: Connection, migrations: int) -> AdoptionSummary
         derived = _DERIVED.get(table, {})
         names = ", ".join((*columns, *derived))
         values = ", ".join((*(f"old.{c}" for c in columns), *derived.values()))
+        progress(f"copying {table}")
         statement = (
             f'insert into "{table}" ({names}) select {values} from "{OLD_PREFIX}{table}" old'
         )

@@ -5,7 +5,7 @@ The migrations live in `<checkout>/migrations`; the wheel ships them as `butido_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,13 +82,16 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def setup_schema(engine: Engine, *, adopt_butido: bool = False) -> SetupResult:
+def setup_schema(
+    engine: Engine, *, adopt_butido: bool = False, progress: Callable[[str], None] | None = None
+) -> SetupResult:
     """Apply every pending migration; idempotent. Serialised by an advisory lock on PostgreSQL.
 
     With `adopt_butido`, a database of butido (Rust) is converted in place (db/adopt.py), in one
-    transaction with the migrations."""
+    transaction with the migrations; `progress` hears of each step of that (it can take minutes
+    on a big database)."""
     try:
-        return _setup_schema(engine, adopt_butido)
+        return _setup_schema(engine, adopt_butido, progress or (lambda _step: None))
     except DBAPIError as exc:
         raise DatabaseError(
             f"db setup failed on {redact_url(engine.url.render_as_string(hide_password=False))}: "
@@ -97,7 +100,9 @@ def setup_schema(engine: Engine, *, adopt_butido: bool = False) -> SetupResult:
         ) from exc
 
 
-def _setup_schema(engine: Engine, adopt_butido: bool) -> SetupResult:
+def _setup_schema(
+    engine: Engine, adopt_butido: bool, progress: Callable[[str], None]
+) -> SetupResult:
     script = ScriptDirectory.from_config(alembic_config())
     adopted = None
     with engine.connect() as connection, _setup_lock(connection):
@@ -108,14 +113,18 @@ def _setup_schema(engine: Engine, adopt_butido: bool) -> SetupResult:
         if migrations is None:
             connection.commit()
         else:  # butido's tables aside, in the same transaction as the migrations and the copy
+            progress("moving butido's tables aside")
             move_butido_tables_aside(connection)
         head = head_revision()
         pending = [] if before == head else list(script.iterate_revisions(head, before))
         pending.reverse()
         if pending:
+            if migrations is not None:
+                progress("creating butido_py's schema")
             command.upgrade(alembic_config(connection), "head")
             if migrations is not None:
-                adopted = copy_butido_rows(connection, migrations)
+                adopted = copy_butido_rows(connection, migrations, progress)
+                progress("committing")
             connection.commit()
     applied = tuple(MigrationRecord(r.revision, r.doc or "") for r in pending)
     return SetupResult(applied=applied, revision=head, adopted=adopted)

@@ -30,7 +30,7 @@ from butido_py.db.records import (
     PlanRecord,
     SubmitRecord,
 )
-from butido_py.db.states import JobState, SubmitState, check_submit_transition
+from butido_py.db.states import JobState, SubmitKind, SubmitState, check_submit_transition
 from butido_py.errors import DatabaseError
 
 _PARENT = SUBMITS.alias("parent")
@@ -301,6 +301,10 @@ class SubmitFilter:
     commit: str | None = None
     image: str | None = None
     limit: int | None = None  # None or 0: all
+    states: Sequence[SubmitState] = ()
+    kinds: Sequence[SubmitKind] = ()
+    older_than: datetime | None = None  # of the submit time
+    newer_than: datetime | None = None
 
 
 def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
@@ -320,6 +324,14 @@ def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
         statement = statement.where(GITHASHES.c.hash.startswith(query.commit, autoescape=True))
     if query.image is not None:
         statement = statement.where(IMAGES.c.name == query.image)
+    if query.states:
+        statement = statement.where(SUBMITS.c.state.in_(list(query.states)))
+    if query.kinds:
+        statement = statement.where(SUBMITS.c.kind.in_(list(query.kinds)))
+    if query.older_than is not None:
+        statement = statement.where(SUBMITS.c.submit_time < query.older_than)
+    if query.newer_than is not None:
+        statement = statement.where(SUBMITS.c.submit_time > query.newer_than)
     statement = statement.order_by(SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc())
     if query.limit:
         statement = statement.limit(query.limit)

@@ -140,6 +140,17 @@ CASES: dict[str, tuple[str, ...]] = {
     "submits-with-pkg": ("submits", "--with-pkg", "base", "--csv"),
     "submits-commit": ("submits", "--commit", "bbbb", "--csv"),
     "submits-image": ("submits", "-I", "alpine:3.19", "--csv"),
+    "submits-state": ("submits", "--state", "failed", "--state", "running", "--csv"),
+    "submits-kind": ("submits", "--kind", "rerun", "--json"),
+    "submits-between": (
+        "submits",
+        "--newer-than",
+        "2024-01-11",
+        "--older-than",
+        "2024-03-01",
+        "--csv",
+        "--no-header",
+    ),
     "submit-tree": ("submit", S2),
     "submit-csv": ("submit", S1, "--csv"),
     "submit-json": ("submit", S2, "--json"),
@@ -292,6 +303,27 @@ Time,UUID,For Package,For Package Version,State,Kind,Commit
     "submits-image": """\
 Time,UUID,For Package,For Package Version,State,Kind,Commit
 2024-03-05 12:00:00,5b000000-0000-4000-8000-000000000003,tool,0.4,running,build,cccccccccccccccccccccccccccccccccccccccc
+""",
+    "submits-state": """\
+Time,UUID,For Package,For Package Version,State,Kind,Commit
+2024-02-01 08:00:00,5b000000-0000-4000-8000-000000000002,app,1.0,failed,rerun,bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+2024-03-05 12:00:00,5b000000-0000-4000-8000-000000000003,tool,0.4,running,build,cccccccccccccccccccccccccccccccccccccccc
+""",
+    "submits-kind": """\
+[
+  {
+    "time": "2024-02-01T08:00:00+00:00",
+    "uuid": "5b000000-0000-4000-8000-000000000002",
+    "for_package": "app",
+    "for_package_version": "1.0",
+    "state": "failed",
+    "kind": "rerun",
+    "commit": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+  }
+]
+""",
+    "submits-between": """\
+2024-02-01 08:00:00,5b000000-0000-4000-8000-000000000002,app,1.0,failed,rerun,bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 """,
     "submit-tree": """\
 Submit:       5b000000-0000-4000-8000-000000000002

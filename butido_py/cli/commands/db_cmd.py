@@ -37,7 +37,7 @@ from butido_py.db.records import (
     ReleaseRecord,
     SubmitRecord,
 )
-from butido_py.db.states import JobState, SubmitKind
+from butido_py.db.states import JobState, SubmitKind, SubmitState
 from butido_py.errors import DatabaseError
 from butido_py.timespec import TimeSpecError, parse_timespec
 
@@ -194,7 +194,11 @@ def db_setup(app: AppContext, adopt_butido: bool, as_json: bool) -> None:
     engine = open_engine(url)
     try:
         info = server_info(engine)
-        result = setup_schema(engine, adopt_butido=adopt_butido)
+        result = setup_schema(
+            engine,
+            adopt_butido=adopt_butido,
+            progress=lambda step: click.echo(f"adopting: {step} …", err=True),
+        )
     finally:
         engine.dispose()
     adopted = result.adopted
@@ -308,6 +312,22 @@ def _artifact_row(artifact: ArtifactRecord, fmt: OutputFormat) -> tuple[object, 
 @click.option("--for-pkg", "for_pkg", metavar="PKG", help="Submits whose root package is PKG.")
 @click.option("--commit", metavar="HASH", help="Submits of this commit (a prefix is enough).")
 @click.option("-I", "--image", metavar="IMAGE", help="Submits for this image.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice([s.value for s in SubmitState]),
+    help="Only submits in this state (repeatable).",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice([k.value for k in SubmitKind]),
+    help="Only builds, reruns or rebuilds (repeatable).",
+)
+@_older
+@_newer
 @_limit
 @output_options
 @click.pass_obj
@@ -317,12 +337,19 @@ def db_submits(
     for_pkg: str | None,
     commit: str | None,
     image: str | None,
+    states: tuple[str, ...],
+    kinds: tuple[str, ...],
+    older_than: datetime | None,
+    newer_than: datetime | None,
     limit: int | None,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
 ) -> None:
-    """List submits: time, UUID, the package they were for, state; newest last."""
+    """List submits: time, UUID, the package they were for, state; newest last.
+
+    The filters combine; e.g. `--state failed --newer-than 1d` lists today's failed submits,
+    `--kind rebuild` the reproducibility checks."""
     from butido_py.db.submits import SubmitFilter, list_submits  # noqa: PLC0415
 
     if with_pkg and for_pkg:
@@ -334,6 +361,10 @@ def db_submits(
         commit=commit,
         image=image,
         limit=_limit_of(app, limit),
+        states=tuple(SubmitState(state) for state in states),
+        kinds=tuple(SubmitKind(kind) for kind in kinds),
+        older_than=older_than,
+        newer_than=newer_than,
     )
     rows = [
         (
