@@ -39,6 +39,13 @@ class OriginalSubmit:
     def job_by_package(self) -> dict[PackageKey, JobRecord]:
         return {(j.package_name, j.package_version): j for j in self.jobs}
 
+    @property
+    def from_butido_rust(self) -> bool:
+        """Recorded by butido (Rust) and adopted (`db setup --adopt-butido`): butido wrote a
+        job only when its script had run, so reused and never-run jobs of its plan are missing,
+        and it recorded no plan edges. Every butido_py submit records its orchestrator."""
+        return self.submit.orchestrator_host is None
+
 
 @dataclass(frozen=True, slots=True)
 class RepeatOptions:
@@ -109,7 +116,7 @@ def prepare_repeat(
         warn=context.warn,
         disabled_endpoints=context.disabled_endpoints,
     )
-    check_same_jobs(original, prepared)
+    check_same_jobs(original, prepared, context.warn)
     prepared = as_recorded(original, prepared, context.warn)
     return replace(prepared, kind=kind, parent_submit=submit.uuid)
 
@@ -121,7 +128,8 @@ def as_recorded(original: OriginalSubmit, prepared: PreparedBuild, warn: Warn) -
     changed = []
     jobs = []
     for job in prepared.jobs:
-        recorded = original.recorded.get(by_package[job.package.key].uuid)
+        before = by_package.get(job.package.key)  # None: butido (Rust) kept no record of it
+        recorded = None if before is None else original.recorded.get(before.uuid)
         if recorded is None or recorded == (job.script, tuple(sorted(job.env))):
             jobs.append(job)
         else:
@@ -136,11 +144,19 @@ def as_recorded(original: OriginalSubmit, prepared: PreparedBuild, warn: Warn) -
     return replace(prepared, jobs=tuple(jobs))
 
 
-def check_same_jobs(original: OriginalSubmit, prepared: PreparedBuild) -> None:
-    """The new plan must have the original's package jobs, no more and no fewer."""
+def check_same_jobs(original: OriginalSubmit, prepared: PreparedBuild, warn: Warn) -> None:
+    """The new plan must have the original's package jobs, no more and no fewer (more is
+    expected of a submit butido (Rust) recorded: those jobs run)."""
     before = set(original.job_by_package())
     after = {job.package.key for job in prepared.jobs}
     if before == after:
+        return
+    if original.from_butido_rust and before <= after:
+        warn(
+            f"submit {original.submit.uuid} was recorded by butido (Rust), which kept no record "
+            f"of {len(after - before)} job(s) of its plan (reused or never run): "
+            f"{_names(after - before)}; they run"
+        )
         return
     parts = []
     if before - after:

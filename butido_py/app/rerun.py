@@ -4,7 +4,7 @@ succeed (or chosen jobs and their dependents) and reuses every other job's artif
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from butido_py.app.repeat import (
@@ -77,4 +77,19 @@ def prepare_rerun(
         for key, job in original.job_by_package().items()
         if job.uuid not in selected and job.state.ok is True
     }
-    return replace(prepared, reuse_from=reuse_from)
+    plan = [(job.uuid, [need for need, _ in job.needs]) for job in prepared.jobs]
+    return replace(prepared, reuse_from=consistent_reuse(plan, reuse_from))
+
+
+def consistent_reuse(
+    plan: Iterable[tuple[uuid.UUID, Iterable[uuid.UUID]]],
+    reuse_from: Mapping[uuid.UUID, uuid.UUID],
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Only jobs whose dependencies are all reused too: a job that needs one that runs again
+    runs as well (the original's edges say so already; a submit of butido (Rust) has none, so
+    the new plan's edges decide). `plan`: (job, the jobs it needs), dependencies first."""
+    kept = dict(reuse_from)
+    for job, needs in plan:
+        if job in kept and any(need not in kept for need in needs):
+            del kept[job]
+    return kept

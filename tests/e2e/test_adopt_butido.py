@@ -100,3 +100,45 @@ def test_an_artifact_of_butido_rust_gone_from_staging_differs(
     assert done.code == ExitCode.FAILURE, done.stderr
     assert "differs" in done.stdout
     assert "no longer in its staging directory" in done.stdout
+
+
+def test_a_failed_submit_of_butido_rust_is_rerun_reusing_what_it_built(
+    spaces: tuple[Workspace, str],
+) -> None:
+    """As in test_rerun: freetype's cached source is corrupted, so freetype fails and fontconfig
+    and cairo never run (butido records neither); the cache is repaired before the rerun."""
+    space, theirs = spaces
+    source = space.data / "sources" / "freetype-2.13.2" / "src.source"
+    good = source.read_bytes()
+    source.write_bytes(b"corrupted by an interrupted download\n")
+    first = space.cli("build", "cairo", "1.18.0", "-I", "tiny", "--no-verify", "--json")
+    assert first.code == ExitCode.FAILURE, first.stderr
+    original = json.loads(first.stdout)
+    planned = {job["package"] for job in original["jobs"]}
+    ran = planned - {"fontconfig", "cairo"}
+    ours, butido = open_engine(space.url), open_engine(theirs)
+    try:
+        export_as_butido(ours, butido)
+    finally:
+        ours.dispose()
+        butido.dispose()
+    source.write_bytes(good)
+    rust = replace(space, url=theirs, _db=None)
+    adopted = rust.cli("db", "setup", "--adopt-butido", "--json")
+    assert adopted.code == 0, adopted.stderr
+    assert json.loads(adopted.stdout)["adopted"]["rows"]["jobs"] == len(ran)
+
+    done = rust.cli("rerun", original["submit"], "--json")
+    assert done.code == 0, done.stderr + done.stdout
+    assert "recorded by butido (Rust)" in done.stderr
+    assert "cairo 1.18.0, fontconfig 2.14.2; they run" in done.stderr
+    rerun = json.loads(done.stdout)
+    states = {job["package"]: job["state"] for job in rerun["jobs"]}
+    assert states == {
+        **dict.fromkeys(planned - {"freetype", "fontconfig", "cairo"}, "reused"),
+        **dict.fromkeys({"freetype", "fontconfig", "cairo"}, "succeeded"),
+    }
+    first_jobs = {job["package"]: job["uuid"] for job in original["jobs"]}
+    for job in rerun["jobs"]:
+        if job["state"] == "reused":
+            assert job["reused_from"] == first_jobs[job["package"]]

@@ -183,6 +183,14 @@ def seed_butido(connection: Connection) -> None:
         )
 
 
+#: butido wrote a job only when its script had run (never for dep_failed or reused jobs).
+_RAN = "endpoint_id is not null and container_hash is not null and log_text is not null"
+_ONLY: dict[str, str] = {
+    "jobs": f"where {_RAN}",
+    "job_envs": f"where job_id in (select id from jobs where {_RAN})",
+}
+
+
 def export_as_butido(source: Engine, target: Engine) -> None:
     """The rows of butido_py's database `source` in butido's shape in `target` (empty): what
     butido (Rust) would have recorded of the same builds, without butido_py's additions."""
@@ -190,7 +198,10 @@ def export_as_butido(source: Engine, target: Engine) -> None:
         create_butido_schema(writing)
         for table, columns in BUTIDO_TABLES.items():
             names = ", ".join(columns)
-            rows = reading.execute(text(f"select {names} from {table} order by id")).mappings()
+            only = _ONLY.get(table, "")
+            rows = reading.execute(
+                text(f"select {names} from {table} {only} order by id")
+            ).mappings()
             values = ", ".join(f":{c}" for c in columns)
             for row in rows:
                 writing.execute(text(f"insert into {table} ({names}) values ({values})"), dict(row))
