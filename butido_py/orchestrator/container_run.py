@@ -33,8 +33,11 @@ from butido_py.logproto import LogOutcome, LogParser, LogRecord, LogVerdict, Rec
 from butido_py.orchestrator.model import Artifact, BuildJob
 from butido_py.stores.staging import StagedFile, extract_outputs
 
-#: How often the log of a running job is appended to the database (seconds).
+#: How often the log of a running job is appended to the database (seconds) ...
 LOG_FLUSH_SECONDS = 1.0
+#: ... or sooner, once this much of it is waiting: a job that prints fast is held in memory
+#: only this far.
+LOG_FLUSH_CHARS = 1 << 20
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
 
@@ -84,6 +87,7 @@ class LogCollector:
         self._tail: deque[tuple[int, str]] = deque(maxlen=max(0, tail))
         self._file = log_file
         self._pending: list[str] = []
+        self._pending_chars = 0
         self._flushed_any = False
         self._last_flush = time.monotonic()
         self._count = 0
@@ -95,7 +99,10 @@ class LogCollector:
 
     def feed(self, chunk: bytes) -> None:
         self._take(self._parser.feed(chunk))
-        if time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS:
+        if (
+            self._pending_chars >= LOG_FLUSH_CHARS
+            or time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS
+        ):
             self._flush()
 
     def finish(self) -> None:
@@ -109,6 +116,7 @@ class LogCollector:
         for record in records:
             text = record.canonical.replace("\0", "")
             self._pending.append(text)
+            self._pending_chars += len(text) + 1
             self._tail.append((self._count, text))
             self._count += 1
             if record.kind is not RecordKind.LINE:
@@ -122,6 +130,7 @@ class LogCollector:
             self._hooks.log_text(("\n" if self._flushed_any else "") + text)
             self._flushed_any = True
             self._pending.clear()
+            self._pending_chars = 0
         self._last_flush = time.monotonic()
 
 

@@ -41,6 +41,10 @@ from butido_py.orchestrator.model import Artifact, PreparedBuild
 log = logging.getLogger(__name__)
 
 
+#: Log appends (each at most about LOG_FLUSH_CHARS) queued for the writer at once.
+LOG_APPENDS_IN_FLIGHT = 4
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -51,6 +55,9 @@ class BuildRecorder:
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        #: Log appends waiting for the writer: a job thread that is ahead of the database waits
+        #: (the container's output waits in the engine meanwhile) instead of piling up text.
+        self._log_slots = threading.BoundedSemaphore(LOG_APPENDS_IN_FLIGHT)
         #: (job, path) → id of the artifacts written for this run's jobs (writer thread only).
         self._artifact_ids: dict[tuple[uuid.UUID, str], int] = {}
         self.errors: list[ButidoError] = []
@@ -204,7 +211,18 @@ class BuildRecorder:
         )
 
     def append_log(self, job: uuid.UUID, text: str) -> None:
-        self._write(lambda: db_jobs.append_log(self._db, job, text))
+        if self._writer is None or not self._writer.is_alive():
+            self._run(lambda: db_jobs.append_log(self._db, job, text))
+            return
+        self._log_slots.acquire()
+
+        def write() -> None:
+            try:
+                db_jobs.append_log(self._db, job, text)
+            finally:
+                self._log_slots.release()
+
+        self._write(write)
 
     def succeeded(
         self,

@@ -50,6 +50,7 @@ from butido_py.orchestrator.container_run import (
     run_container,
 )
 from butido_py.orchestrator.dag_runner import DagRunner, JobResult, Outcome
+from butido_py.orchestrator.heap import fix_malloc_thresholds
 from butido_py.orchestrator.job_key import JobKeyInputs, job_key
 from butido_py.orchestrator.model import (
     Artifact,
@@ -154,6 +155,7 @@ class BuildRun:
 
     def run(self) -> BuildResult:
         started = time.monotonic()
+        fix_malloc_thresholds()
         self._recorder.record_plan(self.prepared)
         self._recorder.start()
         self.prepared.staging_dir.mkdir(parents=True, exist_ok=True)

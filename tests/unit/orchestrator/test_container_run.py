@@ -114,3 +114,17 @@ def test_collector_batches_the_text_between_flushes(monkeypatch: pytest.MonkeyPa
     collector.finish()
     assert seen.texts == ["\n".join(f"line {n}" for n in range(5))]
     assert collector.log.verdict is LogVerdict.UNKNOWN
+
+
+def test_collector_flushes_early_when_much_text_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job that prints fast is held in memory only up to LOG_FLUSH_CHARS, whatever the time."""
+    monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
+    monkeypatch.setattr(container_run, "LOG_FLUSH_CHARS", 100)
+    seen = Hooks()
+    collector = LogCollector(seen.hooks(), tail=10, log_file=None)
+    lines = [f"line {n:03d} of a fast build" for n in range(20)]  # 24 characters + a newline
+    for line in lines:
+        collector.feed(f"{line}\n".encode())
+    assert [len(text.strip("\n").split("\n")) for text in seen.texts] == [4, 4, 4, 4, 4]
+    collector.finish()
+    assert "".join(seen.texts) == "\n".join(lines)
