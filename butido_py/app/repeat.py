@@ -55,6 +55,9 @@ class RepeatOptions:
     staging_dir: Path | None = None
     write_log: bool = False
     keep_containers: bool = False
+    #: Verify the cached sources' hashes, lint the scripts (as `butido build` does).
+    verify: bool = True
+    lint: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,8 @@ def prepare_repeat(
         endpoints=options.endpoints,
         reuse=False,
         keep_containers=options.keep_containers,
+        verify=options.verify,
+        lint=options.lint,
     )
     prepared = prepare_build(
         request,

@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def check_options(func: F) -> F:
+    """--no-verify and --no-lint: the command receives `no_verify` and `no_lint`."""
+    func = click.option("--no-lint", is_flag=True, help="Do not run the script linter.")(func)
+    return click.option(
+        "--no-verify", is_flag=True, help="Do not verify the hashes of the sources."
+    )(func)
+
+
 def run_options(func: F) -> F:
     """The options of every command that runs jobs; the command receives `staging_dir`,
     `write_log`, `endpoints`, `keep_containers` and `as_json`."""

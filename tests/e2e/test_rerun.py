@@ -24,6 +24,7 @@ pytestmark = pytest.mark.docker
 
 # The build tests' workspace: the template repository, one endpoint; SQLite and PostgreSQL.
 workspace = build_fixtures.workspace
+sqlite_workspace = build_fixtures.sqlite_workspace
 
 FAILED = {"freetype", "fontconfig", "cairo"}
 
@@ -114,3 +115,24 @@ def test_rerun_runs_exactly_what_failed_from_the_original_commit(workspace: Work
     stranger = space.cli("rerun", rerun["submit"], "--job", original["jobs"][0]["uuid"])
     assert stranger.code == ExitCode.USAGE
     assert f"is not a job of submit {rerun['submit']}" in stranger.stderr
+
+
+def test_rerun_checks_the_sources_like_build_unless_no_verify(sqlite_workspace: Workspace) -> None:
+    space = sqlite_workspace
+    source = space.data / "sources" / "freetype-2.13.2" / "src.source"
+    source.write_bytes(b"corrupted by an interrupted download\n")
+    first = space.cli("build", "freetype", "2.13.2", "-I", "tiny", "--no-verify", "--json")
+    assert first.code == ExitCode.FAILURE, first.stderr
+    original = json.loads(first.stdout)["submit"]
+    db = space.database()
+    submits_before = len(db_submits.list_submits(db, db_submits.SubmitFilter()))
+
+    refused = space.cli("rerun", original)  # the cache is still broken: refused before running
+    assert refused.code not in (0, ExitCode.FAILURE), refused.stderr
+    assert "hash mismatch" in refused.stderr
+    assert "freetype-2.13.2" in refused.stderr
+    assert len(db_submits.list_submits(db, db_submits.SubmitFilter())) == submits_before
+
+    again = space.cli("rerun", original, "--no-verify", "--json")
+    assert again.code == ExitCode.FAILURE, again.stderr  # it ran, and failed the same way
+    assert states(json.loads(again.stdout))["freetype"] == "failed"

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from butido_py.cli.build_report import echo_result, execute, exit_code, run_options, warn
+from butido_py.cli.build_report import (
+    check_options,
+    echo_result,
+    execute,
+    exit_code,
+    run_options,
+    warn,
+)
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
 from butido_py.cli.repo_options import repository_options
@@ -23,8 +30,7 @@ from butido_py.cli.repo_options import repository_options
     help="Image to build in (full or short name from config).",
 )
 @env_option("Pass a variable to every job (overrides the package's environment); repeatable.")
-@click.option("--no-verify", is_flag=True, help="Do not verify the hashes of the sources.")
-@click.option("--no-lint", is_flag=True, help="Do not run the script linter.")
+@check_options
 @click.option("--shebang", metavar="BANG", help="Shebang line of the scripts (default: config).")
 @click.option("--no-reuse", is_flag=True, help="Run every job, even when an earlier one matches.")
 @run_options

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from butido_py.cli.build_report import echo_result, execute, exit_code, repeat_setup, run_options
+from butido_py.cli.build_report import (
+    check_options,
+    echo_result,
+    execute,
+    exit_code,
+    repeat_setup,
+    run_options,
+)
 from butido_py.cli.context import AppContext
 from butido_py.errors import ExitCode
 
@@ -19,6 +26,7 @@ from butido_py.errors import ExitCode
     is_flag=True,
     help="Rebuild even when an endpoint's image is not the one the submit was built with.",
 )
+@check_options
 @run_options
 @click.pass_context
 def rebuild(
@@ -30,6 +38,8 @@ def rebuild(
     endpoints: tuple[str, ...],
     keep_containers: bool,
     as_json: bool,
+    no_verify: bool,
+    no_lint: bool,
 ) -> None:
     """Run every job of submit SUBMIT_UUID again and compare the artifacts with the original's.
 
@@ -54,7 +64,14 @@ def rebuild(
     database, original, context = repeat_setup(app, submit_uuid, command="rebuild")
     prepared = prepare_rebuild(
         original,
-        options=RepeatOptions(endpoints, staging_dir, write_log, keep_containers),
+        options=RepeatOptions(
+            endpoints,
+            staging_dir,
+            write_log,
+            keep_containers,
+            verify=not no_verify,
+            lint=not no_lint,
+        ),
         context=context,
         allow_image_change=allow_image_change,
     )

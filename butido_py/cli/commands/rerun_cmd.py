@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from butido_py.cli.build_report import echo_result, execute, exit_code, repeat_setup, run_options
+from butido_py.cli.build_report import (
+    check_options,
+    echo_result,
+    execute,
+    exit_code,
+    repeat_setup,
+    run_options,
+)
 from butido_py.cli.context import AppContext
 
 
@@ -27,6 +34,7 @@ from butido_py.cli.context import AppContext
     metavar="JOB_UUID",
     help="Run this job of the submit and every job that needs it; repeatable.",
 )
+@check_options
 @run_options
 @click.pass_context
 def rerun(
@@ -39,6 +47,8 @@ def rerun(
     endpoints: tuple[str, ...],
     keep_containers: bool,
     as_json: bool,
+    no_verify: bool,
+    no_lint: bool,
 ) -> None:
     """Run the failed jobs of submit SUBMIT_UUID again and reuse the artifacts of the others.
 
@@ -58,7 +68,14 @@ def rerun(
     database, original, context = repeat_setup(app, submit_uuid, command="rerun")
     prepared = prepare_rerun(
         original,
-        options=RepeatOptions(endpoints, staging_dir, write_log, keep_containers),
+        options=RepeatOptions(
+            endpoints,
+            staging_dir,
+            write_log,
+            keep_containers,
+            verify=not no_verify,
+            lint=not no_lint,
+        ),
         context=context,
         failed=failed,
         chosen=jobs,
