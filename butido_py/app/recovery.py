@@ -16,7 +16,8 @@ every configured endpoint that answers within a few seconds; the others are repo
 (`butido endpoint NAME containers list` shows them; a later command does not try again). Last,
 the submit's staging directory (under the configured `staging`) loses what no artifact row
 records: the scratch directories of extractions that were cut off, and files moved into place
-whose job was not recorded `succeeded` before the orchestrator died.
+whose job was not recorded `succeeded` before the orchestrator died — only when this host is
+the orchestrator's and its process is gone (a stale heartbeat alone may be a stalled build).
 """
 
 from __future__ import annotations
@@ -125,7 +126,12 @@ def recover_lost_submits(
             for artifact in job.artifacts
             if artifact.submit_uuid == submit.uuid  # not those of reused jobs
         }
-        cleaned = clean_staging(config.staging / str(submit.uuid), recorded, warn)
+        cleaned: tuple[str, ...] = ()
+        # Only when the orchestrator is certainly gone: a stale heartbeat alone may be a build
+        # that is stalled (its database unreachable) but still moving files into place.
+        pid = submit.orchestrator_pid
+        if submit.orchestrator_host == here and pid is not None and not alive(pid):
+            cleaned = clean_staging(config.staging / str(submit.uuid), recorded, warn)
         recovered.append(
             RecoveredSubmit(
                 uuid=submit.uuid,

@@ -101,6 +101,11 @@ def prepare_repeat(
     """The original's package, image and env from its commit, prepared like a build (every check
     of `butido build`), with reuse by key off; `kind` and the parent recorded."""
     submit = original.submit
+    if original.from_butido_rust and not original.env:
+        context.warn(
+            f"butido (Rust) did not record the -E variables of submit {submit.uuid}: the plan is "
+            "made without them (the jobs it recorded run with their recorded environments)"
+        )
     request = BuildRequest(
         name=submit.package_name,
         version=submit.package_version,

@@ -63,13 +63,9 @@ def prepare_rerun(
     selected = select_jobs(
         original.jobs, original.edges, failed=failed or not chosen, chosen=chosen
     )
-    if not selected:
-        submit = original.submit.uuid
-        raise UsageError(
-            f"every job of submit {submit} succeeded or was reused: nothing to rerun",
-            hint=f"`butido rerun {submit} --job JOB` runs a job and its dependents again; "
-            f"`butido rebuild {submit}` runs every job",
-        )
+    # A submit of butido (Rust) may lack jobs of its plan (never run): only the new plan tells.
+    if not selected and not original.from_butido_rust:
+        raise _nothing_to_rerun(original)
     prepared = prepare_repeat(original, kind=SubmitKind.RERUN, options=options, context=context)
     new_jobs = new_job_by_package(prepared)
     reuse_from = {
@@ -78,7 +74,19 @@ def prepare_rerun(
         if job.uuid not in selected and job.state.ok is True
     }
     plan = [(job.uuid, [need for need, _ in job.needs]) for job in prepared.jobs]
-    return replace(prepared, reuse_from=consistent_reuse(plan, reuse_from))
+    reuse_from = consistent_reuse(plan, reuse_from)
+    if len(reuse_from) == len(prepared.jobs):
+        raise _nothing_to_rerun(original)
+    return replace(prepared, reuse_from=reuse_from)
+
+
+def _nothing_to_rerun(original: OriginalSubmit) -> UsageError:
+    submit = original.submit.uuid
+    return UsageError(
+        f"every job of submit {submit} succeeded or was reused: nothing to rerun",
+        hint=f"`butido rerun {submit} --job JOB` runs a job and its dependents again; "
+        f"`butido rebuild {submit}` runs every job",
+    )
 
 
 def consistent_reuse(

@@ -61,7 +61,7 @@ BUTIDO_TABLES: dict[str, tuple[str, ...]] = {
 #: butido decided a job's success from its log when it ran (butido-reference.md §6.4): any
 #: `#BUTIDO:STATE:ERR` line failed it; otherwise it copied /outputs, and a row in `artifacts`
 #: exists only when that copy worked. The stored log holds markers only at the start of a line.
-_ERR_LINE = r"(^|\n)#BUTIDO:STATE:ERR"
+_ERR_LINE = r"(^|\n)#BUTIDO:STATE:ERR(:|\n|$)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +167,19 @@ def copy_butido_rows(
                 f'coalesce((select max(id) from "{table}"), 0) + 1, false)'
             )
         )
+    # A submit failed when a job of it failed, or when jobs ran but its root package's job did
+    # not finish: butido aborted the run (a job that ran forces its dependents to run, so a
+    # reused root means nothing ran). A submit without any job is ambiguous (all reused, or
+    # aborted before the first job); it stays succeeded.
     connection.execute(
         text(
             "update submits set state = :failed where exists (select 1 from jobs "
-            "where jobs.submit_id = submits.id and jobs.state = :failed)"
+            "where jobs.submit_id = submits.id and jobs.state = :failed) "
+            "or (exists (select 1 from jobs where jobs.submit_id = submits.id) "
+            "and not exists (select 1 from jobs where jobs.submit_id = submits.id "
+            "and jobs.package_id = submits.requested_package_id and jobs.state = :succeeded))"
         ),
-        {"failed": SubmitState.FAILED.value},
+        {"failed": SubmitState.FAILED.value, "succeeded": JobState.SUCCEEDED.value},
     )
     for table in reversed(BUTIDO_TABLES):
         connection.execute(text(f'drop table "{OLD_PREFIX}{table}"'))

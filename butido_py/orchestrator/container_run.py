@@ -35,8 +35,8 @@ from butido_py.stores.staging import StagedFile, extract_outputs
 
 #: How often the log of a running job is appended to the database (seconds) ...
 LOG_FLUSH_SECONDS = 1.0
-#: ... or sooner, once this much of it is waiting: a job that prints fast is held in memory
-#: only this far.
+#: ... or sooner, once this much of it is waiting (or a quarter of what was appended so far, if
+#: more: every append rewrites the stored log, so their number must grow slower than the log).
 LOG_FLUSH_CHARS = 1 << 20
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
@@ -88,6 +88,7 @@ class LogCollector:
         self._file = log_file
         self._pending: list[str] = []
         self._pending_chars = 0
+        self._flushed_chars = 0
         self._flushed_any = False
         self._last_flush = time.monotonic()
         self._count = 0
@@ -100,7 +101,7 @@ class LogCollector:
     def feed(self, chunk: bytes) -> None:
         self._take(self._parser.feed(chunk))
         if (
-            self._pending_chars >= LOG_FLUSH_CHARS
+            self._pending_chars >= max(LOG_FLUSH_CHARS, self._flushed_chars // 4)
             or time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS
         ):
             self._flush()
@@ -129,6 +130,7 @@ class LogCollector:
             text = "\n".join(self._pending)
             self._hooks.log_text(("\n" if self._flushed_any else "") + text)
             self._flushed_any = True
+            self._flushed_chars += self._pending_chars
             self._pending.clear()
             self._pending_chars = 0
         self._last_flush = time.monotonic()

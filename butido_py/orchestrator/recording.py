@@ -172,6 +172,9 @@ class BuildRecorder:
         except ButidoError as error:
             log.warning("recording failed: %s", error)
             self.errors.append(error)
+        except Exception as error:  # the writer thread must outlive any bug
+            log.exception("recording failed")
+            self.errors.append(DatabaseError(f"recording failed: {error!r}"))
 
     # --- job transitions (asynchronous, in order) -----------------------------------------------
 
@@ -214,7 +217,10 @@ class BuildRecorder:
         if self._writer is None or not self._writer.is_alive():
             self._run(lambda: db_jobs.append_log(self._db, job, text))
             return
-        self._log_slots.acquire()
+        while not self._log_slots.acquire(timeout=1.0):
+            if not self._writer.is_alive():  # stopped meanwhile: nobody releases a slot
+                self._run(lambda: db_jobs.append_log(self._db, job, text))
+                return
 
         def write() -> None:
             try:

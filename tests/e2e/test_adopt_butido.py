@@ -142,3 +142,32 @@ def test_a_failed_submit_of_butido_rust_is_rerun_reusing_what_it_built(
     for job in rerun["jobs"]:
         if job["state"] == "reused":
             assert job["reused_from"] == first_jobs[job["package"]]
+
+
+def test_an_aborted_submit_of_butido_rust_is_failed_and_rerun_runs_what_is_missing(
+    spaces: tuple[Workspace, str],
+) -> None:
+    """Every job butido recorded succeeded, but the root package's is missing (butido aborted
+    the run before it): the submit is adopted as failed, and a rerun runs just that job."""
+    space, theirs = spaces
+    first = space.cli("build", "libpng", "1.6.40", "-I", "tiny", "--json")
+    assert first.code == 0, first.stderr
+    original = json.loads(first.stdout)
+    ours, butido = open_engine(space.url), open_engine(theirs)
+    try:
+        export_as_butido(ours, butido, without="libpng")
+    finally:
+        ours.dispose()
+        butido.dispose()
+    rust = replace(space, url=theirs, _db=None)
+    adopted = rust.cli("db", "setup", "--adopt-butido", "--json")
+    assert adopted.code == 0, adopted.stderr
+    assert json.loads(adopted.stdout)["adopted"]["submits_by_state"] == {"failed": 1}
+
+    done = rust.cli("rerun", original["submit"], "--json")
+    assert done.code == 0, done.stderr + done.stdout
+    assert "libpng 1.6.40; they run" in done.stderr
+    states = {job["package"]: job["state"] for job in json.loads(done.stdout)["jobs"]}
+    assert states.pop("libpng") == "succeeded"
+    assert states
+    assert set(states.values()) == {"reused"}

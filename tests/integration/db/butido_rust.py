@@ -114,6 +114,9 @@ JOBS: dict[int, tuple[int, int, str, tuple[str, ...]]] = {
     # submit 2: everything built
     21: (2, 1, "#BUTIDO:STATE:OK", ("zlib-1.3.tar.gz", "zlib-1.3.sha256")),
     22: (2, 5, "#BUTIDO:PROGRESS:50\n#BUTIDO:STATE:OK", ("app-1.0.tar.gz",)),
+    # submit 3: zlib ran, then butido aborted the run before app (an outer error)
+    31: (3, 1, "#BUTIDO:STATE:OK", ("zlib-1.3.tar.gz",)),
+    # submit 4 has no job at all: everything reused, or aborted before the first job
 }
 
 
@@ -138,7 +141,7 @@ def seed_butido(connection: Connection) -> None:
     run("insert into images (name) values ('debian:bookworm')")
     run("insert into endpoints (name) values ('builder-1')")
     run("insert into release_stores (store_name) values ('stable')")
-    for n, root_package in ((1, 5), (2, 5)):
+    for n, root_package in ((1, 5), (2, 5), (3, 5), (4, 3)):
         run(
             "insert into submits (id, uuid, submit_time, requested_image_id, "
             "requested_package_id, repo_hash_id) values (:id, :u, :t, 1, :p, 1)",
@@ -185,20 +188,25 @@ def seed_butido(connection: Connection) -> None:
 
 #: butido wrote a job only when its script had run (never for dep_failed or reused jobs).
 _RAN = "endpoint_id is not null and container_hash is not null and log_text is not null"
-_ONLY: dict[str, str] = {
-    "jobs": f"where {_RAN}",
-    "job_envs": f"where job_id in (select id from jobs where {_RAN})",
-}
 
 
-def export_as_butido(source: Engine, target: Engine) -> None:
+def export_as_butido(source: Engine, target: Engine, *, without: str | None = None) -> None:
     """The rows of butido_py's database `source` in butido's shape in `target` (empty): what
-    butido (Rust) would have recorded of the same builds, without butido_py's additions."""
+    butido (Rust) would have recorded of the same builds, without butido_py's additions.
+    `without`: leave out the jobs of this package, as if butido had aborted before it."""
+    ran = _RAN
+    if without is not None:
+        ran += f" and package_id not in (select id from packages where name = '{without}')"
+    only_rows = {
+        "jobs": f"where {ran}",
+        "job_envs": f"where job_id in (select id from jobs where {ran})",
+        "artifacts": f"where job_id in (select id from jobs where {ran})",
+    }
     with source.connect() as reading, target.begin() as writing:
         create_butido_schema(writing)
         for table, columns in BUTIDO_TABLES.items():
             names = ", ".join(columns)
-            only = _ONLY.get(table, "")
+            only = only_rows.get(table, "")
             rows = reading.execute(
                 text(f"select {names} from {table} {only} order by id")
             ).mappings()

@@ -134,10 +134,10 @@ def test_adoption_keeps_every_row_with_its_id_and_derives_the_states(butido_db: 
     result = setup_schema(butido_db, adopt_butido=True)
     assert result.adopted is not None
     assert result.adopted.rows["jobs"] == len(BUTIDO_JOBS)
-    assert result.adopted.rows["artifacts"] == 5
+    assert result.adopted.rows["artifacts"] == 6
     assert result.adopted.rows["releases"] == 2
-    assert result.adopted.jobs_by_state == {"succeeded": 4, "failed": 2}
-    assert result.adopted.submits_by_state == {"failed": 1, "succeeded": 1}
+    assert result.adopted.jobs_by_state == {"succeeded": 5, "failed": 2}
+    assert result.adopted.submits_by_state == {"failed": 2, "succeeded": 2}
     assert "__diesel_schema_migrations" not in tables_of(butido_db)
     with butido_db.connect() as connection:
         for table, rows in before.items():
@@ -150,16 +150,22 @@ def test_adoption_keeps_every_row_with_its_id_and_derives_the_states(butido_db: 
         }
         submits = dict(connection.execute(select(SUBMITS.c.uuid, SUBMITS.c.state)).all())
         artifact_ids = connection.execute(select(ARTIFACTS.c.id).order_by(ARTIFACTS.c.id))
-        assert list(artifact_ids.scalars()) == [107, 114, 121, 128, 135]
+        assert list(artifact_ids.scalars()) == [107, 114, 121, 128, 135, 142]
     expected = {
         11: ("succeeded", None), 12: ("failed", "script"), 13: ("succeeded", None),
         14: ("failed", "outputs"), 21: ("succeeded", None), 22: ("succeeded", None),
+        31: ("succeeded", None),
     }  # fmt: skip
     for n, (state, failure) in expected.items():
         job = jobs[job_uuid(n)]
         assert (job.id, job.state, job.failure_kind) == (n * 3, state, failure)
         assert job.log_text == BUTIDO_JOBS[n][2]
-    assert submits == {submit_uuid(1): "failed", submit_uuid(2): "succeeded"}
+    assert submits == {
+        submit_uuid(1): "failed",  # a job failed
+        submit_uuid(2): "succeeded",
+        submit_uuid(3): "failed",  # jobs ran, the root package's did not
+        submit_uuid(4): "succeeded",  # no job at all: nothing to go by
+    }
 
 
 def test_the_adopted_database_takes_new_rows_after_butidos_ids(butido_db: Engine) -> None:
@@ -179,7 +185,7 @@ def test_the_adopted_database_takes_new_rows_after_butidos_ids(butido_db: Engine
             )
             .returning(JOBS.c.id)
         ).scalar_one()  # fmt: skip
-    assert job_id == 67  # butido's highest job id was 66
+    assert job_id == 94  # butido's highest job id was 93
 
 
 def test_adopting_twice_changes_nothing_the_second_time(butido_db: Engine) -> None:

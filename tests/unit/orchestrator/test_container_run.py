@@ -128,3 +128,18 @@ def test_collector_flushes_early_when_much_text_waits(monkeypatch: pytest.Monkey
     assert [len(text.strip("\n").split("\n")) for text in seen.texts] == [4, 4, 4, 4, 4]
     collector.finish()
     assert "".join(seen.texts) == "\n".join(lines)
+
+
+def test_the_early_flush_waits_longer_as_the_log_grows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every append rewrites the stored log: beyond 4 x LOG_FLUSH_CHARS, a quarter of what was
+    appended so far must wait before the next append."""
+    monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
+    monkeypatch.setattr(container_run, "LOG_FLUSH_CHARS", 100)
+    seen = Hooks()
+    collector = LogCollector(seen.hooks(), tail=10, log_file=None)
+    for n in range(400):
+        collector.feed(f"line {n:03d} of a fast build\n".encode())  # 25 characters each
+    sizes = [len(text.strip("\n").split("\n")) for text in seen.texts]
+    assert sizes[:4] == [4, 4, 4, 4]  # 100 characters while less than 400 were appended
+    assert sizes[4:7] == [4, 5, 7]  # then a quarter of what was appended so far (400, 500, 625)
+    assert len(sizes) < 400 // 4 / 2  # far fewer appends than at a fixed size
