@@ -36,8 +36,10 @@ from butido_py.stores.staging import StagedFile, extract_outputs
 #: How often the log of a running job is appended to the database (seconds) ...
 LOG_FLUSH_SECONDS = 1.0
 #: ... or sooner, once this much of it is waiting (or a quarter of what was appended so far, if
-#: more: every append rewrites the stored log, so their number must grow slower than the log).
+#: more, up to LOG_FLUSH_MAX_CHARS: every append rewrites the stored log, so their number should
+#: grow slower than the log, but what waits is held in memory).
 LOG_FLUSH_CHARS = 1 << 20
+LOG_FLUSH_MAX_CHARS = 2 << 20
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
 
@@ -101,7 +103,8 @@ class LogCollector:
     def feed(self, chunk: bytes) -> None:
         self._take(self._parser.feed(chunk))
         if (
-            self._pending_chars >= max(LOG_FLUSH_CHARS, self._flushed_chars // 4)
+            self._pending_chars
+            >= min(max(LOG_FLUSH_CHARS, self._flushed_chars // 4), LOG_FLUSH_MAX_CHARS)
             or time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS
         ):
             self._flush()

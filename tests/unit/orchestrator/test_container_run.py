@@ -135,6 +135,7 @@ def test_the_early_flush_waits_longer_as_the_log_grows(monkeypatch: pytest.Monke
     appended so far must wait before the next append."""
     monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
     monkeypatch.setattr(container_run, "LOG_FLUSH_CHARS", 100)
+    monkeypatch.setattr(container_run, "LOG_FLUSH_MAX_CHARS", 500)
     seen = Hooks()
     collector = LogCollector(seen.hooks(), tail=10, log_file=None)
     for n in range(400):
@@ -142,4 +143,5 @@ def test_the_early_flush_waits_longer_as_the_log_grows(monkeypatch: pytest.Monke
     sizes = [len(text.strip("\n").split("\n")) for text in seen.texts]
     assert sizes[:4] == [4, 4, 4, 4]  # 100 characters while less than 400 were appended
     assert sizes[4:7] == [4, 5, 7]  # then a quarter of what was appended so far (400, 500, 625)
+    assert max(sizes) == 20  # never more than LOG_FLUSH_MAX_CHARS waits
     assert len(sizes) < 400 // 4 / 2  # far fewer appends than at a fixed size
