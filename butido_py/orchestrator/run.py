@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -241,11 +241,11 @@ class BuildRun:
     # --- one job (worker threads) -------------------------------------------------------------
 
     def _execute(
-        self, job_uuid: uuid.UUID, _direct: Mapping[uuid.UUID, JobResult[uuid.UUID]]
+        self, job_uuid: uuid.UUID, direct: Mapping[uuid.UUID, JobResult[uuid.UUID]]
     ) -> JobResult[uuid.UUID]:
         job = self._jobs[job_uuid]
         try:
-            return self._execute_job(job)
+            return self._execute_job(job, direct)
         except SchedulerClosedError:
             return self._finish_canceled(job)
         except NoEndpointError:
@@ -263,13 +263,15 @@ class BuildRun:
             log.exception("job %s (%s) failed unexpectedly", job.uuid, job.label)
             return self._finish_failed(job, FailureKind.INFRA, f"{type(error).__name__}: {error}")
 
-    def _execute_job(self, job: BuildJob) -> JobResult[uuid.UUID]:
+    def _execute_job(
+        self, job: BuildJob, direct: Mapping[uuid.UUID, JobResult[uuid.UUID]]
+    ) -> JobResult[uuid.UUID]:
         if self._canceled.is_set():
             return self._finish_canceled(job)
         inputs = self._input_artifacts(job)
         key = self._key(job, inputs)
         self._recorder.set_job_key(job.uuid, key)
-        match = self._reusable(job, key)
+        match = self._reusable(job, key, needs_reused=_all_reused(direct.values()))
         if match is not None:
             self._recorder.reused(job.uuid, source=match.job)
             with self._lock:
@@ -374,9 +376,17 @@ class BuildRun:
             )
             self._scheduler.set_available(name, False)
 
-    def _reusable(self, job: BuildJob, key: str) -> ReuseMatch | None:
+    def _reusable(self, job: BuildJob, key: str, *, needs_reused: bool) -> ReuseMatch | None:
+        """An earlier job to reuse: the one the plan names (a rerun), as long as every job this
+        one needs was reused too, else any earlier job with the same key (when reuse is on)."""
         earlier = self.prepared.reuse_from.get(job.uuid)
-        if earlier is not None:
+        if earlier is not None and not needs_reused:
+            # A job it needs ran again (its artifacts were gone): the earlier outputs were made
+            # from other inputs. (Reuse by key below stays safe: keys hold input digests.)
+            log.warning(
+                "job %s of %s: a job it needs ran again, so it runs too", earlier, job.label
+            )
+        elif earlier is not None:
             match = find_job_to_reuse(self._recorder, self._locator, earlier)
             if match is not None:
                 return match
@@ -611,3 +621,7 @@ class BuildRun:
             self._listener.event(event)
         except Exception:  # a display problem must never stop a build
             log.exception("progress display failed")
+
+
+def _all_reused(results: Iterable[JobResult[uuid.UUID]]) -> bool:
+    return all(result.outcome is Outcome.REUSED for result in results)

@@ -136,3 +136,36 @@ def test_rerun_checks_the_sources_like_build_unless_no_verify(sqlite_workspace: 
     again = space.cli("rerun", original, "--no-verify", "--json")
     assert again.code == ExitCode.FAILURE, again.stderr  # it ran, and failed the same way
     assert states(json.loads(again.stdout))["freetype"] == "failed"
+
+
+def test_a_job_whose_dependency_runs_again_is_not_reused(sqlite_workspace: Workspace) -> None:
+    """c fails (its cached source is broken); before the rerun, a's staged artifact is deleted.
+    The rerun runs c, and a (its artifacts are gone); b, which needs a, must run as well rather
+    than reuse outputs made from the old a."""
+    space = sqlite_workspace
+    space.add_package("a")
+    space.add_package("b", depends=["a 1"])
+    space.add_package(
+        "c",
+        build='{{phase "build"}}\nmkdir -p /outputs\n'
+        'grep -q "source of c" /inputs/src.source\necho "package c 1" > /outputs/c-1.pkg',
+    )
+    space.add_package("top", depends=["b 1", "c 1"])
+    space.commit("a, b, c, top")
+    source = space.data / "sources" / "c-1" / "src.source"
+    good = source.read_bytes()
+    source.write_bytes(b"broken\n")
+    first = space.cli("build", "top", "1", "-I", "tiny", "--no-verify", "--json")
+    assert first.code == ExitCode.FAILURE, first.stderr
+    original = json.loads(first.stdout)
+    assert states(original) == {"a": "succeeded", "b": "succeeded", "c": "failed",
+                                "top": "dep_failed"}  # fmt: skip
+    source.write_bytes(good)
+    staged = space.data / "staging" / original["submit"]
+    (a_artifact,) = [p for p in staged.iterdir() if p.name.startswith("a")]
+    a_artifact.unlink()
+
+    done = space.cli("rerun", original["submit"], "--json")
+    assert done.code == 0, done.stderr + done.stdout
+    assert states(json.loads(done.stdout)) == dict.fromkeys(("a", "b", "c", "top"), "succeeded")
+    assert "a job it needs ran again, so it runs too" in done.stderr
