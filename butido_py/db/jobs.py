@@ -105,11 +105,7 @@ def _transition(db: Database, job_uuid: uuid.UUID, target: JobState, **values: A
         )
         if done.rowcount == 1:
             return
-        current = connection.execute(
-            select(JOBS.c.state).where(JOBS.c.uuid == job_uuid)
-        ).scalar_one_or_none()
-    if current is None:
-        raise DatabaseError(f"job {job_uuid} does not exist")
+        current = _state_of(connection, job_uuid)
     check_job_transition(current, target, job=str(job_uuid))
     raise DatabaseError(f"job {job_uuid} changed state concurrently")  # pragma: no cover
 
@@ -205,11 +201,7 @@ def mark_retried(db: Database, job_uuid: uuid.UUID, *, attempt: int, at: datetim
         )
         if done.rowcount == 1:
             return
-        current = connection.execute(
-            select(JOBS.c.state).where(JOBS.c.uuid == job_uuid)
-        ).scalar_one_or_none()
-    if current is None:
-        raise DatabaseError(f"job {job_uuid} does not exist")
+        current = _state_of(connection, job_uuid)
     raise TransitionError(
         f"job {job_uuid} cannot be retried from {current}: only queued and running jobs can",
         hint="this is a bug in the caller: see the job states in docs/database.md",
@@ -224,6 +216,16 @@ def set_container(db: Database, job_uuid: uuid.UUID, container_hash: str) -> Non
 def set_job_key(db: Database, job_uuid: uuid.UUID, job_key: str) -> None:
     """The job key, once the job's inputs are known (see `find_reusable_jobs`)."""
     _update_job(db, job_uuid, job_key=job_key)
+
+
+def _state_of(connection: Connection, job_uuid: uuid.UUID) -> JobState:
+    """The job's state now (after a conditional update that did not match)."""
+    current = connection.execute(
+        select(JOBS.c.state).where(JOBS.c.uuid == job_uuid)
+    ).scalar_one_or_none()
+    if current is None:
+        raise DatabaseError(f"job {job_uuid} does not exist")
+    return JobState(current)
 
 
 def append_log(db: Database, job_uuid: uuid.UUID, text: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 
 import butido_py
+from butido_py.db.adopt import ADOPT_HINT, is_butido_database
 from butido_py.errors import DatabaseError
 
 SCHEMA_REVISION = "0002"
@@ -31,10 +32,11 @@ def check_schema(engine: Engine, display_url: str) -> None:
     if current == SCHEMA_REVISION:
         return
     if current is None:
-        if _is_butido_rust_database(engine):
+        with engine.connect() as connection:
+            butido_rust = is_butido_database(connection)
+        if butido_rust:
             raise DatabaseError(
-                f"the database {display_url} was created by butido (Rust)",
-                hint="back it up, then convert it in place with `butido db setup --adopt-butido`",
+                f"the database {display_url} was created by butido (Rust)", hint=ADOPT_HINT
             )
         raise DatabaseError(f"the database {display_url} has no butido schema", hint=SETUP_HINT)
     if current not in KNOWN_REVISIONS:
@@ -44,11 +46,6 @@ def check_schema(engine: Engine, display_url: str) -> None:
         f"but this butido_py needs {SCHEMA_REVISION}",
         hint=SETUP_HINT,
     )
-
-
-def _is_butido_rust_database(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        return inspect(connection).has_table("__diesel_schema_migrations")
 
 
 def newer_schema_error(display_url: str, revision: str) -> DatabaseError:

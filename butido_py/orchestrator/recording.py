@@ -214,21 +214,22 @@ class BuildRecorder:
         )
 
     def append_log(self, job: uuid.UUID, text: str) -> None:
-        if self._writer is None or not self._writer.is_alive():
-            self._run(lambda: db_jobs.append_log(self._db, job, text))
-            return
-        while not self._log_slots.acquire(timeout=1.0):
-            if not self._writer.is_alive():  # stopped meanwhile: nobody releases a slot
-                self._run(lambda: db_jobs.append_log(self._db, job, text))
-                return
+        def append() -> None:
+            db_jobs.append_log(self._db, job, text)
 
-        def write() -> None:
+        def append_and_release() -> None:
             try:
-                db_jobs.append_log(self._db, job, text)
+                append()
             finally:
                 self._log_slots.release()
 
-        self._write(write)
+        # Wait for a slot while the writer runs; without a writer (none yet, or stopped
+        # meanwhile: nobody would release a slot) the append is made here.
+        while self._writer is not None and self._writer.is_alive():
+            if self._log_slots.acquire(timeout=1.0):
+                self._write(append_and_release)
+                return
+        self._run(append)
 
     def succeeded(
         self,
