@@ -37,7 +37,7 @@ from butido_py.db import jobs, submits
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from butido_py.db.states import JobState
+from butido_py.states import JobState
 
 DEFAULT_URL = "postgresql+psycopg://butido:butido@127.0.0.1:5432/butido_test"
 BENCH_DB = "butido_bench"

@@ -34,7 +34,7 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import releases as db_releases
 from butido_py.db.database import Database
 from butido_py.db.records import ArtifactRecord, JobRecord
-from butido_py.db.states import JobState
+from butido_py.states import JobState
 from butido_py.errors import RepositoryError, StoreError
 from butido_py.lint import ScriptSettings, render_checked
 from butido_py.orchestrator.job_key import JobKeyInputs, job_key

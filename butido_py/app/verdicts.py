@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from butido_py.db.records import ArtifactRecord, JobOutputRecord
-from butido_py.db.states import RebuildVerdict
+from butido_py.states import RebuildVerdict
 
 #: The order verdicts are counted and reported in.
 VERDICT_ORDER = tuple(RebuildVerdict)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, inspect, text
 
-from butido_py.db.states import FailureKind, JobState, SubmitKind, SubmitState
+from butido_py.states import FailureKind, JobState, SubmitKind, SubmitState
 from butido_py.errors import DatabaseError
 
 #: butido's (Rust) migrations table; its presence marks a butido database.

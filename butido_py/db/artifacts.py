@@ -26,7 +26,7 @@ from butido_py.db.records import (
     JobOutputRecord,
     RebuildResultRecord,
 )
-from butido_py.db.states import RebuildVerdict
+from butido_py.states import RebuildVerdict
 
 
 def _artifact_select() -> Select[tuple[object, ...]]:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from butido_py.db.database import Database
 from butido_py.db.models import JOBS, Base
-from butido_py.db.states import JobState
+from butido_py.states import JobState
 
 
 def count_rows(db: Database) -> dict[str, int]:

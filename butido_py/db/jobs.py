@@ -33,7 +33,7 @@ from butido_py.db.records import (
     JobRecord,
     LogRecord,
 )
-from butido_py.db.states import (
+from butido_py.states import (
     FailureKind,
     JobState,
     SubmitState,

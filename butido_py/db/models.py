@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from butido_py.db.states import (
+from butido_py.states import (
     DependencyKind,
     FailureKind,
     JobState,

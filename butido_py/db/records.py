@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from butido_py.db.states import (
+from butido_py.states import (
     DependencyKind,
     FailureKind,
     JobState,

@@ -30,7 +30,7 @@ from butido_py.db.records import (
     PlanRecord,
     SubmitRecord,
 )
-from butido_py.db.states import JobState, SubmitKind, SubmitState, check_submit_transition
+from butido_py.states import JobState, SubmitKind, SubmitState, check_submit_transition
 from butido_py.errors import DatabaseError
 
 _PARENT = SUBMITS.alias("parent")

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from butido_py.config.model import EndpointConfig
-from butido_py.db.states import FailureKind
+from butido_py.states import FailureKind
 from butido_py.endpoint.docker_job import (
     SCRIPT_PATH,
     ContainerSpec,

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from butido_py.db.records import ArtifactInput
-from butido_py.db.states import FailureKind, SubmitState
+from butido_py.states import FailureKind, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.endpoint.docker_job import PREPARED_PER_SLOT, ContainerSpec, EndpointClients
 from butido_py.endpoint.scheduler import NoEndpointError, Scheduler, SchedulerClosedError

@@ -31,7 +31,7 @@ from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
 from butido_py.db.records import JobDependencyRecord, JobRecord
 from butido_py.db.schema import SCHEMA_REVISION
-from butido_py.db.states import DependencyKind, JobState
+from butido_py.states import DependencyKind, JobState
 from tests.integration.db.databases import BACKENDS, fresh_database_url
 from tests.integration.db.seed import jid, seed, sid
 

@@ -27,7 +27,7 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.attempts import attempts_of_job
 from butido_py.db.endpoints import list_endpoints
-from butido_py.db.states import FailureKind, JobState, SubmitState
+from butido_py.states import FailureKind, JobState, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.errors import ExitCode
 from tests.conftest import service_missing

@@ -37,7 +37,7 @@ from butido_py.db.records import (
     ReleaseRecord,
     SubmitRecord,
 )
-from butido_py.db.states import JobState, SubmitKind, SubmitState
+from butido_py.states import JobState, SubmitKind, SubmitState
 from butido_py.errors import DatabaseError
 from butido_py.timespec import TimeSpecError, parse_timespec
 

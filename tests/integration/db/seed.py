@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from butido_py.db import artifacts, jobs, releases, submits
 from butido_py.db.database import Database
 from butido_py.db.records import ArtifactInput, JobEdge, PlannedJob, PlannedSubmit
-from butido_py.db.states import DependencyKind, FailureKind, SubmitKind, SubmitState
+from butido_py.states import DependencyKind, FailureKind, SubmitKind, SubmitState
 
 
 def sid(n: int) -> uuid.UUID:

@@ -18,7 +18,7 @@ from butido_py.db.endpoints import (
     set_endpoint_disabled,
 )
 from butido_py.db.records import PlannedSubmit
-from butido_py.db.states import FailureKind, JobState, SubmitState, TransitionError
+from butido_py.states import FailureKind, JobState, SubmitState, TransitionError
 from tests.integration.db.seed import IMAGE, _job, jid, sid
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)

@@ -20,7 +20,7 @@ from butido_py.db.releases import (
     release_candidates,
     releases_of_package,
 )
-from butido_py.db.states import JobState
+from butido_py.states import JobState
 from tests.integration.db.seed import seed, sid
 
 

@@ -15,7 +15,7 @@ from butido_py.db import artifacts, jobs, releases, submits
 from butido_py.db.database import Database
 from butido_py.db.models import JOB_ENVS, JOBS, SUBMITS
 from butido_py.db.records import ArtifactInput, JobEdge, PlannedJob, PlannedSubmit
-from butido_py.db.states import (
+from butido_py.states import (
     DependencyKind,
     FailureKind,
     JobState,

@@ -16,7 +16,7 @@ from butido_py.app.verdicts import (
     output_files,
 )
 from butido_py.db.records import ArtifactRecord, JobDependencyRecord, JobOutputRecord, JobRecord
-from butido_py.db.states import DependencyKind, JobState, RebuildVerdict
+from butido_py.states import DependencyKind, JobState, RebuildVerdict
 from butido_py.errors import UsageError
 
 SUBMIT = uuid.UUID(int=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from butido_py.db.states import (
+from butido_py.states import (
     JOB_TRANSITIONS,
     JobState,
     SubmitState,

@@ -1,4 +1,5 @@
-"""Job and submit states, the kinds stored next to them, and the allowed transitions (pure)."""
+"""The domain vocabulary of jobs and submits (pure, shared by every layer): states, the kinds stored
+next to them, and the allowed transitions."""
 
 from __future__ import annotations
 
