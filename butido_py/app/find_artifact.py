@@ -34,7 +34,6 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import releases as db_releases
 from butido_py.db.database import Database
 from butido_py.db.records import ArtifactRecord, JobRecord
-from butido_py.states import JobState
 from butido_py.errors import RepositoryError, StoreError
 from butido_py.lint import ScriptSettings, render_checked
 from butido_py.orchestrator.job_key import JobKeyInputs, job_key
@@ -42,6 +41,7 @@ from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
 from butido_py.repository.model import Repository
 from butido_py.sources.cache import CachedSource, SourceCache
+from butido_py.states import JobState
 from butido_py.stores import release_store
 
 #: `find_reusable` in the orchestrator looks at this many newest jobs of a key.

@@ -13,10 +13,10 @@ from butido_py.app.verdicts import Verdict, all_identical, compare_outputs, outp
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db.database import Database
 from butido_py.db.records import RebuildResultRecord
-from butido_py.states import RebuildVerdict, SubmitKind
 from butido_py.errors import EndpointError
 from butido_py.orchestrator.model import PreparedBuild
 from butido_py.orchestrator.reuse import ArtifactLocator
+from butido_py.states import RebuildVerdict, SubmitKind
 
 #: diffoscope gets this long per differing pair (it can be slow on large archives).
 DIFFOSCOPE_TIMEOUT = 600.0

@@ -15,10 +15,10 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
 from butido_py.db.records import EnvPairs, JobDependencyRecord, JobRecord, SubmitRecord
-from butido_py.states import SubmitKind, SubmitState
 from butido_py.errors import DatabaseError, RepositoryError
 from butido_py.orchestrator.model import PreparedBuild
 from butido_py.repository.model import Repository
+from butido_py.states import SubmitKind, SubmitState
 
 #: Loads the package repository at a commit (its full sha) from git objects, whatever the work
 #: tree holds.

@@ -15,9 +15,9 @@ from butido_py.app.repeat import (
     prepare_repeat,
 )
 from butido_py.db.records import JobDependencyRecord, JobRecord
-from butido_py.states import SubmitKind
 from butido_py.errors import UsageError
 from butido_py.orchestrator.model import PreparedBuild
+from butido_py.states import SubmitKind
 
 
 def select_jobs(

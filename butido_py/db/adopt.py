@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, inspect, text
 
-from butido_py.states import FailureKind, JobState, SubmitKind, SubmitState
 from butido_py.errors import DatabaseError
+from butido_py.states import FailureKind, JobState, SubmitKind, SubmitState
 
 #: butido's (Rust) migrations table; its presence marks a butido database.
 DIESEL_TABLE = "__diesel_schema_migrations"

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from butido_py.db.database import Database
 from butido_py.db.lookups import get_or_create_id, id_of_uuid
 from butido_py.db.models import ENDPOINTS, JOB_ATTEMPTS, JOBS
-from butido_py.states import FailureKind
 from butido_py.errors import DatabaseError
+from butido_py.states import FailureKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from butido_py.db.records import (
     JobRecord,
     LogRecord,
 )
+from butido_py.errors import DatabaseError
 from butido_py.states import (
     FailureKind,
     JobState,
@@ -42,7 +43,6 @@ from butido_py.states import (
     check_submit_transition,
     job_predecessors,
 )
-from butido_py.errors import DatabaseError
 
 _ROOT = PACKAGES.alias("root_package")
 _REUSED = JOBS.alias("reused_from")

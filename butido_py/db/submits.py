@@ -30,8 +30,8 @@ from butido_py.db.records import (
     PlanRecord,
     SubmitRecord,
 )
-from butido_py.states import JobState, SubmitKind, SubmitState, check_submit_transition
 from butido_py.errors import DatabaseError
+from butido_py.states import JobState, SubmitKind, SubmitState, check_submit_transition
 
 _PARENT = SUBMITS.alias("parent")
 

@@ -9,9 +9,9 @@ from typing import Protocol
 from uuid import UUID
 
 from butido_py.config.model import EndpointConfig
-from butido_py.states import SubmitKind
 from butido_py.package.model import DependencyKind, Package
 from butido_py.sources.cache import CachedSource
+from butido_py.states import SubmitKind
 
 
 @dataclass(frozen=True, slots=True)

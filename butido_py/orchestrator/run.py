@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from butido_py.db.records import ArtifactInput
-from butido_py.states import FailureKind, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.endpoint.docker_job import PREPARED_PER_SLOT, ContainerSpec, EndpointClients
 from butido_py.endpoint.scheduler import NoEndpointError, Scheduler, SchedulerClosedError
@@ -69,6 +68,7 @@ from butido_py.orchestrator.reuse import (
     find_job_to_reuse,
     find_reusable,
 )
+from butido_py.states import FailureKind, SubmitState
 
 log = logging.getLogger(__name__)
 

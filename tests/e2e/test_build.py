@@ -17,9 +17,9 @@ from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
-from butido_py.states import JobState, SubmitState
 from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
+from butido_py.states import JobState, SubmitState
 from tests.integration.builds.workspace import Workspace, make_workspace
 from tests.integration.db.databases import fresh_database_url
 

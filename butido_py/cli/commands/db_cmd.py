@@ -37,8 +37,8 @@ from butido_py.db.records import (
     ReleaseRecord,
     SubmitRecord,
 )
-from butido_py.states import JobState, SubmitKind, SubmitState
 from butido_py.errors import DatabaseError
+from butido_py.states import JobState, SubmitKind, SubmitState
 from butido_py.timespec import TimeSpecError, parse_timespec
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from butido_py.db import artifacts, jobs, releases, submits
 from butido_py.db.database import Database
 from butido_py.db.models import JOB_ENVS, JOBS, SUBMITS
 from butido_py.db.records import ArtifactInput, JobEdge, PlannedJob, PlannedSubmit
+from butido_py.errors import DatabaseError
 from butido_py.states import (
     DependencyKind,
     FailureKind,
@@ -24,7 +25,6 @@ from butido_py.states import (
     SubmitState,
     TransitionError,
 )
-from butido_py.errors import DatabaseError
 from tests.integration.db.databases import count_rows
 from tests.integration.db.seed import seed
 
