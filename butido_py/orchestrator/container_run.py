@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from butido_py.config.model import EndpointConfig
-from butido_py.states import FailureKind
 from butido_py.endpoint.docker_job import (
     SCRIPT_PATH,
     ContainerSpec,
@@ -31,6 +30,7 @@ from butido_py.endpoint.docker_job import (
 from butido_py.errors import ButidoError
 from butido_py.logproto import LogOutcome, LogParser, LogRecord, LogVerdict, RecordKind, log_outcome
 from butido_py.orchestrator.model import Artifact, BuildJob
+from butido_py.states import FailureKind
 from butido_py.stores.staging import StagedFile, extract_outputs
 
 #: How often the log of a running job is appended to the database (seconds) ...

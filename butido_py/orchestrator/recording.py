@@ -34,9 +34,9 @@ from butido_py.db.records import (
     PlannedJob,
     PlannedSubmit,
 )
-from butido_py.states import DependencyKind, FailureKind, SubmitState
 from butido_py.errors import ButidoError, DatabaseError
 from butido_py.orchestrator.model import Artifact, PreparedBuild
+from butido_py.states import DependencyKind, FailureKind, SubmitState
 
 log = logging.getLogger(__name__)
 

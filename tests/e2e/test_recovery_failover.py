@@ -27,9 +27,9 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.attempts import attempts_of_job
 from butido_py.db.endpoints import list_endpoints
-from butido_py.states import FailureKind, JobState, SubmitState
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.errors import ExitCode
+from butido_py.states import FailureKind, JobState, SubmitState
 from tests.conftest import service_missing
 from tests.integration.builds.workspace import Workspace, make_workspace
 from tests.integration.db.databases import BACKENDS, fresh_database_url

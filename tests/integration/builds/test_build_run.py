@@ -14,9 +14,9 @@ from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
-from butido_py.states import FailureKind, JobState, SubmitState
 from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.orchestrator.model import JobEvent
+from butido_py.states import FailureKind, JobState, SubmitState
 from tests.integration.builds.workspace import Events, Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
