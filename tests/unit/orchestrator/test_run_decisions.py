@@ -190,7 +190,10 @@ def test_a_matching_earlier_job_is_reused(database: Database, tmp_path: Path) ->
     assert states(second) == {"lib": JobState.REUSED, "app": JobState.REUSED}
     assert [j.reused_from for j in second.jobs] == [j.uuid for j in first.jobs]
     assert [a.sha256 for a in second.reused] == [a.sha256 for a in first.created]
-    assert set(recorded(database, second).values()) == {JobState.REUSED}
+    rows = db_jobs.list_jobs(database, db_jobs.JobFilter(submit_uuid=second.submit_uuid))
+    assert {j.state for j in rows} == {JobState.REUSED}
+    assert {j.reused_from_uuid for j in rows} == {j.uuid for j in first.jobs}
+    assert all(j.endpoint is None and j.container_hash is None for j in rows)
 
 
 def test_a_job_whose_artifacts_are_gone_runs_again(database: Database, tmp_path: Path) -> None:
