@@ -19,9 +19,8 @@ Artifacts are located like the build does: `<staging root>/<submit uuid>/<path>`
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,54 +35,20 @@ from butido_py.db.database import Database
 from butido_py.db.records import ArtifactRecord, JobRecord
 from butido_py.errors import RepositoryError, StoreError
 from butido_py.lint import ScriptSettings, render_checked
-from butido_py.orchestrator.job_key import JobKeyInputs, job_key
 from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
+from butido_py.plan.job_key import job_key_of
 from butido_py.repository.model import Repository
-from butido_py.sources.cache import CachedSource, SourceCache
 from butido_py.states import JobState
 from butido_py.stores import release_store
+from butido_py.stores.artifact_locator import STAGING, ArtifactLocator
 
 #: `find_reusable` in the orchestrator looks at this many newest jobs of a key.
 BUILD_CANDIDATES = 5
 #: How many jobs of one key find-artifact looks at (all of them, in practice).
 LISTED_CANDIDATES = 1000
 
-STAGING = "staging"
-
 PackageKey = tuple[str, str]
-
-
-# --- the job key of a package (shared with the orchestrator) ------------------------------------
-
-
-def package_job_key(
-    package: Package,
-    *,
-    script: str,
-    image_digest: str,
-    env: Sequence[tuple[str, str]],
-    sources: Iterable[CachedSource],
-    patch_contents: Mapping[str, bytes],
-    input_sha256s: Iterable[str],
-) -> str:
-    """The job key of `package` from its parts, exactly as `butido build` computes it."""
-    return job_key(
-        JobKeyInputs(
-            name=package.name,
-            version=package.version,
-            script=script,
-            image_digest=image_digest,
-            environment=tuple(env),
-            sources=[
-                (e.source.name, str(e.source.hash_type), e.source.hash_value) for e in sources
-            ],
-            patches=[
-                (path, hashlib.sha256(patch_contents[path]).hexdigest()) for path in package.patches
-            ],
-            input_artifacts=list(input_sha256s),
-        )
-    )
 
 
 # --- request and result -------------------------------------------------------------------------
@@ -133,40 +98,6 @@ class FindArtifactResult:
 # --- locating -----------------------------------------------------------------------------------
 
 
-class _Locator:
-    """Every copy of a recorded artifact with its recorded sha256; each file hashed once."""
-
-    def __init__(self, staging_roots: Sequence[Path], stores: Mapping[str, Path]) -> None:
-        self._staging_roots = tuple(dict.fromkeys(staging_roots))
-        self._stores = dict(stores)
-        self._hashes: dict[Path, str | None] = {}
-
-    def locate(self, record: ArtifactRecord) -> list[tuple[str, Path]]:
-        if record.sha256 is None:
-            return []
-        candidates: list[tuple[str, Path]] = []
-        try:
-            for root in self._staging_roots:
-                directory = root / str(record.submit_uuid)
-                candidates.append((STAGING, release_store.released_path(directory, record.path)))
-            for name, directory in self._stores.items():
-                candidates.append((name, release_store.released_path(directory, record.path)))
-        except StoreError:
-            return []  # not a plain relative path: never written by butido_py
-        seen: set[Path] = set()
-        found = []
-        for location, path in candidates:
-            if path not in seen and self._sha256(path) == record.sha256:
-                found.append((location, path))
-            seen.add(path)
-        return found
-
-    def _sha256(self, path: Path) -> str | None:
-        if path not in self._hashes:
-            self._hashes[path] = release_store.file_sha256(path)
-        return self._hashes[path]
-
-
 def staging_roots(config: Config, extra: Sequence[Path]) -> list[Path]:
     """The configured staging directory and those given with `--staging-dir`."""
     roots = [config.staging]
@@ -194,15 +125,13 @@ def find_artifacts(
 ) -> FindArtifactResult:
     packages = repository.search(request.regex, request.constraint)
     image = expand_image(config, request.image) if request.image is not None else None
-    stores = {
-        name: release_store.store_dir(config.releases_root, name) for name in config.release_stores
-    }
+    stores = [release_store.store_dir(config.releases_root, name) for name in config.release_stores]
     search = _Search(
         request,
         config=config,
         repository=repository,
         db=db,
-        locator=_Locator(staging_roots(config, request.staging_dirs), stores),
+        locator=ArtifactLocator(staging_roots(config, request.staging_dirs), stores),
     )
     for package in packages:
         images = [image] if image is not None else search.recorded_images(package)
@@ -233,7 +162,7 @@ class _Search:
     config: Config
     repository: Repository
     db: Database
-    locator: _Locator
+    locator: ArtifactLocator
     found: list[FoundArtifact] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _jobs: dict[tuple[str, str | None], list[JobRecord]] = field(default_factory=dict)
@@ -246,7 +175,6 @@ class _Search:
             shebang=self.config.shebang,
             strict=self.config.strict_script_interpolation,
         )
-        self._cache = SourceCache(self.config.source_cache)
 
     # --- database look-ups (cached) ----------------------------------------------------------
 
@@ -282,7 +210,12 @@ class _Search:
 
     def _match(self, job: JobRecord) -> _Match:
         records = db_artifacts.artifacts_of_jobs(self.db, [job.id])[job.id]
-        return _Match(job, tuple((r, tuple(self.locator.locate(r))) for r in records))
+        return _Match(
+            job,
+            tuple(
+                (r, tuple((c.location, c.path) for c in self.locator.copies(r))) for r in records
+            ),
+        )
 
     # --- one package on one image ------------------------------------------------------------
 
@@ -319,12 +252,11 @@ class _Search:
                 if any(reused.get(n.key) is None for n in needs):
                     reused[node.key] = None  # a build would run a dependency: and then this
                     continue
-                key = package_job_key(
+                key = job_key_of(
                     node,
                     script=self._script(node),
                     image_digest=digest,
                     env=self._env(node),
-                    sources=self._cache.entries([node]),
                     patch_contents=self.repository.patch_contents,
                     input_sha256s=[s for n in needs for s in reused[n.key] or ()],
                 )

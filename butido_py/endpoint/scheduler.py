@@ -83,11 +83,11 @@ class Scheduler:
     ) -> Iterator[str]:
         """Block until an allowed endpoint has a free slot (one not in `avoid`, unless only those
         are available); yield its name; free it afterwards."""
-        name = self._acquire(allowed, avoid)
+        name = self.acquire(allowed, avoid)
         try:
             yield name
         finally:
-            self._release(name)
+            self.release(name)
 
     def set_available(self, name: str, available: bool) -> None:
         """Take an endpoint out (quarantine) or put it back; running jobs keep their slots."""
@@ -102,7 +102,10 @@ class Scheduler:
             self._closed = True
             self._changed.notify_all()
 
-    def _acquire(self, allowed: frozenset[str] | None, avoid: frozenset[str]) -> str:
+    def acquire(
+        self, allowed: frozenset[str] | None = None, avoid: frozenset[str] = frozenset()
+    ) -> str:
+        """Block until an allowed endpoint has a free slot (see `slot`); take it."""
         with self._changed:
             while True:
                 if self._closed:
@@ -116,7 +119,8 @@ class Scheduler:
                     return name
                 self._changed.wait()
 
-    def _release(self, name: str) -> None:
+    def release(self, name: str) -> None:
+        """Give back a slot `acquire` handed out."""
         with self._changed:
             self._bump(name, -1)
             self._changed.notify_all()

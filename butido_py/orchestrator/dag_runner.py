@@ -14,28 +14,18 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar
 
+from butido_py.states import JobState
+
 JobId = TypeVar("JobId")
-
-
-class Outcome(StrEnum):
-    SUCCEEDED = "succeeded"
-    REUSED = "reused"
-    FAILED = "failed"
-    DEP_FAILED = "dep_failed"
-    CANCELED = "canceled"
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.SUCCEEDED, Outcome.REUSED)
 
 
 @dataclass(frozen=True, slots=True)
 class JobResult(Generic[JobId]):
     job: JobId
-    outcome: Outcome
+    #: The job's final state: succeeded, reused, failed, dep_failed or canceled.
+    outcome: JobState
     detail: str = ""
     #: Anything the executor wants to pass on to dependents (e.g. the artifacts made).
     payload: object = None
@@ -80,7 +70,7 @@ class DagRunner(Generic[JobId]):
                         continue
                     if self.canceled:
                         self._record(
-                            JobResult(job, Outcome.CANCELED, "the run was canceled"), listener
+                            JobResult(job, JobState.CANCELED, "the run was canceled"), listener
                         )
                         sorter.done(job)
                         continue
@@ -101,12 +91,12 @@ class DagRunner(Generic[JobId]):
         error = future.exception()
         if error is not None:
             result: JobResult[JobId] = JobResult(
-                job, Outcome.FAILED, f"{type(error).__name__}: {error}"
+                job, JobState.FAILED, f"{type(error).__name__}: {error}"
             )
         else:
             result = future.result()
         self._record(result, listener)
-        if not result.outcome.ok:
+        if result.outcome.ok is not True:
             self._fail_dependents(job, listener)
 
     def _fail_dependents(self, failed: JobId, listener: Listener[JobId]) -> None:
@@ -115,7 +105,7 @@ class DagRunner(Generic[JobId]):
             job = stack.pop()
             if job in self._results:
                 continue
-            outcome = Outcome.CANCELED if self.canceled else Outcome.DEP_FAILED
+            outcome = JobState.CANCELED if self.canceled else JobState.DEP_FAILED
             self._record(JobResult(job, outcome, f"dependency {failed} did not succeed"), listener)
             stack.extend(self._dependents[job])
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from butido_py.config.model import EndpointConfig
 from butido_py.package.model import DependencyKind, Package
 from butido_py.sources.cache import CachedSource
-from butido_py.states import SubmitKind
+from butido_py.states import JobState, SubmitKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +160,15 @@ class BuildResult:
 
     @property
     def created(self) -> list[Artifact]:
-        return [a for j in self.jobs if j.state == "succeeded" for a in j.artifacts]
+        return [a for j in self.jobs if j.state == JobState.SUCCEEDED for a in j.artifacts]
 
     @property
     def reused(self) -> list[Artifact]:
-        return [a for j in self.jobs if j.state == "reused" for a in j.artifacts]
+        return [a for j in self.jobs if j.state == JobState.REUSED for a in j.artifacts]
 
     @property
     def failed(self) -> list[JobSummary]:
-        return [j for j in self.jobs if j.state == "failed"]
+        return [j for j in self.jobs if j.state == JobState.FAILED]
 
     def count(self, state: str) -> int:
         return sum(1 for j in self.jobs if j.state == state)

@@ -1,20 +1,26 @@
 """Reuse by content (DESIGN.md §3): find an earlier job with the same key whose artifacts are all
-still on disk — in any staging directory or release store — with the recorded sha256."""
+still on disk — in any staging directory or release store — with the recorded sha256.
+
+`ReuseDecisions` is what a build asks: the key of a job once its inputs are known, and the
+earlier job it reuses, if any (the one a rerun names, or any with the same key).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import threading
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from butido_py.db.records import ArtifactRecord, JobRecord
-from butido_py.orchestrator.model import Artifact
+from butido_py.db.records import JobRecord
+from butido_py.orchestrator.model import Artifact, BuildJob, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
+from butido_py.plan.job_key import job_key_of
+from butido_py.stores.artifact_locator import ArtifactLocator
 
-_CHUNK = 1 << 20
+__all__ = ["ArtifactLocator", "ReuseDecisions", "ReuseMatch", "find_job_to_reuse", "find_reusable"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,62 +29,45 @@ class ReuseMatch:
     artifacts: tuple[Artifact, ...]
 
 
-class ArtifactLocator:
-    """Finds recorded artifacts on disk; each file is hashed at most once per build."""
+class ReuseDecisions:
+    """The reuse decisions of one build (thread-safe: each file is hashed once per build)."""
 
-    def __init__(self, staging_roots: Sequence[Path], release_dirs: Sequence[Path]) -> None:
-        self._staging_roots = tuple(dict.fromkeys(staging_roots))
-        self._release_dirs = tuple(release_dirs)
-        self._hashes: dict[Path, str | None] = {}
-        self._lock = threading.Lock()
+    def __init__(self, prepared: PreparedBuild, recorder: BuildRecorder) -> None:
+        self._prepared = prepared
+        self._recorder = recorder
+        settings = prepared.settings
+        self._locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
 
-    def locate(self, artifact: ArtifactRecord) -> Path | None:
-        """Where the artifact is on disk with its recorded sha256.
+    def key(self, job: BuildJob, inputs: Sequence[Artifact]) -> str:
+        """The job's key, from its real inputs (the artifacts of the jobs it needs)."""
+        return job_key_of(
+            job.package,
+            script=job.script,
+            image_digest=self._prepared.image_digest,
+            env=job.env,
+            patch_contents=self._prepared.patch_contents,
+            input_sha256s=[a.sha256 for a in inputs],
+        )
 
-        butido's (Rust) rows have no sha256: for them only the file at the artifact's own place,
-        `<staging>/<its submit uuid>/<path>`, counts (a release store may hold another build's
-        file under the same name)."""
-        if artifact.sha256 is None:
-            return self._unhashed(artifact)
-        candidates = [
-            root / str(artifact.submit_uuid) / artifact.path for root in self._staging_roots
-        ]
-        candidates += [store / artifact.path for store in self._release_dirs]
-        for path in candidates:
-            if self._sha256(path) == artifact.sha256:
-                return path
-        return None
-
-    def sha256(self, artifact: ArtifactRecord) -> str | None:
-        """The recorded sha256, or (butido's rows) that of its file, if it is still there."""
-        if artifact.sha256 is not None:
-            return artifact.sha256
-        path = self._unhashed(artifact)
-        return None if path is None else self._sha256(path)
-
-    def _unhashed(self, artifact: ArtifactRecord) -> Path | None:
-        for root in self._staging_roots:
-            path = root / str(artifact.submit_uuid) / artifact.path
-            if self._sha256(path) is not None:
-                return path
-        return None
-
-    def _sha256(self, path: Path) -> str | None:
-        with self._lock:
-            if path in self._hashes:
-                return self._hashes[path]
-        digest: str | None
-        try:
-            with path.open("rb") as stream:
-                hasher = hashlib.sha256()
-                while chunk := stream.read(_CHUNK):
-                    hasher.update(chunk)
-            digest = hasher.hexdigest()
-        except OSError:
-            digest = None
-        with self._lock:
-            self._hashes[path] = digest
-        return digest
+    def match(self, job: BuildJob, key: str, *, needs_reused: bool) -> ReuseMatch | None:
+        """An earlier job to reuse: the one the plan names (a rerun), as long as every job this
+        one needs was reused too, else any earlier job with the same key (when reuse is on)."""
+        earlier = self._prepared.reuse_from.get(job.uuid)
+        if earlier is not None and not needs_reused:
+            # A job it needs ran again (its artifacts were gone): the earlier outputs were made
+            # from other inputs. (Reuse by key below stays safe: keys hold input digests.)
+            log.warning(
+                "job %s of %s: a job it needs ran again, so it runs too", earlier, job.label
+            )
+        elif earlier is not None:
+            match = find_job_to_reuse(self._recorder, self._locator, earlier)
+            if match is not None:
+                return match
+            log.warning("job %s of %s: its artifacts are gone, it runs again", earlier, job.label)
+        if not self._prepared.settings.reuse:
+            return None
+        name, version = job.package.name, job.package.version
+        return find_reusable(self._recorder, self._locator, name, version, key)
 
 
 def find_reusable(

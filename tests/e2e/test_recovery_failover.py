@@ -158,6 +158,9 @@ def wait_for_running_containers(endpoint: EndpointConfig, count: int) -> str:
     pytest.fail(f"{count} containers never ran on {endpoint.name}")
 
 
+# On PostgreSQL only: failover and quarantine decisions are covered on SQLite, without Docker, by
+# tests/unit/orchestrator/test_run_decisions.py; this is their one real end-to-end.
+@pytest.mark.parametrize("database_url", [BACKENDS[1]], indirect=True)
 def test_a_dead_engine_fails_over_to_the_other_and_is_quarantined(
     tmp_path: Path,
     docker_endpoint: EndpointConfig,

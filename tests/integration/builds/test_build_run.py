@@ -14,10 +14,9 @@ from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
-from butido_py.endpoint.docker_hosts import submit_containers
-from butido_py.orchestrator.model import JobEvent
 from butido_py.states import FailureKind, JobState, SubmitState
-from tests.integration.builds.workspace import Events, Workspace, make_workspace
+from tests.integration.builds.workspace import Workspace, make_workspace
+from tests.integration.db.databases import BACKENDS
 
 pytestmark = pytest.mark.docker
 
@@ -25,6 +24,9 @@ LIBPNG = BuildRequest(name="libpng", version="1.6.40", image="tiny")
 LIBPNG_TREE = {"libpng", "make", "pkgconf", "zlib", "libc", "filesystem"}
 
 
+# On PostgreSQL: the reuse decision itself is covered on SQLite by
+# tests/unit/orchestrator/test_run_decisions.py, and end to end by tests/e2e/test_build.py.
+@pytest.mark.parametrize("workspace", [BACKENDS[1]], indirect=True)
 def test_build_is_recorded_then_reused(workspace: Workspace) -> None:
     first = workspace.run(LIBPNG)
     assert first.state == "succeeded"
@@ -85,35 +87,6 @@ def test_no_reuse_rebuilds_bit_for_bit(sqlite_workspace: Workspace) -> None:
     assert all(p.read_text().endswith("#BUTIDO:STATE:OK\n") for p in logs)
 
 
-def test_failure_marks_dependents_and_keeps_independent_branches(
-    sqlite_workspace: Workspace,
-) -> None:
-    broken = sqlite_workspace.data / "sources" / "zlib-1.3.1" / "src.source"
-    broken.write_text("tampered\n")
-    result = sqlite_workspace.run(
-        BuildRequest(name="libpng", version="1.6.40", image="tiny", verify=False)
-    )
-    states = {j.package: j.state for j in result.jobs}
-    assert states == {
-        "filesystem": "succeeded",
-        "libc": "succeeded",
-        "make": "succeeded",
-        "pkgconf": "succeeded",
-        "zlib": "failed",
-        "libpng": "dep_failed",
-    }
-    assert result.state == "failed"
-    (failed,) = result.failed
-    assert failed.phase == "sourcecheck"
-    assert failed.error == "Source hash mismatch"
-    assert len(failed.last_lines) == 3  # the whole log (shorter than build_error_lines)
-    assert failed.last_lines[-1][1] == "#BUTIDO:STATE:ERR:Source hash mismatch"
-    record = db_jobs.find_job(sqlite_workspace.database(), failed.uuid)
-    assert record is not None
-    assert record.failure_kind is FailureKind.SCRIPT
-    assert record.exit_code == 1
-
-
 @pytest.mark.parametrize(
     ("script", "reason"),
     [
@@ -136,34 +109,6 @@ def test_hostile_output_archive_is_refused(
     record = db_jobs.find_job(sqlite_workspace.database(), job.uuid)
     assert record is not None
     assert record.failure_kind is FailureKind.OUTPUTS
-
-
-def test_cancel_stops_containers_and_marks_jobs(
-    sqlite_workspace: Workspace, docker_endpoint: EndpointConfig
-) -> None:
-    sqlite_workspace.add_package("sleeper", build='{{phase "build"}}\nsleep 300')
-    sqlite_workspace.add_package("top", depends=["sleeper 1"])
-    sqlite_workspace.commit()
-
-    class Canceling(Events):
-        def event(self, event: JobEvent) -> None:
-            super().event(event)
-            if event.phase == "build":
-                run.cancel()
-
-    listener = Canceling()
-    run = sqlite_workspace.start(BuildRequest(name="top", version="1", image="tiny"), listener)
-    result = run.run()
-    assert result.state == "canceled"
-    assert {j.state for j in result.jobs} == {"canceled"}
-    db = sqlite_workspace.database()
-    submit = db_submits.find_submit(db, result.submit_uuid)
-    assert submit is not None
-    assert submit.state is SubmitState.CANCELED
-    records = db_jobs.list_jobs(db, db_jobs.JobFilter(submit_uuid=result.submit_uuid))
-    assert {j.state for j in records} == {JobState.CANCELED}
-    assert submit_containers(docker_endpoint, str(result.submit_uuid)) == []
-    assert any(e.phase == "build" for e in listener.events)
 
 
 def test_jobs_spread_over_two_endpoints_within_maxjobs(
@@ -225,3 +170,6 @@ def test_exit_code_alone_fails_a_job_and_the_last_lines_are_kept(
     indices = [index for index, _ in job.last_lines]
     assert indices == list(range(indices[0], indices[0] + 5))
     assert indices[0] > 10  # counted in the whole log
+    record = db_jobs.find_job(sqlite_workspace.database(), job.uuid)
+    assert record is not None
+    assert (record.failure_kind, record.exit_code) == (FailureKind.SCRIPT, 3)

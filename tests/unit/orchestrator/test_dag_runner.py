@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from butido_py.orchestrator.dag_runner import DagRunner, JobResult, Outcome
+from butido_py.orchestrator.dag_runner import DagRunner, JobResult
+from butido_py.states import JobState
 
 # d depends on b and c, which both depend on a (a diamond); e is independent; f depends on d.
 DIAMOND: dict[str, frozenset[str]] = {
@@ -22,7 +23,7 @@ class Recorder:
     def __init__(self, failing: frozenset[str] = frozenset()) -> None:
         self.failing = failing
         self.started: list[str] = []
-        self.heard: list[tuple[str, Outcome]] = []
+        self.heard: list[tuple[str, JobState]] = []
         self.lock = threading.Lock()
 
     def execute(self, job: str, inputs: Mapping[str, JobResult[str]]) -> JobResult[str]:
@@ -30,8 +31,8 @@ class Recorder:
             self.started.append(job)
         assert all(result.outcome.ok for result in inputs.values())
         if job in self.failing:
-            return JobResult(job, Outcome.FAILED, "script failed")
-        return JobResult(job, Outcome.SUCCEEDED, payload={job} | set().union(
+            return JobResult(job, JobState.FAILED, "script failed")
+        return JobResult(job, JobState.SUCCEEDED, payload={job} | set().union(
             *(r.payload for r in inputs.values() if isinstance(r.payload, set))))  # fmt: skip
 
     def listen(self, result: JobResult[str]) -> None:
@@ -45,7 +46,7 @@ def test_every_job_runs_after_its_dependencies() -> None:
     for job, needs in DIAMOND.items():
         assert all(order.index(need) < order.index(job) for need in needs), (job, order)
     assert {job: r.outcome for job, r in results.items()} == dict.fromkeys(
-        DIAMOND, Outcome.SUCCEEDED
+        DIAMOND, JobState.SUCCEEDED
     )
     # Each job saw the results of all its transitive dependencies through its inputs.
     assert results["f"].payload == {"a", "b", "c", "d", "f"}
@@ -56,12 +57,12 @@ def test_failure_marks_transitive_dependents_and_independent_jobs_still_run() ->
     results = DagRunner(DIAMOND, workers=2).run(recorder.execute, recorder.listen)
     outcomes = {job: r.outcome for job, r in results.items()}
     assert outcomes == {
-        "a": Outcome.SUCCEEDED,
-        "b": Outcome.FAILED,
-        "c": Outcome.SUCCEEDED,
-        "d": Outcome.DEP_FAILED,
-        "e": Outcome.SUCCEEDED,
-        "f": Outcome.DEP_FAILED,
+        "a": JobState.SUCCEEDED,
+        "b": JobState.FAILED,
+        "c": JobState.SUCCEEDED,
+        "d": JobState.DEP_FAILED,
+        "e": JobState.SUCCEEDED,
+        "f": JobState.DEP_FAILED,
     }
     assert "d" not in recorder.started
     assert "f" not in recorder.started
@@ -74,13 +75,13 @@ def test_an_exception_in_a_job_is_a_failure_not_a_crash() -> None:
     def explode(job: str, inputs: Mapping[str, JobResult[str]]) -> JobResult[str]:
         if job == "a":
             raise OSError("endpoint vanished")
-        return JobResult(job, Outcome.SUCCEEDED)
+        return JobResult(job, JobState.SUCCEEDED)
 
     results = DagRunner(DIAMOND, workers=2).run(explode, lambda r: None)
-    assert results["a"].outcome is Outcome.FAILED
+    assert results["a"].outcome is JobState.FAILED
     assert results["a"].detail == "OSError: endpoint vanished"
-    assert results["e"].outcome is Outcome.SUCCEEDED
-    assert {results[j].outcome for j in "bcdf"} == {Outcome.DEP_FAILED}
+    assert results["e"].outcome is JobState.SUCCEEDED
+    assert {results[j].outcome for j in "bcdf"} == {JobState.DEP_FAILED}
 
 
 def test_parallel_jobs_really_run_at_the_same_time() -> None:
@@ -88,11 +89,11 @@ def test_parallel_jobs_really_run_at_the_same_time() -> None:
 
     def meet(job: str, inputs: Mapping[str, JobResult[str]]) -> JobResult[str]:
         barrier.wait()  # only returns when three jobs are running at once
-        return JobResult(job, Outcome.SUCCEEDED)
+        return JobResult(job, JobState.SUCCEEDED)
 
     independent = {name: frozenset[str]() for name in "xyz"}
     results = DagRunner(independent, workers=3).run(meet, lambda r: None)
-    assert {r.outcome for r in results.values()} == {Outcome.SUCCEEDED}
+    assert {r.outcome for r in results.values()} == {JobState.SUCCEEDED}
 
 
 def test_cancel_stops_new_jobs_and_marks_the_rest_canceled() -> None:
@@ -101,20 +102,20 @@ def test_cancel_stops_new_jobs_and_marks_the_rest_canceled() -> None:
     def cancel_after_a(job: str, inputs: Mapping[str, JobResult[str]]) -> JobResult[str]:
         if job == "a":
             runner.cancel()
-            return JobResult(job, Outcome.CANCELED, "stopped")
-        return JobResult(job, Outcome.SUCCEEDED)
+            return JobResult(job, JobState.CANCELED, "stopped")
+        return JobResult(job, JobState.SUCCEEDED)
 
     results = runner.run(cancel_after_a, lambda r: None)
-    assert results["a"].outcome is Outcome.CANCELED
-    assert {results[j].outcome for j in "bcdf"} == {Outcome.CANCELED}
-    assert results["e"].outcome in (Outcome.SUCCEEDED, Outcome.CANCELED)
+    assert results["a"].outcome is JobState.CANCELED
+    assert {results[j].outcome for j in "bcdf"} == {JobState.CANCELED}
+    assert results["e"].outcome in (JobState.SUCCEEDED, JobState.CANCELED)
     assert len(results) == len(DIAMOND)
 
 
 def test_reused_jobs_count_as_success_for_dependents() -> None:
     def reuse_a(job: str, inputs: Mapping[str, JobResult[str]]) -> JobResult[str]:
-        return JobResult(job, Outcome.REUSED if job == "a" else Outcome.SUCCEEDED)
+        return JobResult(job, JobState.REUSED if job == "a" else JobState.SUCCEEDED)
 
     results = DagRunner(DIAMOND, workers=2).run(reuse_a, lambda r: None)
-    assert results["a"].outcome is Outcome.REUSED
-    assert results["f"].outcome is Outcome.SUCCEEDED
+    assert results["a"].outcome is JobState.REUSED
+    assert results["f"].outcome is JobState.SUCCEEDED

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from butido_py.package.model import Package
 
 #: Bump when the document below changes, so that old keys can never match new ones.
 JOB_KEY_VERSION = 1
@@ -47,3 +49,33 @@ def job_key(inputs: JobKeyInputs) -> str:
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def job_key_of(
+    package: Package,
+    *,
+    script: str,
+    image_digest: str,
+    env: Sequence[tuple[str, str]],
+    patch_contents: Mapping[str, bytes],
+    input_sha256s: Iterable[str],
+) -> str:
+    """The job key of `package` on an image: the one function `butido build` (for reuse) and
+    `butido find-artifact` (to predict that reuse) compute keys with.
+
+    `script` is the rendered script, `env` the job's final environment, `input_sha256s` the
+    sha256 of every artifact of the jobs it needs; sources and patches are the package's own."""
+    return job_key(
+        JobKeyInputs(
+            name=package.name,
+            version=package.version,
+            script=script,
+            image_digest=image_digest,
+            environment=tuple(env),
+            sources=[(s.name, str(s.hash_type), s.hash_value) for s in package.sources],
+            patches=[
+                (path, hashlib.sha256(patch_contents[path]).hexdigest()) for path in package.patches
+            ],
+            input_artifacts=list(input_sha256s),
+        )
+    )

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from butido_py.orchestrator.job_key import JobKeyInputs, job_key
+from butido_py.plan.job_key import JobKeyInputs, job_key
 
 BASE = JobKeyInputs(
     name="zlib",

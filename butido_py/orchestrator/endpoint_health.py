@@ -1,0 +1,73 @@
+"""`EndpointHealth`: the failover decisions of a build (docs/endpoints.md).
+
+Every try of a job on an endpoint is an attempt. When the endpoint fails (unreachable, container
+not created, inputs or outputs not copied, the engine died while the job ran; never the script)
+the job is tried again on another endpoint, up to `job_attempts` tries. The endpoint's consecutive
+failures are counted in the database (other builds count too); from `quarantine_after` on it is
+quarantined for `quarantine_seconds` and this build's scheduler gives it no more jobs. An attempt
+the engine carried out (whatever the script did) resets the count.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from butido_py.errors import ButidoError
+from butido_py.orchestrator.model import BuildSettings
+from butido_py.orchestrator.recording import BuildRecorder
+
+log = logging.getLogger(__name__)
+
+
+class EndpointHealth:
+    def __init__(
+        self,
+        recorder: BuildRecorder,
+        settings: BuildSettings,
+        take_out: Callable[[str], None],
+    ) -> None:
+        self._recorder = recorder
+        self._settings = settings
+        self._take_out = take_out
+        self._lock = threading.Lock()
+        #: Endpoints whose consecutive failures are known to be 0 in the database.
+        self._healthy: set[str] = set()
+
+    def may_retry(self, attempt: int) -> bool:
+        """Whether a job whose attempt number `attempt` failed on an endpoint gets another."""
+        return attempt < self._settings.job_attempts
+
+    def worked(self, name: str) -> None:
+        """The engine did its part (whatever the script did): its failure count starts again."""
+        with self._lock:
+            if name in self._healthy:
+                return
+            self._healthy.add(name)
+        self._recorder.endpoint_succeeded(name)
+
+    def broke(self, name: str) -> None:
+        """One more infrastructure failure of the endpoint; quarantined, it gets no more jobs."""
+        with self._lock:
+            self._healthy.discard(name)
+        try:
+            record = self._recorder.endpoint_failed(
+                name,
+                after=self._settings.quarantine_after,
+                seconds=self._settings.quarantine_seconds,
+            )
+        except ButidoError as error:
+            log.warning("recording the failure of endpoint %s failed: %s", name, error)
+            return
+        until = record.quarantined_until
+        if until is not None and until > datetime.now(UTC):
+            log.warning(
+                "endpoint %s is quarantined until %s after %d infrastructure failures: "
+                "it gets no more jobs",
+                name,
+                until.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                record.consecutive_failures,
+            )
+            self._take_out(name)
