@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from butido_py import CONFIGURATION_VERSION, __version__, tracing
-from butido_py.cli.commands import register_commands
+from butido_py.cli.commands import TOP_COMMANDS
 from butido_py.cli.context import AppContext
+from butido_py.cli.lazy import LazyGroup
 from butido_py.config.database import DatabaseOverrides
 from butido_py.errors import ButidoError, ExitCode
 
@@ -34,7 +35,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=LazyGroup, lazy=TOP_COMMANDS, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "-V",
     "--version",
@@ -105,9 +106,6 @@ def cli(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-
-
-register_commands(cli)
 
 
 def report_error(error: ButidoError) -> None:

@@ -8,13 +8,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
 
 import click
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OutputFormat(StrEnum):
@@ -22,27 +19,6 @@ class OutputFormat(StrEnum):
     PLAIN = "plain"  # space-separated rows without header (stdout is not a terminal)
     CSV = "csv"
     JSON = "json"
-
-
-def output_options(func: F) -> F:
-    """Adds --json, --csv and --no-header to a listing command."""
-    func = click.option(
-        "--no-header", is_flag=True, help="Omit the header line of CSV and table output."
-    )(func)
-    func = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (with a header line).")(
-        func
-    )
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
-
-
-def choose_format(*, as_json: bool, as_csv: bool) -> OutputFormat:
-    if as_json and as_csv:
-        raise click.UsageError("--json and --csv are mutually exclusive")
-    if as_json:
-        return OutputFormat.JSON
-    if as_csv:
-        return OutputFormat.CSV
-    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.PLAIN
 
 
 def render_rows(

@@ -12,41 +12,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from butido_py.package.model import DependencyKind, Package
-from butido_py.plan.dag import Dag, DagEdge, PackageKey
+from butido_py.plan.dag import Dag, PackageKey
+from butido_py.plan.tree import TreeRow, draw_tree
 
 REPEATED_MARK = " (*)"
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    edge: DagEdge
-    prefix: str
-    last: bool
-
-
 def render_tree(dag: Dag) -> list[str]:
-    lines = [str(dag.root)]
-    expanded: set[PackageKey] = {dag.root.key}
-    stack = _children(dag, dag.root, "")
-    while stack:
-        item = stack.pop()
-        package = item.edge.dependency
-        mark = "*" if item.edge.kind is DependencyKind.BUILD else ""
-        branch = "└─ " if item.last else "├─ "
-        repeated = package.key in expanded and bool(dag.dependencies_of(package))
-        suffix = REPEATED_MARK if repeated else ""
-        lines.append(f"{item.prefix}{branch}{mark}{package}{suffix}")
-        if repeated:
-            continue
-        expanded.add(package.key)
-        stack.extend(_children(dag, package, item.prefix + ("   " if item.last else "│  ")))
-    return lines
+    rows = draw_tree([_Node(dag.root, None)], lambda node: _children(dag, node), _key)
+    return [_line(dag, row) for row in rows]
 
 
-def _children(dag: Dag, package: Package, prefix: str) -> list[_Line]:
-    """The lines of `package`'s children, last child first (a stack pops the first one first)."""
-    edges = dag.dependencies_of(package)
-    return [_Line(edge, prefix, index == len(edges) - 1) for index, edge in enumerate(edges)][::-1]
+@dataclass(frozen=True, slots=True)
+class _Node:
+    package: Package
+    #: How its parent depends on it (None for the root).
+    kind: DependencyKind | None
+
+
+def _children(dag: Dag, node: _Node) -> list[_Node]:
+    return [_Node(edge.dependency, edge.kind) for edge in dag.dependencies_of(node.package)]
+
+
+def _key(node: _Node) -> PackageKey:
+    return node.package.key
+
+
+def _line(dag: Dag, row: TreeRow[_Node]) -> str:
+    package = row.node.package
+    mark = "*" if row.node.kind is DependencyKind.BUILD else ""
+    # A repeated leaf is shown plainly: there is no sub-tree to point back to.
+    repeated = row.repeated and bool(dag.dependencies_of(package))
+    return f"{row.prefix}{mark}{package}{REPEATED_MARK if repeated else ''}"
 
 
 def render_dot(dag: Dag) -> list[str]:

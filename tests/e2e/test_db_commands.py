@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from butido_py.cli.commands.db_cmd import _job_tree
+from butido_py.cli.commands.db.submits import job_tree
 from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
 from butido_py.db.database import open_database
@@ -927,7 +927,7 @@ def _edge(job: int, needs: int) -> JobDependencyRecord:
 
 def test_the_submit_tree_of_a_deep_plan_is_drawn_without_recursion() -> None:
     jobs = [_record(n) for n in range(3000)]  # p0 needs p1 needs p2 … (deeper than the stack)
-    rows = _job_tree(jobs, [_edge(n, n + 1) for n in range(2999)])
+    rows = job_tree(jobs, [_edge(n, n + 1) for n in range(2999)])
     assert [job.id for job, _ in rows] == list(range(3000))
     assert rows[2][1] == "   └─ p2"
 
@@ -938,7 +938,7 @@ def test_the_submit_tree_expands_a_shared_job_once() -> None:
     jobs = [_record(n) for n in range(31)]
     edges = [_edge(0, n) for n in layers[0]]
     edges += [_edge(a, b) for upper, lower in pairwise(layers) for a in upper for b in lower]
-    rows = _job_tree(jobs, edges)
+    rows = job_tree(jobs, edges)
     assert len(rows) == 1 + len(edges)
     expanded = [job.id for job, label in rows if not label.endswith(" (above)")]
     assert sorted(expanded) == list(range(31))

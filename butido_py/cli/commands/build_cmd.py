@@ -16,7 +16,7 @@ from butido_py.cli.build_report import (
 )
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
-from butido_py.cli.repo_options import repository_options
+from butido_py.cli.options import repository_options
 
 
 @click.command("build")

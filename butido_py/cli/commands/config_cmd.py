@@ -7,7 +7,8 @@ import json
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import choose_format, output_options, print_json, render_rows
+from butido_py.cli.options import choose_format, output_options
+from butido_py.cli.render import print_json, render_rows
 from butido_py.config.database import redact_url
 from butido_py.config.describe import describe_config
 

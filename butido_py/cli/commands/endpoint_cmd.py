@@ -9,13 +9,8 @@ import click
 
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import (
-    OutputFormat,
-    choose_format,
-    output_options,
-    print_json,
-    render_rows,
-)
+from butido_py.cli.options import choose_format, output_options
+from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint

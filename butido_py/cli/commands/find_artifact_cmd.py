@@ -9,14 +9,8 @@ import click
 
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import (
-    OutputFormat,
-    choose_format,
-    output_options,
-    print_json,
-    render_rows,
-)
-from butido_py.cli.repo_options import repository_options
+from butido_py.cli.options import choose_format, output_options, repository_options
+from butido_py.cli.render import OutputFormat, print_json, render_rows
 
 if TYPE_CHECKING:
     from butido_py.app.find_artifact import FoundArtifact

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.repo_options import repository_options
+from butido_py.cli.options import repository_options
 from butido_py.errors import ScriptError
 from butido_py.lint import LintResult, ScriptSettings, find_linter, lint_packages
 

@@ -6,8 +6,8 @@ import click
 
 from butido_py import __version__
 from butido_py.cli.context import AppContext
+from butido_py.cli.options import repository_options
 from butido_py.cli.render import print_json
-from butido_py.cli.repo_options import repository_options
 
 
 @click.command("metrics")

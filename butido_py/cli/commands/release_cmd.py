@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from butido_py.cli.commands.db_cmd import db_releases
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
+from butido_py.cli.lazy import LazyCommand, LazyGroup
 from butido_py.cli.render import print_json
 from butido_py.errors import StoreError
 
@@ -20,7 +20,15 @@ if TYPE_CHECKING:
 _yes_option = click.option("-y", "--yes", is_flag=True, help="Answer every question with yes.")
 
 
-@click.group("release")
+#: `release list` is `db releases`: the same command, listed under a second name.
+_LIST = LazyCommand(
+    "butido_py.cli.commands.db.listings",
+    "List releases: package, version, date, and where the file is; newest first.",
+    original="releases",
+)
+
+
+@click.group("release", cls=LazyGroup, lazy={"list": _LIST})
 def release_group() -> None:
     """Copy artifacts of a submit into release stores, and manage released files."""
 
@@ -195,8 +203,5 @@ def _removal_json(result: RemovalResult) -> dict[str, object]:
         "removed_releases": result.removed_releases,
     }
 
-
-# `release list` is `db releases`: the same command object, registered under a second name.
-release_group.add_command(db_releases, "list")
 
 COMMANDS: tuple[click.Command, ...] = (release_group,)

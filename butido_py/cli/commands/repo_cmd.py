@@ -13,20 +13,15 @@ from typing import Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import (
-    OutputFormat,
-    choose_format,
-    output_options,
-    print_json,
-    render_rows,
-)
-from butido_py.cli.repo_options import repository_options
+from butido_py.cli.options import choose_format, output_options, repository_options
+from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.config import images as config_images
 from butido_py.errors import RepositoryError
 from butido_py.package.envspec import EnvSpecError, parse_env_specs
 from butido_py.package.model import Dependency, DependencyKind, Package
 from butido_py.plan import build_dag
 from butido_py.plan.show import dag_json, render_build_order, render_dot, render_tree
+from butido_py.script.context import package_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KINDS = click.Choice([str(kind) for kind in DependencyKind])
@@ -355,9 +350,8 @@ def find_pkg(
     Prints each package with `package_print_format`; the flags choose which sections appear.
     """
     # Imported here: the template engine and Pygments take long to import, and the other
-    # repository commands do not need them.
+    # repository commands in this module do not need them.
     from butido_py.cli.script_display import use_color  # noqa: PLC0415
-    from butido_py.script.context import package_context  # noqa: PLC0415
     from butido_py.script.template import render_template  # noqa: PLC0415
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
@@ -414,8 +408,6 @@ def _formatted_script(
 
 
 def _package_json(app: AppContext, package: Package, *, with_script: bool) -> dict[str, object]:
-    from butido_py.script.context import package_context  # noqa: PLC0415 - see find_pkg
-
     data = package_context(package)
     data["pkg_toml"] = package.pkg_toml
     if with_script:

@@ -6,11 +6,10 @@ import re
 from collections.abc import Sequence
 
 import click
-from tqdm import tqdm
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.render import choose_format, output_options, render_rows
-from butido_py.cli.repo_options import repository_options
+from butido_py.cli.options import choose_format, output_options, repository_options
+from butido_py.cli.render import render_rows
 from butido_py.errors import RepositoryError, SourceError
 from butido_py.package.model import Package
 from butido_py.sources.cache import CachedSource, SourceCache, VerifyResult, verify_sources
@@ -240,6 +239,8 @@ class _Bar:
     """One tqdm bar for all downloads: MB so far of MB announced, a/b downloads finished."""
 
     def __init__(self, count: int) -> None:
+        from tqdm import tqdm  # noqa: PLC0415 - tqdm only when downloading
+
         self._count = count
         self._done = 0
         self._bar = tqdm(total=0, unit="B", unit_scale=True, desc="Downloading", leave=True)

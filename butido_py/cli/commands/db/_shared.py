@@ -1,0 +1,79 @@
+"""What several `db` commands share: cell formats, the query limit, not-found errors, job JSON."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from butido_py.cli.context import AppContext
+from butido_py.cli.render import OutputFormat
+from butido_py.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from butido_py.db.records import JobRecord
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def limit_of(app: AppContext, limit: int | None) -> int:
+    return app.config.database.default_query_limit if limit is None else limit
+
+
+def time_text(value: datetime | None, fmt: OutputFormat) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if fmt is OutputFormat.JSON else value.strftime(TIME_FORMAT)
+
+
+def yes_no(ok: bool | None, fmt: OutputFormat) -> object:
+    if fmt is OutputFormat.JSON:
+        return ok
+    return "?" if ok is None else ("yes" if ok else "no")
+
+
+def short_image(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def duration(started: datetime | None, finished: datetime | None) -> str | None:
+    if started is None or finished is None:
+        return None
+    seconds = round((finished - started).total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{seconds:02d}s"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def not_found(what: str, key: uuid.UUID) -> DatabaseError:
+    return DatabaseError(
+        f"no {what} {key} in the database",
+        hint=f"list {what}s with `butido db {what}s`",
+    )
+
+
+def job_json(job: JobRecord) -> dict[str, object]:
+    return {
+        "uuid": str(job.uuid),
+        "submit": str(job.submit_uuid),
+        "package": job.package_name,
+        "version": job.package_version,
+        "image": job.image,
+        "image_digest": job.image_digest,
+        "endpoint": job.endpoint,
+        "container": job.container_hash,
+        "state": job.state.value,
+        "ok": job.state.ok,
+        "failure_kind": job.failure_kind.value if job.failure_kind else None,
+        "exit_code": job.exit_code,
+        "queued_at": time_text(job.queued_at, OutputFormat.JSON),
+        "started_at": time_text(job.started_at, OutputFormat.JSON),
+        "finished_at": time_text(job.finished_at, OutputFormat.JSON),
+        "job_key": job.job_key,
+        "reused_from": str(job.reused_from_uuid) if job.reused_from_uuid else None,
+        "attempt": job.attempt,
+        "root_package": job.root_package_name,
+        "root_version": job.root_package_version,
+    }

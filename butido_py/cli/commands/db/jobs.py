@@ -1,0 +1,318 @@
+"""`butido db jobs`, `butido db job UUID` and `butido db log-of UUID`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from butido_py.cli.commands.db._shared import (
+    duration,
+    job_json,
+    limit_of,
+    not_found,
+    short_image,
+    time_text,
+    yes_no,
+)
+from butido_py.cli.context import AppContext
+from butido_py.cli.options import (
+    EnumChoice,
+    choose_format,
+    limit_option,
+    newer_than_option,
+    older_than_option,
+    output_options,
+)
+from butido_py.cli.render import OutputFormat, print_json, render_rows
+from butido_py.logproto import parse_log
+from butido_py.states import JobState
+
+if TYPE_CHECKING:
+    from butido_py.db.attempts import JobAttemptRecord
+    from butido_py.db.records import ArtifactRecord, JobDetailRecord, JobRecord
+
+
+def _env_filter(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    name, sep, content = value.partition("=")
+    if not sep or not name or not content:
+        raise click.BadParameter(f"{value!r} is not KEY=VALUE")
+    return name, content
+
+
+@click.command("jobs")
+@click.option("-S", "--of-submit", "submit_uuid", type=click.UUID, help="Only jobs of submit UUID.")
+@click.option("-I", "--image", metavar="IMAGE", help="Only jobs built on IMAGE.")
+@click.option(
+    "-E", "--env", metavar="KEY=VALUE", callback=_env_filter, help="Only jobs with this variable."
+)
+@limit_option
+@older_than_option
+@newer_than_option
+@click.option("-e", "--endpoint", metavar="EP", help="Only jobs that ran on endpoint EP.")
+@click.option("-p", "--package", metavar="PKG", help="Only jobs of package PKG.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=EnumChoice(JobState),
+    help="Only jobs in this state (repeatable).",
+)
+@output_options
+@click.pass_obj
+def db_jobs(
+    app: AppContext,
+    submit_uuid: uuid.UUID | None,
+    image: str | None,
+    env: tuple[str, str] | None,
+    limit: int | None,
+    older_than: datetime | None,
+    newer_than: datetime | None,
+    endpoint: str | None,
+    package: str | None,
+    states: tuple[JobState, ...],
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
+) -> None:
+    """List jobs, one row per artifact; newest last. Time filters apply to the submit time.
+
+    The Root columns name the package the submit was for (the root of the job's tree).
+    """
+    from butido_py.db.artifacts import artifacts_of_jobs  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.jobs import JobFilter, list_jobs  # noqa: PLC0415 - SQLAlchemy
+
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    db = app.database()
+    query = JobFilter(
+        submit_uuid=submit_uuid,
+        image=image,
+        env=env,
+        older_than=older_than,
+        newer_than=newer_than,
+        endpoint=endpoint,
+        package=package,
+        states=states,
+        limit=limit_of(app, limit),
+    )
+    jobs = list_jobs(db, query)
+    artifacts = artifacts_of_jobs(db, [job.id for job in jobs])
+    rows = [
+        _job_row(job, _artifact_type(artifact), fmt)
+        for job in jobs
+        for artifact in (artifacts[job.id] or _NO_ARTIFACT)
+    ]
+    render_rows(_JOB_HEADERS, rows, fmt, header=not no_header)
+
+
+_NO_ARTIFACT: list[ArtifactRecord | None] = [None]
+
+_JOB_HEADERS = (
+    "Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
+    "State", "Root Package", "Root Version",
+)  # fmt: skip
+
+
+def _artifact_type(artifact: ArtifactRecord | None) -> str | None:
+    if artifact is None:
+        return None
+    name = artifact.path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].upper() if "." in name else None
+
+
+def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tuple[object, ...]:
+    return (
+        str(job.submit_uuid),
+        str(job.uuid),
+        time_text(job.submit_time, fmt),
+        job.endpoint,
+        yes_no(job.state.ok, fmt),
+        job.package_name,
+        job.package_version,
+        short_image(job.image),
+        artifact_type,
+        job.state.value,
+        job.root_package_name,
+        job.root_package_version,
+    )
+
+
+# --- db job, db log-of --------------------------------------------------------------------------
+
+
+@click.command("job")
+@click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.option("-L", "--log", "show_log", is_flag=True, help="Show the log.")
+@click.option("-s", "--script", "show_script", is_flag=True, help="Show the script.")
+@click.option("-E", "--env", "show_env", is_flag=True, help="Show the environment.")
+@click.option(
+    "--line-numbers/--no-line-numbers", default=True, help="Number the script lines (default on)."
+)
+@click.option(
+    "--highlighting/--no-highlighting",
+    default=None,
+    help="Highlight the script (default: on a terminal).",
+)
+@output_options
+@click.pass_obj
+def db_job(
+    app: AppContext,
+    job_uuid: uuid.UUID,
+    show_log: bool,
+    show_script: bool,
+    show_env: bool,
+    line_numbers: bool,
+    highlighting: bool | None,
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
+) -> None:
+    """Show one job: package, endpoint, image, container, state, times; optionally more."""
+    from butido_py.db.jobs import find_job_detail  # noqa: PLC0415 - SQLAlchemy
+
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    detail = find_job_detail(app.database(), job_uuid)
+    if detail is None:
+        raise not_found("job", job_uuid)
+    job = detail.job
+    from butido_py.db.attempts import attempts_of_job  # noqa: PLC0415 - SQLAlchemy
+
+    attempts = attempts_of_job(app.database(), job_uuid)
+    if fmt is OutputFormat.JSON:
+        data = {**job_json(job), "env": dict(detail.env)}
+        if attempts:  # none for reused jobs and for jobs recorded by butido
+            data["attempts"] = [_attempt_json(a) for a in attempts]
+        if show_script:
+            data["script"] = detail.script_text
+        if show_log:
+            data["log"] = detail.log_text
+        print_json(data)
+        return
+    if fmt is OutputFormat.CSV:
+        headers = ("UUID", "Success", "Package Name", "Package Version", "Ran on", "Image Name",
+                   "Container", "State")  # fmt: skip
+        row = (str(job.uuid), {True: "yes", False: "no", None: "unknown"}[job.state.ok],
+               job.package_name, job.package_version, job.endpoint, job.image,
+               job.container_hash, job.state.value)  # fmt: skip
+        render_rows(headers, [row], fmt, header=not no_header)
+        return
+    _echo_job(detail)
+    if len(attempts) > 1:
+        _echo_attempts(attempts)
+    if show_env:
+        click.echo("---")
+        for index, (name, value) in enumerate(detail.env):
+            click.echo(f"\t{index:>3}. {name}={value}")
+    if show_script:
+        click.echo("---")
+        from butido_py.cli.script_display import use_color  # noqa: PLC0415 - Pygments
+
+        colour = use_color() if highlighting is None else highlighting
+        click.echo(_format_script(app, detail.script_text, line_numbers, colour))
+    if show_log:
+        click.echo("---")
+        click.echo(_display_log(detail.log_text or ""))
+
+
+def _echo_job(detail: JobDetailRecord) -> None:
+    job = detail.job
+    state = job.state.value
+    if job.failure_kind is not None:
+        state += f" ({job.failure_kind.value})"
+    if job.exit_code is not None:
+        state += f", exit code {job.exit_code}"
+    fields = [
+        ("Job", str(job.uuid)),
+        ("Submit", str(job.submit_uuid)),
+        ("Succeeded", {True: "yes", False: "no", None: "unknown"}[job.state.ok]),
+        ("State", state),
+        ("Package", f"{job.package_name} {job.package_version}"),
+        ("Root", f"{job.root_package_name} {job.root_package_version}"),
+        ("Ran on", job.endpoint or "-"),
+        ("Image", job.image + (f" ({job.image_digest})" if job.image_digest else "")),
+        ("Container", job.container_hash or "-"),
+        ("Queued", time_text(job.queued_at, OutputFormat.TABLE) or "-"),
+        ("Started", time_text(job.started_at, OutputFormat.TABLE) or "-"),
+        ("Finished", time_text(job.finished_at, OutputFormat.TABLE) or "-"),
+        ("Duration", duration(job.started_at, job.finished_at) or "-"),
+        ("Attempt", str(job.attempt)),
+        ("Reused from", str(job.reused_from_uuid) if job.reused_from_uuid else "-"),
+        ("Job key", job.job_key or "-"),
+        ("Script", f"{len(detail.script_text.splitlines())} lines"),
+        ("Log", f"{len((detail.log_text or '').splitlines())} lines"),
+    ]
+    for name, value in fields:
+        click.echo(f"{name + ':':<13}{value}")
+
+
+def _echo_attempts(attempts: Sequence[JobAttemptRecord]) -> None:
+    """The tries of a job retried after endpoint failures (failover)."""
+    click.echo("Attempts:")
+    rows = [
+        (a.attempt, a.endpoint, (a.container_hash or "")[:12] or None,
+         time_text(a.started_at, OutputFormat.TABLE), duration(a.started_at, a.finished_at),
+         a.failure_kind.value if a.failure_kind else ("running" if a.finished_at is None else "ok"),
+         a.error)
+        for a in attempts
+    ]  # fmt: skip
+    headers = ["#", "Endpoint", "Container", "Started", "Duration", "Outcome", "Error"]
+    render_rows(headers, rows, OutputFormat.TABLE)
+
+
+def _attempt_json(attempt: JobAttemptRecord) -> dict[str, object]:
+    return {
+        "attempt": attempt.attempt,
+        "endpoint": attempt.endpoint,
+        "container": attempt.container_hash,
+        "started_at": attempt.started_at.isoformat(),
+        "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+        "failure_kind": attempt.failure_kind.value if attempt.failure_kind else None,
+        "error": attempt.error,
+    }
+
+
+def _format_script(app: AppContext, text: str, line_numbers: bool, highlighting: bool) -> str:
+    from butido_py.cli.script_display import format_script  # noqa: PLC0415 - Pygments
+
+    theme = app.config.script_highlight_theme
+    shown = format_script(text, line_numbers=line_numbers, highlighting=highlighting, theme=theme)
+    return shown.rstrip("\n")
+
+
+def _display_log(text: str) -> str:
+    """butido's display form: one line per log record, markers coloured on a terminal."""
+    from butido_py.cli.script_display import format_log, use_color  # noqa: PLC0415 - Pygments
+
+    return format_log(parse_log(text.encode()), color=use_color())
+
+
+@click.command("log-of")
+@click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.option("--json", "as_json", is_flag=True, help="Print the job's state and raw log as JSON.")
+@click.pass_obj
+def db_log_of(app: AppContext, job_uuid: uuid.UUID, as_json: bool) -> None:
+    """Print the log of a job, also while it is still running."""
+    from butido_py.db.jobs import find_log  # noqa: PLC0415 - SQLAlchemy
+
+    found = find_log(app.database(), job_uuid)
+    if found is None:
+        raise not_found("job", job_uuid)
+    if as_json:
+        state = found.state
+        print_json({"job": str(job_uuid), "state": state.value, "ok": state.ok,
+                    "finished": state.finished, "log": found.log_text})  # fmt: skip
+        return
+    if found.log_text:
+        click.echo(_display_log(found.log_text))
+    if not found.state.finished:
+        click.echo(f"(job {job_uuid} is {found.state.value}; the log may grow)", err=True)
+
+
+COMMANDS: tuple[click.Command, ...] = (db_jobs, db_job, db_log_of)

@@ -1,0 +1,115 @@
+"""The options several commands share, each defined once, with typed values.
+
+Importing this module must stay cheap: it is imported when the command tree is built (also for
+`--help` and shell completion). Nothing here touches the database, git or Docker.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import click
+
+from butido_py.cli.render import OutputFormat
+from butido_py.timespec import TimeSpecError, parse_timespec
+
+F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumChoice(click.Choice[str], Generic[E]):
+    """One of the values of a StrEnum; the command receives the member, not the string."""
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__([member.value for member in enum])
+        self.enum = enum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> E:
+        if isinstance(value, self.enum):
+            return value
+        return self.enum(super().convert(value, param, ctx))
+
+
+# --- output format ------------------------------------------------------------------------------
+
+
+def output_options(func: F) -> F:
+    """Adds --json, --csv and --no-header to a listing command (see `choose_format`)."""
+    func = click.option(
+        "--no-header", is_flag=True, help="Omit the header line of CSV and table output."
+    )(func)
+    func = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (with a header line).")(
+        func
+    )
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def choose_format(*, as_json: bool, as_csv: bool) -> OutputFormat:
+    """The format of --json/--csv; without either a table on a terminal, plain rows otherwise."""
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are mutually exclusive")
+    if as_json:
+        return OutputFormat.JSON
+    if as_csv:
+        return OutputFormat.CSV
+    return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.PLAIN
+
+
+# --- repository selection -----------------------------------------------------------------------
+
+
+def repository_options(func: F) -> F:
+    """Adds --commit and --allow-dirty; the command receives `commit` and `allow_dirty`."""
+    func = click.option(
+        "--allow-dirty",
+        is_flag=True,
+        help="Read package files from the work tree even when they differ from the commit "
+        "(the result is marked dirty).",
+    )(func)
+    return click.option(
+        "--commit",
+        default="HEAD",
+        show_default=True,
+        metavar="REV",
+        help="Read the package tree from this git revision (anything `git rev-parse` resolves to "
+        "a commit: hash, tag, branch, HEAD~1).",
+    )(func)
+
+
+# --- database queries ---------------------------------------------------------------------------
+
+
+class TimeSpec(click.ParamType[datetime]):
+    """butido's time filter forms: `2h`, `3days`, `1w`, `2020-01-01`, `2020-01-01 00:12:45`."""
+
+    name = "TIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_timespec(str(value), now=datetime.now(UTC))
+        except TimeSpecError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME = TimeSpec()
+
+older_than_option = click.option(
+    "--older-than", type=TIME, help="Only entries older than TIME (e.g. 2h, 3days, 2020-01-01)."
+)
+newer_than_option = click.option(
+    "--newer-than", type=TIME, help="Only entries newer than TIME (e.g. 1w, 2020-01-01 12:00:00)."
+)
+limit_option = click.option(
+    "-L",
+    "--limit",
+    type=click.IntRange(min=0),
+    help="Show the newest N entries (default: database_default_query_limit; 0: all).",
+)
