@@ -14,8 +14,8 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.models import JOBS
 from butido_py.db.records import SubmitRecord
-from butido_py.states import RebuildVerdict, SubmitKind, SubmitState
 from butido_py.errors import ExitCode
+from butido_py.states import RebuildVerdict, SubmitKind, SubmitState
 from tests.integration.builds import conftest as build_fixtures
 from tests.integration.builds.workspace import Cli, Workspace
 

@@ -29,8 +29,8 @@ from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
 from butido_py.db.records import ArtifactInput, PlannedJob, PlannedSubmit
 from butido_py.db.releases import ReleaseFilter, list_releases
-from butido_py.states import SubmitState
 from butido_py.errors import ExitCode
+from butido_py.states import SubmitState
 from butido_py.stores.release_store import TEMP_PREFIX
 from tests.integration.db.databases import BACKENDS, fresh_database_url
 

@@ -15,8 +15,8 @@ import pytest
 
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
-from butido_py.states import SubmitKind
 from butido_py.errors import ExitCode
+from butido_py.states import SubmitKind
 from tests.integration.builds import conftest as build_fixtures
 from tests.integration.builds.workspace import Workspace
 

@@ -16,8 +16,8 @@ from butido_py.app.verdicts import (
     output_files,
 )
 from butido_py.db.records import ArtifactRecord, JobDependencyRecord, JobOutputRecord, JobRecord
-from butido_py.states import DependencyKind, JobState, RebuildVerdict
 from butido_py.errors import UsageError
+from butido_py.states import DependencyKind, JobState, RebuildVerdict
 
 SUBMIT = uuid.UUID(int=1)
 _ids = iter(range(1, 1000))
