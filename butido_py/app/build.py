@@ -168,18 +168,22 @@ def prepare_build(
         jobs=_jobs(dag, packages, scripts, envs, cache),
         patch_contents=dict(repository.patch_contents),
         staging_dir=staging_dir,
-        settings=BuildSettings(
-            reuse=request.reuse,
-            keep_containers=request.keep_containers,
-            write_log=request.write_log,
-            log_dir=config.log_dir,
-            build_error_lines=config.build_error_lines,
-            staging_roots=(config.staging, staging_dir.parent),
-            release_dirs=tuple(config.releases_root / s for s in config.release_stores),
-            job_attempts=config.docker.job_attempts,
-            quarantine_after=config.docker.quarantine_after,
-            quarantine_seconds=config.docker.quarantine_seconds,
-        ),
+        settings=_settings(request, config, staging_dir),
+    )
+
+
+def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> BuildSettings:
+    return BuildSettings(
+        reuse=request.reuse,
+        keep_containers=request.keep_containers,
+        write_log=request.write_log,
+        log_dir=config.log_dir,
+        build_error_lines=config.build_error_lines,
+        staging_roots=(config.staging, staging_dir.parent),
+        release_dirs=tuple(config.releases_root / s for s in config.release_stores),
+        job_attempts=config.docker.job_attempts,
+        quarantine_after=config.docker.quarantine_after,
+        quarantine_seconds=config.docker.quarantine_seconds,
     )
 
 
