@@ -84,7 +84,8 @@ _SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
 @dataclass(slots=True)
 class Interruption:
-    """The cancel event handed to the application, and the signal that set it."""
+    """The cancel event handed to the application, and the signal that set it (not frozen: the
+    signal handler records it)."""
 
     cancel: threading.Event = field(default_factory=threading.Event)
     signum: int | None = None
