@@ -1,25 +1,31 @@
 """`butido build`: check everything, then record and run the plan (DESIGN.md §3).
 
-`prepare_build` runs every check of butido-reference.md §9.1 (steps 4-11) and the endpoint check
-of §8.2 before anything is written; `run_build` records the plan and runs it.
+`build` is the whole operation. `prepare_build` runs every check of butido-reference.md §9.1
+(steps 4-11) and the endpoint check of §8.2 before anything is written; `run_prepared` records the
+plan and runs it until it ends or the caller's cancel event is set (`rebuild` and `rerun` run
+their plans through it too).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from butido_py.app.services import Services, Warn
 from butido_py.config.images import expand_image
 from butido_py.config.model import Config, EndpointConfig
 from butido_py.db.database import Database
-from butido_py.db.endpoints import UnavailableEndpoints
+from butido_py.db.endpoints import UnavailableEndpoints, disabled_endpoint_names
 from butido_py.db.records import EndpointRecord
 from butido_py.endpoint.checks import check_endpoints
 from butido_py.errors import (
+    ButidoError,
     ConfigError,
     EndpointError,
+    ExitCode,
     RepositoryError,
     ScriptError,
     SourceError,
@@ -28,6 +34,7 @@ from butido_py.lint import ScriptSettings, find_linter, lint_packages, render_ch
 from butido_py.orchestrator.model import (
     BuildJob,
     BuildListener,
+    BuildResult,
     BuildSettings,
     PreparedBuild,
 )
@@ -41,7 +48,8 @@ from butido_py.sources.cache import SourceCache, verify_sources
 #: Set for every job; butido_py's own variable, so it is not subject to `allowed_env`.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
-Warn = Callable[[str], None]
+#: How often the run looks at the caller's cancel event (seconds).
+CANCEL_POLL = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,58 @@ class BuildRequest:
     endpoints: tuple[str, ...] = ()
     reuse: bool = True
     keep_containers: bool = False
+    #: The commit to read the package tree from, and whether a dirty work tree is accepted.
+    commit: str = "HEAD"
+    allow_dirty: bool = False
+
+
+class CanceledBeforeStartError(ButidoError):
+    """The cancel event was set while the build was being checked: nothing was recorded."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def build(
+    request: BuildRequest, services: Services, listener: BuildListener, cancel: threading.Event
+) -> BuildResult:
+    """Check, record and run a build; `cancel` set stops it (its containers are removed and what
+    did not finish is recorded `canceled`)."""
+    repository = services.repository(request.commit, request.allow_dirty)
+    database = services.database()
+    prepared = prepare_build(
+        request,
+        config=services.config,
+        repository=repository,
+        warn=services.warn,
+        disabled_endpoints=lambda: disabled_endpoint_names(database),
+    )
+    return run_prepared(prepared, services, listener, cancel)
+
+
+def run_prepared(
+    prepared: PreparedBuild, services: Services, listener: BuildListener, cancel: threading.Event
+) -> BuildResult:
+    """Record and run a checked plan; a watcher thread passes `cancel` on to the run."""
+    if cancel.is_set():
+        raise CanceledBeforeStartError(
+            f"canceled before submit {prepared.submit_uuid} started: nothing was recorded"
+        )
+    run = run_build(prepared, services.database(), listener)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not cancel.wait(CANCEL_POLL):
+            if done.is_set():
+                return
+        run.cancel()
+
+    watcher = threading.Thread(target=watch, name="cancel-watcher", daemon=True)
+    watcher.start()
+    try:
+        return run.run()
+    finally:
+        done.set()
+        watcher.join()
 
 
 def prepare_build(
@@ -108,23 +168,27 @@ def prepare_build(
         jobs=_jobs(dag, packages, scripts, envs, cache),
         patch_contents=dict(repository.patch_contents),
         staging_dir=staging_dir,
-        settings=BuildSettings(
-            reuse=request.reuse,
-            keep_containers=request.keep_containers,
-            write_log=request.write_log,
-            log_dir=config.log_dir,
-            build_error_lines=config.build_error_lines,
-            staging_roots=(config.staging, staging_dir.parent),
-            release_dirs=tuple(config.releases_root / s for s in config.release_stores),
-            job_attempts=config.docker.job_attempts,
-            quarantine_after=config.docker.quarantine_after,
-            quarantine_seconds=config.docker.quarantine_seconds,
-        ),
+        settings=_settings(request, config, staging_dir),
+    )
+
+
+def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> BuildSettings:
+    return BuildSettings(
+        reuse=request.reuse,
+        keep_containers=request.keep_containers,
+        write_log=request.write_log,
+        log_dir=config.log_dir,
+        build_error_lines=config.build_error_lines,
+        staging_roots=(config.staging, staging_dir.parent),
+        release_dirs=tuple(config.releases_root / s for s in config.release_stores),
+        job_attempts=config.docker.job_attempts,
+        quarantine_after=config.docker.quarantine_after,
+        quarantine_seconds=config.docker.quarantine_seconds,
     )
 
 
 def run_build(prepared: PreparedBuild, database: Database, listener: BuildListener) -> BuildRun:
-    """The run object (call `.run()`); made separately so the caller can `cancel()` it."""
+    """The run object (call `.run()`; `.cancel()` stops it)."""
     return BuildRun(prepared, BuildRecorder(database), listener)
 
 

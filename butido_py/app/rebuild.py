@@ -4,19 +4,23 @@ reuse off, then compare each artifact with the original's and record the verdict
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, replace
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from butido_py import process
-from butido_py.app.repeat import OriginalSubmit, RepeatContext, RepeatOptions, prepare_repeat
+from butido_py.app.build import run_prepared
+from butido_py.app.repeat import OriginalSubmit, RepeatOptions, load_original, prepare_repeat
+from butido_py.app.services import Services
 from butido_py.app.verdicts import Verdict, all_identical, compare_outputs, output_files
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db.database import Database
 from butido_py.db.records import RebuildResultRecord
 from butido_py.errors import EndpointError
-from butido_py.orchestrator.model import PreparedBuild
-from butido_py.orchestrator.reuse import ArtifactLocator
-from butido_py.states import RebuildVerdict, SubmitKind
+from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
+from butido_py.states import RebuildVerdict, SubmitKind, SubmitState
+from butido_py.stores.artifact_locator import ArtifactLocator
 
 #: diffoscope gets this long per differing pair (it can be slow on large archives).
 DIFFOSCOPE_TIMEOUT = 600.0
@@ -29,14 +33,68 @@ UNHASHED_GONE = (
 SUMMARY_LIMIT = 64 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class RebuildRequest:
+    submit: uuid.UUID
+    options: RepeatOptions = field(default_factory=RepeatOptions)
+    allow_image_change: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildVerdicts:
+    results: tuple[RebuildResultRecord, ...]
+    #: Whether diffoscope was found (then every `differs` has a summary).
+    diffoscope: bool
+
+    @property
+    def identical(self) -> bool:
+        return all_identical(r.verdict for r in self.results)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    original: uuid.UUID
+    build: BuildResult
+    #: None when the rebuild was canceled (nothing is compared).
+    verdicts: RebuildVerdicts | None
+
+    @property
+    def reproduced(self) -> bool:
+        """The rebuild succeeded and every artifact is identical to the original's."""
+        return (
+            self.build.state == SubmitState.SUCCEEDED
+            and self.verdicts is not None
+            and self.verdicts.identical
+        )
+
+
+def rebuild(
+    request: RebuildRequest, services: Services, listener: BuildListener, cancel: threading.Event
+) -> RebuildResult:
+    """Run every job of the original again, then compare and record the verdicts (not after a
+    cancel: a canceled rebuild proves nothing)."""
+    database = services.database()
+    original = load_original(database, request.submit, command="rebuild")
+    prepared = prepare_rebuild(
+        original,
+        options=request.options,
+        services=services,
+        allow_image_change=request.allow_image_change,
+    )
+    result = run_prepared(prepared, services, listener, cancel)
+    if result.state == SubmitState.CANCELED:
+        return RebuildResult(request.submit, result, None)
+    return RebuildResult(request.submit, result, record_verdicts(database, original, prepared))
+
+
 def prepare_rebuild(
     original: OriginalSubmit,
     *,
     options: RepeatOptions,
-    context: RepeatContext,
+    services: Services,
     allow_image_change: bool,
 ) -> PreparedBuild:
-    prepared = prepare_repeat(original, kind=SubmitKind.REBUILD, options=options, context=context)
+    prepared = prepare_repeat(original, kind=SubmitKind.REBUILD, options=options, services=services)
     mismatch = image_mismatch(original, prepared)
     if mismatch is not None:
         if not allow_image_change:
@@ -45,7 +103,7 @@ def prepare_rebuild(
                 hint="rebuild on an endpoint that has the original image, or pass "
                 "--allow-image-change (the verdicts then compare builds in different images)",
             )
-        context.warn(f"{mismatch} (--allow-image-change)")
+        services.warn(f"{mismatch} (--allow-image-change)")
     return prepared
 
 
@@ -62,17 +120,6 @@ def image_mismatch(original: OriginalSubmit, prepared: PreparedBuild) -> str | N
                 f"{original.submit.uuid} was built with {' and '.join(recorded)}"
             )
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class RebuildVerdicts:
-    results: tuple[RebuildResultRecord, ...]
-    #: Whether diffoscope was found (then every `differs` has a summary).
-    diffoscope: bool
-
-    @property
-    def identical(self) -> bool:
-        return all_identical(r.verdict for r in self.results)
 
 
 def record_verdicts(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from butido_py.app.services import Services
 from butido_py.config.model import Config
 from butido_py.db import releases as db_releases
 from butido_py.db.database import Database
@@ -108,10 +109,23 @@ class ReleaseResult:
     def with_outcome(self, *outcomes: ReleaseOutcome) -> list[ReleasedArtifact]:
         return [item for item in self.items if item.outcome in outcomes]
 
+    def failure(self) -> StoreError | None:
+        """The error to end with when an artifact could not be released (after the report)."""
+        failed = self.with_outcome(ReleaseOutcome.FAILED)
+        if not failed:
+            return None
+        return StoreError(
+            f"releasing {len(failed)} of {len(self.items)} artifact(s) to {self.store!r} "
+            "failed (the others are done)",
+            hint="see the errors above; pass --update to replace different files in the store",
+        )
 
-def plan_release(request: ReleaseRequest, *, config: Config, db: Database) -> ReleasePlan:
+
+def plan_release(request: ReleaseRequest, services: Services) -> ReleasePlan:
     """What `release new` would do with each matching artifact; writes nothing."""
+    config = services.config
     directory = check_store(config, request.store)
+    db = services.database()
     if find_submit(db, request.submit) is None:
         raise DatabaseError(
             f"no submit {request.submit} in the database",
@@ -166,8 +180,9 @@ def _plan_one(
     )
 
 
-def run_release(plan: ReleasePlan, *, db: Database, clock: Clock = utc_now) -> ReleaseResult:
+def run_release(plan: ReleasePlan, services: Services, *, clock: Clock = utc_now) -> ReleaseResult:
     """Copy, verify and record every planned artifact; one failure does not stop the others."""
+    db = services.database()
     return ReleaseResult(
         plan.submit, plan.store, tuple(_run_one(item, plan.store, db, clock) for item in plan.items)
     )
@@ -225,12 +240,10 @@ class RemovalResult:
     removed_releases: int
 
 
-def plan_removal(
-    *, config: Config, db: Database, store: str, name: str, version: str
-) -> RemovalPlan:
+def plan_removal(services: Services, *, store: str, name: str, version: str) -> RemovalPlan:
     """The releases of exactly (name, version) in the store, and their files; writes nothing."""
-    directory = check_store(config, store)
-    found = db_releases.releases_of_package(db, store, name, version)
+    directory = check_store(services.config, store)
+    found = db_releases.releases_of_package(services.database(), store, name, version)
     if not found:
         raise StoreError(
             f"no release of {name} {version} in release store {store!r}",
@@ -242,8 +255,9 @@ def plan_removal(
     return RemovalPlan(store, name, version, tuple(found), tuple(paths))
 
 
-def run_removal(plan: RemovalPlan, *, db: Database) -> RemovalResult:
+def run_removal(plan: RemovalPlan, services: Services) -> RemovalResult:
     """Delete the files first: a file that cannot be deleted leaves the database untouched."""
+    db = services.database()
     deleted: list[Path] = []
     missing: list[Path] = []
     for path in plan.files:

@@ -5,24 +5,20 @@ one (app/build.py), checked to have the same jobs as the original."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from butido_py.app.build import BuildRequest, Warn, prepare_build
-from butido_py.config.model import Config
+from butido_py.app.build import BuildRequest, prepare_build
+from butido_py.app.services import Services, Warn
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
+from butido_py.db.endpoints import disabled_endpoint_names
 from butido_py.db.records import EnvPairs, JobDependencyRecord, JobRecord, SubmitRecord
 from butido_py.errors import DatabaseError, RepositoryError
 from butido_py.orchestrator.model import PreparedBuild
-from butido_py.repository.model import Repository
 from butido_py.states import SubmitKind, SubmitState
-
-#: Loads the package repository at a commit (its full sha) from git objects, whatever the work
-#: tree holds.
-RepositoryAt = Callable[[str], Repository]
 
 PackageKey = tuple[str, str]
 
@@ -60,17 +56,6 @@ class RepeatOptions:
     lint: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatContext:
-    """What preparing a rebuild or rerun needs besides the original and the options."""
-
-    config: Config
-    repository_at: RepositoryAt
-    warn: Warn
-    #: Asked once for the endpoints that must receive no job (`butido endpoint disable`).
-    disabled_endpoints: Callable[[], frozenset[str]] = frozenset
-
-
 def load_original(database: Database, submit_uuid: uuid.UUID, *, command: str) -> OriginalSubmit:
     submit = db_submits.find_submit(database, submit_uuid)
     if submit is None:
@@ -96,13 +81,13 @@ def load_original(database: Database, submit_uuid: uuid.UUID, *, command: str) -
 
 
 def prepare_repeat(
-    original: OriginalSubmit, *, kind: SubmitKind, options: RepeatOptions, context: RepeatContext
+    original: OriginalSubmit, *, kind: SubmitKind, options: RepeatOptions, services: Services
 ) -> PreparedBuild:
     """The original's package, image and env from its commit, prepared like a build (every check
     of `butido build`), with reuse by key off; `kind` and the parent recorded."""
     submit = original.submit
     if original.from_butido_rust and not original.env:
-        context.warn(
+        services.warn(
             f"butido (Rust) did not record the -E variables of submit {submit.uuid}: the plan is "
             "made without them (the jobs it recorded run with their recorded environments)"
         )
@@ -119,15 +104,16 @@ def prepare_repeat(
         verify=options.verify,
         lint=options.lint,
     )
+    database = services.database()
     prepared = prepare_build(
         request,
-        config=context.config,
-        repository=context.repository_at(submit.commit_hash),
-        warn=context.warn,
-        disabled_endpoints=context.disabled_endpoints,
+        config=services.config,
+        repository=services.repository_at(submit.commit_hash),
+        warn=services.warn,
+        disabled_endpoints=lambda: disabled_endpoint_names(database),
     )
-    check_same_jobs(original, prepared, context.warn)
-    prepared = as_recorded(original, prepared, context.warn)
+    check_same_jobs(original, prepared, services.warn)
+    prepared = as_recorded(original, prepared, services.warn)
     return replace(prepared, kind=kind, parent_submit=submit.uuid)
 
 

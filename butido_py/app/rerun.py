@@ -3,21 +3,55 @@ succeed (or chosen jobs and their dependents) and reuses every other job's artif
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
+from butido_py.app.build import run_prepared
 from butido_py.app.repeat import (
     OriginalSubmit,
-    RepeatContext,
     RepeatOptions,
+    load_original,
     new_job_by_package,
     prepare_repeat,
 )
+from butido_py.app.services import Services
 from butido_py.db.records import JobDependencyRecord, JobRecord
 from butido_py.errors import UsageError
-from butido_py.orchestrator.model import PreparedBuild
+from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
 from butido_py.states import SubmitKind
+
+
+@dataclass(frozen=True, slots=True)
+class RerunRequest:
+    submit: uuid.UUID
+    options: RepeatOptions = field(default_factory=RepeatOptions)
+    #: Run the jobs that did not succeed (implied when no job is chosen).
+    failed: bool = False
+    #: Run these jobs of the original and every job that needs them.
+    chosen: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RerunResult:
+    original: uuid.UUID
+    build: BuildResult
+
+
+def rerun(
+    request: RerunRequest, services: Services, listener: BuildListener, cancel: threading.Event
+) -> RerunResult:
+    """Prepare the rerun of the original (reusing what is not run again) and run it."""
+    original = load_original(services.database(), request.submit, command="rerun")
+    prepared = prepare_rerun(
+        original,
+        options=request.options,
+        services=services,
+        failed=request.failed,
+        chosen=request.chosen,
+    )
+    return RerunResult(request.submit, run_prepared(prepared, services, listener, cancel))
 
 
 def select_jobs(
@@ -54,7 +88,7 @@ def prepare_rerun(
     original: OriginalSubmit,
     *,
     options: RepeatOptions,
-    context: RepeatContext,
+    services: Services,
     failed: bool,
     chosen: Sequence[uuid.UUID],
 ) -> PreparedBuild:
@@ -66,7 +100,7 @@ def prepare_rerun(
     # A submit of butido (Rust) may lack jobs of its plan (never run): only the new plan tells.
     if not selected and not original.from_butido_rust:
         raise _nothing_to_rerun(original)
-    prepared = prepare_repeat(original, kind=SubmitKind.RERUN, options=options, context=context)
+    prepared = prepare_repeat(original, kind=SubmitKind.RERUN, options=options, services=services)
     new_jobs = new_job_by_package(prepared)
     reuse_from = {
         new_jobs[key]: job.uuid

@@ -1,14 +1,16 @@
-"""The run and report of a build, shared by `build`, `rebuild` and `rerun`: the progress
-listener, Ctrl-C handling, the header, the report of created/reused artifacts and failures, the
-JSON summary and the exit code."""
+"""The run and report of a build, shared by `build`, `rebuild` and `rerun`: their options, the
+progress listener, Ctrl-C and SIGTERM handling, the header, the report of created/reused artifacts
+and failures, the JSON summary and the exit code."""
 
 from __future__ import annotations
 
 import json
 import signal
 import sys
-import uuid
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,12 +19,16 @@ import click
 
 from butido_py.cli.context import AppContext
 from butido_py.errors import ExitCode
+from butido_py.states import JobState, SubmitState
 
 if TYPE_CHECKING:
-    from butido_py.app.repeat import OriginalSubmit, RepeatContext
-    from butido_py.db.database import Database
-    from butido_py.orchestrator.model import BuildListener, BuildResult, JobSummary, PreparedBuild
-    from butido_py.orchestrator.run import BuildRun
+    from butido_py.orchestrator.model import (
+        BuildListener,
+        BuildResult,
+        JobEvent,
+        JobSummary,
+        PreparedBuild,
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,24 +76,72 @@ def run_options(func: F) -> F:
     return func
 
 
+#: The exit code of a build canceled by SIGTERM (128 + the signal, as shells report it).
+TERMINATED = 128 + signal.SIGTERM
+
+_SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+
+@dataclass(slots=True)
+class Interruption:
+    """The cancel event handed to the application, and the signal that set it (not frozen: the
+    signal handler records it)."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    signum: int | None = None
+
+
+@contextmanager
+def cancel_on_signals() -> Iterator[Interruption]:
+    """Ctrl-C (SIGINT) and SIGTERM set the cancel event while the operation runs: the build
+    stops, its containers are removed; a second signal is not needed."""
+    interruption = Interruption()
+    if threading.current_thread() is not threading.main_thread():  # no handlers off it
+        yield interruption
+        return
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if interruption.signum is None:
+            interruption.signum = signum
+            name = _SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)
+            click.echo(f"\n{name}: canceling the build, removing its containers …", err=True)
+        interruption.cancel.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in _SIGNAL_NAMES}
+    try:
+        yield interruption
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class ReportingListener:
+    """The header when the run starts (not with --json), then the progress display."""
+
+    def __init__(self, progress: BuildListener, *, header: bool) -> None:
+        self._progress = progress
+        self._header = header
+
+    def started(self, prepared: PreparedBuild) -> None:
+        if self._header:
+            echo_header(prepared)
+        self._progress.started(prepared)
+
+    def event(self, event: JobEvent) -> None:
+        self._progress.event(event)
+
+    def finished(self) -> None:
+        self._progress.finished()
+
+
 def listener_for(app: AppContext, *, as_json: bool) -> BuildListener:
     """Bars on a terminal (not with --json), one line per event on stderr otherwise."""
     from butido_py.cli.progress import BarProgress, PlainProgress  # noqa: PLC0415
 
-    if app.show_progress and not as_json:
-        return BarProgress()
-    return PlainProgress(sys.stderr)
-
-
-def execute(
-    app: AppContext, prepared: PreparedBuild, database: Database, *, as_json: bool
-) -> BuildResult:
-    """Record and run a prepared build with progress display; Ctrl-C cancels it."""
-    from butido_py.app.build import run_build  # noqa: PLC0415
-
-    if not as_json:
-        echo_header(prepared)
-    return run_interruptible(run_build(prepared, database, listener_for(app, as_json=as_json)))
+    progress: BuildListener = (
+        BarProgress() if app.show_progress and not as_json else PlainProgress(sys.stderr)
+    )
+    return ReportingListener(progress, header=not as_json)
 
 
 def echo_result(
@@ -100,46 +154,13 @@ def echo_result(
         echo_report(result)
 
 
-def repeat_setup(
-    app: AppContext, submit_uuid: uuid.UUID, *, command: str
-) -> tuple[Database, OriginalSubmit, RepeatContext]:
-    """The database, the recorded submit and the context to prepare its rebuild or rerun."""
-    from butido_py.app.repeat import RepeatContext, load_original  # noqa: PLC0415
-    from butido_py.db.endpoints import disabled_endpoint_names  # noqa: PLC0415
-
-    database = app.database()
-    original = load_original(database, submit_uuid, command=command)
-    context = RepeatContext(
-        config=app.config,
-        repository_at=lambda commit: app.repository(commit, work_tree=False),
-        warn=warn,
-        disabled_endpoints=lambda: disabled_endpoint_names(database),
-    )
-    return database, original, context
-
-
-def warn(message: str) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
-
-
-def run_interruptible(run: BuildRun) -> BuildResult:
-    """Ctrl-C cancels the run (its containers are removed); a second one is not needed."""
-
-    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
-        click.echo("\nCtrl-C: canceling the build, removing its containers …", err=True)
-        run.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        return run.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def exit_code(result: BuildResult) -> int:
-    if result.state == "canceled":
+def exit_code(result: BuildResult, interruption: Interruption | None = None) -> int:
+    """0: succeeded; 1: failed; canceled: 130 (Ctrl-C), 143 (SIGTERM)."""
+    if result.state == SubmitState.CANCELED:
+        if interruption is not None and interruption.signum == signal.SIGTERM:
+            return TERMINATED
         return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.OK if result.state == "succeeded" else ExitCode.FAILURE)
+    return int(ExitCode.OK if result.state == SubmitState.SUCCEEDED else ExitCode.FAILURE)
 
 
 def echo_header(prepared: PreparedBuild) -> None:
@@ -159,6 +180,16 @@ def echo_header(prepared: PreparedBuild) -> None:
     click.echo("\n".join(lines))
 
 
+#: The job states the report's last line counts, in its order.
+_COUNTED = (
+    JobState.SUCCEEDED,
+    JobState.REUSED,
+    JobState.FAILED,
+    JobState.DEP_FAILED,
+    JobState.CANCELED,
+)
+
+
 def echo_report(result: BuildResult) -> None:
     created = sorted(result.created, key=lambda a: a.path.lower())
     reused = sorted(result.reused, key=lambda a: a.path.lower())
@@ -172,11 +203,7 @@ def echo_report(result: BuildResult) -> None:
             click.echo(f"  {artifact.file}")
     for job in result.failed:
         echo_failure(job)
-    counts = ", ".join(
-        f"{n} {state}"
-        for state in ("succeeded", "reused", "failed", "dep_failed", "canceled")
-        if (n := result.count(state))
-    )
+    counts = ", ".join(f"{n} {state}" for state in _COUNTED if (n := result.count(state)))
     click.echo(
         f"Submit {result.submit_uuid} {result.state}: {len(result.jobs)} jobs ({counts}) "
         f"in {result.seconds:.1f} s"

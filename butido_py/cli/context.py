@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from butido_py import tracing
+from butido_py.app.services import Services
+from butido_py.cli.warnings import echo_warning
 from butido_py.config import Config, LoadedConfig, load_config
 from butido_py.config.database import DatabaseOverrides, database_url
 from butido_py.errors import ButidoError
@@ -28,6 +30,7 @@ class AppContext:
     db_overrides: DatabaseOverrides = field(default_factory=DatabaseOverrides)
     _loaded: LoadedConfig | None = None
     _database: Database | None = None
+    _services: Services | None = None
     _repositories: dict[tuple[str, bool, bool], Repository] = field(default_factory=dict)
 
     def loaded(self) -> LoadedConfig:
@@ -57,6 +60,13 @@ class AppContext:
             )
         return self._repositories[key]
 
+    def services(self) -> Services:
+        """What the application functions use (built once): the configuration, the repository,
+        the database (opened on first use) and the warnings channel."""
+        if self._services is None:
+            self._services = Services(self.config, self.repository, self.database, echo_warning)
+        return self._services
+
     def database_url(self) -> str:
         loaded = self.loaded()
         return database_url(loaded.config.database, self.db_overrides, loaded.data_home)
@@ -77,13 +87,10 @@ class AppContext:
     def _recover(self, database: Database) -> None:
         from butido_py.app.recovery import recover_lost_submits  # noqa: PLC0415
 
-        def warn(message: str) -> None:
-            click.echo(f"warning: {message}", err=True)
-
         try:
-            recovered = recover_lost_submits(database, self.config, warn=warn)
+            recovered = recover_lost_submits(database, self.config, warn=echo_warning)
         except ButidoError as error:  # never in the way of the command itself
-            warn(f"crash recovery failed: {error.message}")
+            echo_warning(f"crash recovery failed: {error.message}")
             return
         for submit in recovered:
             staging = ""

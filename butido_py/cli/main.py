@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import platform
 import sys
 import traceback
@@ -101,11 +100,9 @@ def cli(
         name=db_name,
         timeout=db_timeout,
     )
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from butido_py.cli.warnings import install  # noqa: PLC0415 - next to the one use
+
+    install(debug=debug)
 
 
 def report_error(error: ButidoError) -> None:

@@ -17,8 +17,10 @@ import click
 from tqdm import tqdm
 
 from butido_py.orchestrator.model import JobEvent, JobEventKind, PreparedBuild
+from butido_py.states import JobState
 
-_FINAL = {"succeeded", "failed", "dep_failed", "canceled", "reused"}
+#: Final job states the total bar names (the others need no mention).
+_SHOWN = frozenset({JobState.FAILED, JobState.DEP_FAILED, JobState.CANCELED})
 
 
 class PlainProgress:
@@ -134,7 +136,7 @@ class BarProgress:
             bar.close()
         if self._total is not None:
             self._total.update(1)
-            if event.state in _FINAL and event.state not in ("succeeded", "reused"):
+            if event.state in _SHOWN:
                 self._total.write(f"{event.state}: {event.package} {event.version}")
 
     def finished(self) -> None:

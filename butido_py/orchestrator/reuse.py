@@ -18,8 +18,6 @@ from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.plan.job_key import job_key_of
 from butido_py.stores.artifact_locator import ArtifactLocator
 
-__all__ = ["ArtifactLocator", "ReuseDecisions", "ReuseMatch", "find_job_to_reuse", "find_reusable"]
-
 log = logging.getLogger(__name__)
 
 

@@ -146,18 +146,28 @@ def test_failed_job_report_and_states_on_postgresql(pg_space: Workspace) -> None
     assert "dep_failed cairo 1.18.0 [" in done.stderr
 
 
-def test_sigint_cancels_the_build(space: Workspace, docker_endpoint: EndpointConfig) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [
+        (signal.SIGINT, 130, "Ctrl-C: canceling the build"),
+        (signal.SIGTERM, 143, "SIGTERM: canceling the build"),
+    ],
+)
+def test_a_signal_cancels_the_build(
+    space: Workspace, docker_endpoint: EndpointConfig, signum: int, code: int, message: str
+) -> None:
     space.add_package("sleeper", build='{{phase "build"}}\nsleep 300')
     space.add_package("top", depends=["sleeper 1"])
     space.commit()
     process = space.popen("build", "top", "1", "-I", "tiny")
     try:
         submit = wait_for_running_container(docker_endpoint, "sleeper")
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
+    assert message in stderr
     assert submit_containers(docker_endpoint, submit) == []
     db = space.database()
     (record,) = db_submits.list_submits(db, db_submits.SubmitFilter())

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from butido_py.cli.build_report import (
+    cancel_on_signals,
     check_options,
     echo_result,
-    execute,
     exit_code,
+    listener_for,
     run_options,
-    warn,
 )
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
@@ -61,12 +61,12 @@ def build(
     answers and has the image. Then the plan is recorded and the jobs run in containers on the
     endpoints, as many in parallel as `maxjobs` allows. A job whose inputs match an earlier
     successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
-    and removes its containers.
+    and removes its containers; so does SIGTERM.
 
-    Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C.
+    Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C,
+    143 on SIGTERM.
     """
-    from butido_py.app.build import BuildRequest, prepare_build  # noqa: PLC0415
-    from butido_py.db.endpoints import disabled_endpoint_names  # noqa: PLC0415
+    from butido_py.app.build import BuildRequest, build  # noqa: PLC0415
 
     app: AppContext = ctx.obj
     request = BuildRequest(
@@ -82,20 +82,14 @@ def build(
         endpoints=endpoints,
         reuse=not no_reuse,
         keep_containers=keep_containers,
+        commit=commit,
+        allow_dirty=allow_dirty,
     )
-    config = app.config
-    repository = app.repository(commit, allow_dirty)
-    database = app.database()
-    prepared = prepare_build(
-        request,
-        config=config,
-        repository=repository,
-        warn=warn,
-        disabled_endpoints=lambda: disabled_endpoint_names(database),
-    )
-    result = execute(app, prepared, database, as_json=as_json)
+    services = app.services()
+    with cancel_on_signals() as interruption:
+        result = build(request, services, listener_for(app, as_json=as_json), interruption.cancel)
     echo_result(result, as_json=as_json)
-    ctx.exit(exit_code(result))
+    ctx.exit(exit_code(result, interruption))
 
 
 COMMANDS: tuple[click.Command, ...] = (build,)

@@ -8,21 +8,7 @@ from pathlib import Path
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.config import load_config
-from butido_py.repository.git_init import (
-    FALLBACK_EMAIL,
-    FALLBACK_NAME,
-    TEMPLATE_SOURCES,
-    copy_template,
-    find_template,
-    fresh_directory,
-    init_and_commit,
-)
-from butido_py.repository.load import load_repository
-from butido_py.sources.cache import SourceCache, import_cache_tree, verify_sources
-
-#: The package at the top of the example tree.
-TOP_PACKAGE = "desktop"
+from butido_py.cli.warnings import echo_warning
 
 
 @click.command("init")
@@ -37,38 +23,30 @@ def init(ctx: click.Context, directory: Path) -> None:
     directories and the SQLite database default to $XDG_DATA_HOME/butido. The example's sources
     are put into the source cache, then `git init` and one commit make the repository usable.
     """
+    from butido_py.app.init import TOP_PACKAGE, InitRequest, init_repository  # noqa: PLC0415
+    from butido_py.repository.git_init import FALLBACK_EMAIL, FALLBACK_NAME  # noqa: PLC0415
+
     app = ctx.ensure_object(AppContext)
-    target = directory.resolve()
-    template = find_template()
-    with fresh_directory(target):
-        files = copy_template(template, target)
-        click.echo(f"copied the example repository ({len(files)} files) from {template}")
-        commit = init_and_commit(target, "Example package repository (butido init)")
-        identity = (
-            f" as {FALLBACK_NAME} <{FALLBACK_EMAIL}> (git has no user.name/user.email)"
-            if commit.fallback_identity
-            else ""
-        )
-        click.echo(f"git repository initialised, first commit {commit.sha[:12]}{identity}")
-        # Read after `git init`, so that target (not an enclosing repository) is the root.
-        loaded = load_config(cwd=target, environ=os.environ, config_file=app.config_file)
-        cache = loaded.config.source_cache
-        imported = import_cache_tree(template / TEMPLATE_SOURCES, cache)
-        click.echo(
-            f"source cache {cache}: {len(imported.copied)} sources added, "
-            f"{len(imported.kept)} already there"
-        )
-    repository = load_repository(target)
-    entries = SourceCache(cache).entries(repository.packages)
-    bad = [r for r in verify_sources(entries) if not r.ok]
-    for result in bad:
-        click.secho(f"warning: {result.entry.label}: {result.message}", fg="yellow", err=True)
+    done = init_repository(InitRequest(directory, app.config_file, os.environ))
+    click.echo(f"copied the example repository ({done.files} files) from {done.template}")
+    identity = (
+        f" as {FALLBACK_NAME} <{FALLBACK_EMAIL}> (git has no user.name/user.email)"
+        if done.commit.fallback_identity
+        else ""
+    )
+    click.echo(f"git repository initialised, first commit {done.commit.sha[:12]}{identity}")
     click.echo(
-        f"{len(repository.packages)} packages, {len(entries) - len(bad)} of {len(entries)} "
+        f"source cache {done.source_cache}: {done.sources_added} sources added, "
+        f"{done.sources_kept} already there"
+    )
+    for label, message in done.unverified:
+        echo_warning(f"{label}: {message}")
+    click.echo(
+        f"{done.packages} packages, {done.sources - len(done.unverified)} of {done.sources} "
         "sources verified\n"
         "\n"
         "Next:\n"
-        f"  cd {target}\n"
+        f"  cd {done.target}\n"
         f"  butido tree-of {TOP_PACKAGE}\n"
         "  butido source verify --matching .\n"
         "  butido build hello 2.12.1 -I tiny"

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from butido_py.cli.build_report import (
+    cancel_on_signals,
     check_options,
     echo_result,
-    execute,
     exit_code,
-    repeat_setup,
+    listener_for,
     run_options,
 )
 from butido_py.cli.context import AppContext
 from butido_py.errors import ExitCode
+
+if TYPE_CHECKING:
+    from butido_py.app.rebuild import RebuildResult
 
 
 @click.command("rebuild")
@@ -53,51 +57,46 @@ def rebuild(
     difference is stored and shown.
 
     Exit status: 0 when the rebuild succeeded and every artifact is identical, 1 otherwise,
-    130 on Ctrl-C.
+    130 on Ctrl-C, 143 on SIGTERM.
     """
-    from butido_py.app.rebuild import prepare_rebuild, record_verdicts  # noqa: PLC0415
+    from butido_py.app.rebuild import RebuildRequest, rebuild  # noqa: PLC0415
     from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
+
+    app: AppContext = ctx.obj
+    options = RepeatOptions(
+        endpoints, staging_dir, write_log, keep_containers, verify=not no_verify, lint=not no_lint
+    )
+    request = RebuildRequest(submit_uuid, options, allow_image_change=allow_image_change)
+    services = app.services()
+    with cancel_on_signals() as interruption:
+        result = rebuild(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+    echo_rebuild(result, as_json=as_json)
+    code = exit_code(result.build, interruption)
+    ctx.exit(code if code != ExitCode.OK or result.reproduced else int(ExitCode.FAILURE))
+
+
+def echo_rebuild(result: RebuildResult, *, as_json: bool) -> None:
+    """The build's report and the verdicts (none after a cancel)."""
     from butido_py.app.verdicts import count_verdicts  # noqa: PLC0415
     from butido_py.cli.verdict_report import echo_verdicts, verdicts_json  # noqa: PLC0415
 
-    app: AppContext = ctx.obj
-    database, original, context = repeat_setup(app, submit_uuid, command="rebuild")
-    prepared = prepare_rebuild(
-        original,
-        options=RepeatOptions(
-            endpoints,
-            staging_dir,
-            write_log,
-            keep_containers,
-            verify=not no_verify,
-            lint=not no_lint,
-        ),
-        context=context,
-        allow_image_change=allow_image_change,
-    )
-    result = execute(app, prepared, database, as_json=as_json)
-    if result.state == "canceled":
-        echo_result(result, as_json=as_json)
-        ctx.exit(exit_code(result))
-    verdicts = record_verdicts(database, original, prepared)
+    verdicts = result.verdicts
+    if verdicts is None:
+        echo_result(result.build, as_json=as_json)
+        return
     results = verdicts.results
-    echo_result(
-        result,
-        as_json=as_json,
-        extra={
-            "original": str(submit_uuid),
-            "verdicts": verdicts_json(results),
-            "counts": count_verdicts(r.verdict for r in results),
-            "diffoscope": verdicts.diffoscope,
-        },
-    )
+    extra: dict[str, object] = {
+        "original": str(result.original),
+        "verdicts": verdicts_json(results),
+        "counts": count_verdicts(r.verdict for r in results),
+        "diffoscope": verdicts.diffoscope,
+    }
+    echo_result(result.build, as_json=as_json, extra=extra)
     if not as_json:
         click.echo()
         echo_verdicts(results)
         if not verdicts.diffoscope and not verdicts.identical:
             click.echo("(install diffoscope to see what differs)")
-    code = exit_code(result)
-    ctx.exit(code if code != ExitCode.OK or verdicts.identical else int(ExitCode.FAILURE))
 
 
 COMMANDS: tuple[click.Command, ...] = (rebuild,)

@@ -12,7 +12,6 @@ from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
 from butido_py.cli.lazy import LazyCommand, LazyGroup
 from butido_py.cli.render import print_json
-from butido_py.errors import StoreError
 
 if TYPE_CHECKING:
     from butido_py.app.release import ReleasedArtifact, ReleaseResult, RemovalPlan, RemovalResult
@@ -82,20 +81,22 @@ def release_new(
         run_release,
     )
 
-    db = app.database()
+    services = app.services()
     request = ReleaseRequest(submit_uuid, store, package, version, update, staging_dir)
-    plan = plan_release(request, config=app.config, db=db)
+    plan = plan_release(request, services)
     updates = plan.with_action(ReleaseAction.UPDATE)
     if updates:
         for item in updates:
             click.echo(f"Going to update: {item.destination} ({item.reason})", err=True)
         confirm(f"Replace {len(updates)} file(s) in {store}?", yes=yes or non_interactive)
-    result = run_release(plan, db=db)
+    result = run_release(plan, services)
     if as_json:
         print_json(_release_json(result))
     else:
         _echo_release(result, quiet=quiet)
-    _raise_on_failures(result)
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
 def _echo_release(result: ReleaseResult, *, quiet: bool) -> None:
@@ -138,18 +139,6 @@ def _release_json(result: ReleaseResult) -> dict[str, object]:
     }
 
 
-def _raise_on_failures(result: ReleaseResult) -> None:
-    from butido_py.app.release import ReleaseOutcome  # noqa: PLC0415
-
-    failed = result.with_outcome(ReleaseOutcome.FAILED)
-    if failed:
-        raise StoreError(
-            f"releasing {len(failed)} of {len(result.items)} artifact(s) to {result.store!r} "
-            "failed (the others are done)",
-            hint="see the errors above; pass --update to replace different files in the store",
-        )
-
-
 @release_group.command("rm")
 @click.option("--from", "store", required=True, metavar="STORE", help="The release store.")
 @click.argument("name")
@@ -166,11 +155,11 @@ def release_rm(
     """
     from butido_py.app.release import plan_removal, run_removal  # noqa: PLC0415
 
-    db = app.database()
-    plan = plan_removal(config=app.config, db=db, store=store, name=name, version=version)
+    services = app.services()
+    plan = plan_removal(services, store=store, name=name, version=version)
     _echo_removal_plan(plan)
     confirm(f"Remove {name} {version} from {store}?", yes=yes)
-    result = run_removal(plan, db=db)
+    result = run_removal(plan, services)
     if as_json:
         print_json(_removal_json(result))
         return

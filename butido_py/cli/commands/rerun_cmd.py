@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from butido_py.cli.build_report import (
+    cancel_on_signals,
     check_options,
     echo_result,
-    execute,
     exit_code,
-    repeat_setup,
+    listener_for,
     run_options,
 )
 from butido_py.cli.context import AppContext
@@ -59,30 +59,21 @@ def rerun(
     artifacts (it runs when they are gone). Jobs are matched by package name and version.
 
     Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 2 when there is
-    nothing to rerun, 130 on Ctrl-C.
+    nothing to rerun, 130 on Ctrl-C, 143 on SIGTERM.
     """
     from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
-    from butido_py.app.rerun import prepare_rerun  # noqa: PLC0415
+    from butido_py.app.rerun import RerunRequest, rerun  # noqa: PLC0415
 
     app: AppContext = ctx.obj
-    database, original, context = repeat_setup(app, submit_uuid, command="rerun")
-    prepared = prepare_rerun(
-        original,
-        options=RepeatOptions(
-            endpoints,
-            staging_dir,
-            write_log,
-            keep_containers,
-            verify=not no_verify,
-            lint=not no_lint,
-        ),
-        context=context,
-        failed=failed,
-        chosen=jobs,
+    options = RepeatOptions(
+        endpoints, staging_dir, write_log, keep_containers, verify=not no_verify, lint=not no_lint
     )
-    result = execute(app, prepared, database, as_json=as_json)
-    echo_result(result, as_json=as_json, extra={"original": str(submit_uuid)})
-    ctx.exit(exit_code(result))
+    request = RerunRequest(submit_uuid, options, failed=failed, chosen=jobs)
+    services = app.services()
+    with cancel_on_signals() as interruption:
+        result = rerun(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+    echo_result(result.build, as_json=as_json, extra={"original": str(result.original)})
+    ctx.exit(exit_code(result.build, interruption))
 
 
 COMMANDS: tuple[click.Command, ...] = (rerun,)

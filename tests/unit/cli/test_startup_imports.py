@@ -74,17 +74,6 @@ def _command_modules() -> list[str]:
     return sorted({entry.module for entry in (*TOP_COMMANDS.values(), *DB_COMMANDS.values())})
 
 
-def _known_exception(module: str) -> object:
-    if module.endswith(".init_cmd"):
-        return pytest.param(
-            module,
-            marks=pytest.mark.xfail(
-                strict=True, reason="init's command still imports GitPython at module level"
-            ),
-        )
-    return module
-
-
-@pytest.mark.parametrize("module", [_known_exception(m) for m in _command_modules()])
+@pytest.mark.parametrize("module", _command_modules())
 def test_no_command_module_imports_a_heavy_library(module: str) -> None:
     assert loaded_by(f"import {module}") == []
