@@ -255,7 +255,8 @@ def job_environment(
         env[containers.git_author] = repository.git_author
     if containers.git_commit_hash:
         env[containers.git_commit_hash] = repository.commit
-    env[SOURCE_DATE_EPOCH] = str(repository.commit_time)
+    epoch = repository.source_date_epoch(package, containers.source_date_epoch)
+    env[SOURCE_DATE_EPOCH] = str(epoch)
     return tuple(env.items())
 
 

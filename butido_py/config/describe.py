@@ -39,6 +39,7 @@ def describe_config(config: Config) -> list[tuple[str, object]]:
     items.append(("containers.allowed_env", list(containers.allowed_env)))
     items.append(("containers.git_author", containers.git_author))
     items.append(("containers.git_commit_hash", containers.git_commit_hash))
+    items.append(("containers.source_date_epoch", containers.source_date_epoch))
     return items
 
 

@@ -66,12 +66,23 @@ class DockerConfig:
         return next((e for e in self.endpoints if e.name == name), None)
 
 
+class SourceDatePolicy(StrEnum):
+    """Where a job's SOURCE_DATE_EPOCH comes from (`containers.source_date_epoch`)."""
+
+    #: When the files the package is made from last changed: other commits change no job key.
+    PER_PACKAGE = "per-package"
+    #: The pinned commit's time: every commit changes every job key (butido_py before 0.x).
+    COMMIT = "commit"
+
+
 @dataclass(frozen=True, slots=True)
 class ContainersConfig:
     check_env_names: bool
     allowed_env: tuple[str, ...]
     git_author: str | None
     git_commit_hash: str | None
+    #: What jobs receive as SOURCE_DATE_EPOCH: a policy, or a fixed number of seconds.
+    source_date_epoch: SourceDatePolicy | int = SourceDatePolicy.PER_PACKAGE
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,8 @@ CONTAINERS: Final[tuple[Setting, ...]] = (
             "Name of the variable that receives the repository's git user.name."),
     Setting("git_commit_hash", ValueKind.STRING, None,
             "Name of the variable that receives the pinned commit hash."),
+    Setting("source_date_epoch", ValueKind.STRING, "per-package",
+            "SOURCE_DATE_EPOCH of the jobs: per-package, commit, or a fixed integer."),
 )  # fmt: skip
 
 

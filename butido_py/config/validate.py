@@ -15,6 +15,7 @@ from butido_py.config.layers import KeyPath, MergedConfig
 from butido_py.config.model import (
     Config,
     ContainersConfig,
+    SourceDatePolicy,
     DatabaseConfig,
     DockerConfig,
     EndpointConfig,
@@ -91,6 +92,10 @@ class _TableReader:
         if setting.required and key not in self.suggested:
             self.problems.add((*self.path, key), f"missing required key ({setting.help})")
         return setting, None
+
+    def raw(self, key: str) -> object:
+        """The value as written (None when absent), for settings of more than one kind."""
+        return self._raw(key)[1]
 
     def _wrong(self, key: str, expected: str, value: object) -> None:
         self.problems.add((*self.path, key), f"expected {expected}, got {_describe(value)}")
@@ -390,4 +395,23 @@ def _read_containers(table: Mapping[str, object] | None, problems: _Problems) ->
         allowed_env=reader.string_list("allowed_env") or (),
         git_author=reader.string("git_author"),
         git_commit_hash=reader.string("git_commit_hash"),
+        source_date_epoch=_source_date_epoch(reader),
     )
+
+
+def _source_date_epoch(reader: _TableReader) -> SourceDatePolicy | int:
+    value = reader.raw("source_date_epoch")
+    if value is None:
+        return SourceDatePolicy.PER_PACKAGE
+    if isinstance(value, str) and value in tuple(SourceDatePolicy):
+        return SourceDatePolicy(value)
+    if isinstance(value, str) and value.isdigit():  # BUTIDO_CONTAINERS_SOURCE_DATE_EPOCH=…
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    reader.problems.add(
+        (*reader.path, "source_date_epoch"),
+        f"expected 'per-package', 'commit' or seconds since 1970 (an integer), "
+        f"got {_describe(value)}",
+    )
+    return SourceDatePolicy.PER_PACKAGE

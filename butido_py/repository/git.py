@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,24 @@ class GitRepository:
     def commit_time(self, sha: str) -> int:
         return int(self._repo.commit(sha).committed_date)
 
+    def first_parent_changes(self, sha: str, stop: str | None = None) -> list[CommitChanges]:
+        """The commits of `sha`'s first-parent line, newest first, each with the files it changed
+        (a merge: against its first parent), back to the root or down to `stop` (excluded)."""
+        output: bytes = self._run(
+            "log",
+            "-z",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--no-renames",
+            "--name-only",
+            "--format=%x01%H %P%x02%ct",
+            sha if stop is None else f"{stop}..{sha}",
+            "--",
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+        )
+        return [_parse_changes(chunk) for chunk in output.split(b"\x01") if chunk.strip()]
+
     def user_name(self) -> str | None:
         with self._repo.config_reader() as reader:
             value = reader.get_value("user", "name", default="")
@@ -151,6 +170,24 @@ class GitRepository:
 
     def read_work_tree_files(self, paths: Iterable[str]) -> Mapping[str, bytes]:
         return {path: (self.root / path).read_bytes() for path in paths}
+
+
+@dataclass(frozen=True, slots=True)
+class CommitChanges:
+    sha: str
+    first_parent: str | None
+    committer_time: int
+    files: tuple[str, ...]
+
+
+def _parse_changes(chunk: bytes) -> CommitChanges:
+    header, _, names = chunk.partition(b"\0")
+    shas, _, time = header.partition(b"\x02")
+    sha, *parents = shas.decode("ascii").split()
+    files = tuple(
+        name.decode("utf-8", "surrogateescape") for name in names.lstrip(b"\n").split(b"\0") if name
+    )
+    return CommitChanges(sha, parents[0] if parents else None, int(time), files)
 
 
 def _stderr_lines(exc: git.GitCommandError) -> list[str]:

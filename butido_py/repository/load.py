@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from butido_py.package.parse import parse_package
 from butido_py.repository.git import GitRepository
 from butido_py.repository.layers import Layer, defining_layer, merge_layers
 from butido_py.repository.model import Repository
+from butido_py.repository.source_dates import file_times, package_date
 from butido_py.repository.toml_cache import TomlCache
 
 PKG_TOML = "pkg.toml"
@@ -86,6 +87,8 @@ class LoadedPackages:
     #: Every file the packages were built from (pkg.toml layers, patches, phase files).
     files_read: frozenset[str]
     pkg_toml_count: int
+    #: The files each package is made from: its pkg.toml layers, patches and phase files.
+    package_files: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def load_repository(
@@ -109,9 +112,11 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
         )
     changed = repo.changed_files(sha) if sha == head else set()
     changed_pkg_tomls = {p for p in changed if is_package_file(p)}
+    times: dict[str, int] = file_times(repo, sha)
     if changed and allow_dirty:
         loaded = load_packages(WorkTreeFiles(repo))
         dirty = bool(changed_pkg_tomls or changed & loaded.files_read)
+        times.update(_work_tree_times(repo.root, changed & loaded.files_read, times))
     else:
         cache = TomlCache(repo.git_dir / "butido" / "pkg-toml.cache")
         try:
@@ -123,16 +128,32 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
             raise
         _refuse_if_dirty(changed_pkg_tomls | (changed & loaded.files_read), sha, commit)
         dirty = False
+    commit_time = repo.commit_time(sha)
     return Repository(
         root=repo.root,
         commit=sha,
-        commit_time=repo.commit_time(sha),
+        commit_time=commit_time,
         dirty=dirty,
         packages=loaded.packages,
         patch_contents=loaded.patch_contents,
         git_author=repo.user_name(),
         pkg_toml_count=loaded.pkg_toml_count,
+        source_dates={
+            key: package_date(files, times, commit_time)
+            for key, files in loaded.package_files.items()
+        },
     )
+
+
+def _work_tree_times(root: Path, paths: Iterable[str], times: Mapping[str, int]) -> dict[str, int]:
+    """Files edited in the work tree date from their modification time (--allow-dirty)."""
+    edited: dict[str, int] = {}
+    for path in paths:
+        try:
+            edited[path] = max(int((root / path).stat().st_mtime), times.get(path, 0))
+        except OSError:  # deleted in the work tree: the package no longer reads it
+            continue
+    return edited
 
 
 def is_package_file(path: str) -> bool:
@@ -145,11 +166,14 @@ def load_packages(source: FileSource, cache: TomlCache | None = None) -> LoadedP
     pkg_tomls = sorted(p for p in source.paths() if is_package_file(p))
     layers = _parse_layers(pkg_tomls, source, cache or TomlCache(None))
     packages: dict[tuple[str, str], Package] = {}
+    chains: dict[tuple[str, str], list[str]] = {}
     for leaf in _leaves(pkg_tomls):
-        chain = [layers[p] for p in _layer_paths(leaf, layers)]
+        layer_paths = _layer_paths(leaf, layers)
+        chain = [layers[p] for p in layer_paths]
         origin = partial(_origin, chain)
         package = parse_package(merge_layers(chain), leaf=leaf, origin=origin, exists=source.exists)
         _add_unique(packages, package)
+        chains[package.key] = layer_paths
     extra = sorted({p for pkg in packages.values() for p in _referenced_files(pkg)})
     contents = source.read(extra)
     resolved = [_with_phase_scripts(pkg, contents) for pkg in packages.values()]
@@ -159,6 +183,9 @@ def load_packages(source: FileSource, cache: TomlCache | None = None) -> LoadedP
         patch_contents={path: contents[path] for path in sorted(patch_paths)},
         files_read=frozenset((*pkg_tomls, *extra)),
         pkg_toml_count=len(pkg_tomls),
+        package_files={
+            key: (*chains[key], *_referenced_files(pkg)) for key, pkg in packages.items()
+        },
     )
 
 

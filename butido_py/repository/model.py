@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from butido_py.config.model import SourceDatePolicy
 from butido_py.errors import RepositoryError, UsageError
 from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
@@ -22,7 +23,7 @@ class Repository:
     root: Path
     #: Full hex sha of the pinned commit (also when the work tree was read with --allow-dirty).
     commit: str
-    #: Commit time of the pinned commit, seconds since the epoch (SOURCE_DATE_EPOCH).
+    #: Commit time of the pinned commit, seconds since the epoch.
     commit_time: int
     #: True when the package files were read from a work tree that differs from `commit`.
     dirty: bool
@@ -34,6 +35,9 @@ class Repository:
     git_author: str | None = None
     #: Number of pkg.toml files read (layers and leaves), for `metrics`.
     pkg_toml_count: int = 0
+    #: (name, version) → the newest change time of the files the package is made from
+    #: (`repository.source_dates`); its SOURCE_DATE_EPOCH under the `per-package` policy.
+    source_dates: Mapping[tuple[str, str], int] = field(default_factory=dict)
     _by_key: dict[tuple[str, str], Package] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -49,6 +53,18 @@ class Repository:
     def find(self, name: str, version: str) -> Package | None:
         """The package with exactly this name and version (leading `=` of `version` ignored)."""
         return self._by_key.get((name, version.lstrip("=")))
+
+    def source_date(self, package: Package) -> int:
+        """When the files `package` is made from last changed (the commit time if unknown)."""
+        return self.source_dates.get(package.key, self.commit_time)
+
+    def source_date_epoch(self, package: Package, policy: SourceDatePolicy | int) -> int:
+        """The SOURCE_DATE_EPOCH of `package`'s job under `containers.source_date_epoch`."""
+        if policy == SourceDatePolicy.PER_PACKAGE:
+            return self.source_date(package)
+        if policy == SourceDatePolicy.COMMIT:
+            return self.commit_time
+        return int(policy)
 
     def versions_of(self, name: str) -> list[Package]:
         return list(self._by_name.get(name, ()))
