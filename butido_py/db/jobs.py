@@ -213,9 +213,12 @@ def set_container(db: Database, job_uuid: uuid.UUID, container_hash: str) -> Non
     _update_job(db, job_uuid, container_hash=container_hash)
 
 
-def set_job_key(db: Database, job_uuid: uuid.UUID, job_key: str) -> None:
-    """The job key, once the job's inputs are known (see `find_reusable_jobs`)."""
-    _update_job(db, job_uuid, job_key=job_key)
+def set_job_key(
+    db: Database, job_uuid: uuid.UUID, job_key: str, document: str | None = None
+) -> None:
+    """The job key, once the job's inputs are known (see `find_reusable_jobs`), and the JSON
+    document of its components (see `find_key_documents`)."""
+    _update_job(db, job_uuid, job_key=job_key, job_key_document=document)
 
 
 def _state_of(connection: Connection, job_uuid: uuid.UUID) -> JobState:
@@ -322,6 +325,38 @@ def find_reusable_jobs(db: Database, job_key: str, *, limit: int = 5) -> list[Jo
             .limit(limit)
         )
         return [job_record(row) for row in rows]
+
+
+def find_key_document(db: Database, job_uuid: uuid.UUID) -> str | None:
+    """The JSON document of the job's key components (None before its key was known)."""
+    with db.begin() as connection:
+        return connection.execute(
+            select(JOBS.c.job_key_document).where(JOBS.c.uuid == job_uuid)
+        ).scalar_one_or_none()
+
+
+def find_earlier_key_documents(
+    db: Database, name: str, version: str, *, before: uuid.UUID | None = None, limit: int = 20
+) -> list[tuple[uuid.UUID, str]]:
+    """(job uuid, key document) of the newest succeeded jobs of this package version, newest
+    first; `before`: only jobs recorded before that job."""
+    query = (
+        select(JOBS.c.uuid, JOBS.c.job_key_document)
+        .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
+        .where(
+            PACKAGES.c.name == name,
+            PACKAGES.c.version == version,
+            JOBS.c.state == JobState.SUCCEEDED,
+            JOBS.c.job_key_document.is_not(None),
+        )
+        .order_by(JOBS.c.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        earlier = select(JOBS.c.id).where(JOBS.c.uuid == before).scalar_subquery()
+        query = query.where(JOBS.c.id < earlier)
+    with db.begin() as connection:
+        return [(row[0], row[1]) for row in connection.execute(query)]
 
 
 def find_job(db: Database, job_uuid: uuid.UUID) -> JobRecord | None:

@@ -211,6 +211,9 @@ class Job(Base):
     )
     reused_from_job_id: Mapped[int | None] = mapped_column(_fk("jobs.id"))
     attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    job_key_document: Mapped[str | None] = mapped_column(
+        Text, comment="The job key's components as JSON: what an explanation compares."
+    )
 
 
 class JobDependency(Base):

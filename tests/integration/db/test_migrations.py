@@ -96,7 +96,7 @@ def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) ->
     with engine.begin() as connection:
         connection.execute(text("insert into images (name) values ('debian:bookworm')"))
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0002"]
+    assert [m.revision for m in upgraded.applied] == ["0002", "0003"]
     assert "job_attempts" in tables(engine)
     with engine.connect() as connection:
         names = connection.execute(text("select name from images")).scalars().all()
@@ -209,3 +209,13 @@ def test_setup_reports_a_refused_statement_in_one_line(engine: Engine) -> None:
     assert "\n" not in str(info.value)
     assert info.value.hint is not None
     assert "create tables" in info.value.hint
+
+
+def test_0003_adds_job_key_documents_to_recorded_jobs(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "0002")
+    assert "job_key_document" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == ["0003"]
+    assert "job_key_document" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    assert drift(engine, Base.metadata) == []
