@@ -15,12 +15,12 @@ from butido_py.config.layers import KeyPath, MergedConfig
 from butido_py.config.model import (
     Config,
     ContainersConfig,
-    SourceDatePolicy,
     DatabaseConfig,
     DockerConfig,
     EndpointConfig,
     EndpointType,
     ImageConfig,
+    SourceDatePolicy,
     TlsConfig,
 )
 from butido_py.config.settings import (

@@ -88,7 +88,7 @@ class _Cache:
             fd, temporary = tempfile.mkstemp(dir=self._directory, prefix=".tmp.")
             with os.fdopen(fd, "wb") as stream:
                 stream.write(payload)
-            os.replace(temporary, self._directory / sha)
+            Path(temporary).replace(self._directory / sha)
             for old in self._entries()[_KEPT:]:
                 old.unlink(missing_ok=True)
 
