@@ -35,7 +35,19 @@ class JobKeyInputs:
 
 
 def job_key(inputs: JobKeyInputs) -> str:
-    document = {
+    return key_of_document(key_document(inputs))
+
+
+def key_of_document(document: Mapping[str, object]) -> str:
+    """sha256 of the canonical JSON of a key document."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def key_document(inputs: JobKeyInputs) -> dict[str, object]:
+    """The components of the key, normalised: what is hashed, and what an explanation compares
+    (recorded with each job)."""
+    return {
         "v": JOB_KEY_VERSION,
         "name": inputs.name,
         "version": inputs.version,
@@ -47,8 +59,6 @@ def job_key(inputs: JobKeyInputs) -> str:
         "patches": [list(patch) for patch in inputs.patches],
         "inputs": sorted(set(inputs.input_artifacts)),
     }
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def job_key_of(
@@ -65,7 +75,29 @@ def job_key_of(
 
     `script` is the rendered script, `env` the job's final environment, `input_sha256s` the
     sha256 of every artifact of the jobs it needs; sources and patches are the package's own."""
-    return job_key(
+    return key_of_document(
+        key_document_of(
+            package,
+            script=script,
+            image_digest=image_digest,
+            env=env,
+            patch_contents=patch_contents,
+            input_sha256s=input_sha256s,
+        )
+    )
+
+
+def key_document_of(
+    package: Package,
+    *,
+    script: str,
+    image_digest: str,
+    env: Sequence[tuple[str, str]],
+    patch_contents: Mapping[str, bytes],
+    input_sha256s: Iterable[str],
+) -> dict[str, object]:
+    """The key document behind `job_key_of` (same arguments)."""
+    return key_document(
         JobKeyInputs(
             name=package.name,
             version=package.version,
