@@ -75,6 +75,15 @@ class JobLedger:
         with self._lock:
             return tuple(a for need in job.transitive for a in self._artifacts.get(need, ()))
 
+    def input_origins(self, job: BuildJob) -> dict[str, str]:
+        """sha256 of each input artifact → "<package> <version>: <path>" of the job it came from."""
+        with self._lock:
+            return {
+                artifact.sha256: f"{self._jobs[need].label}: {artifact.path}"
+                for need in job.transitive
+                for artifact in self._artifacts.get(need, ())
+            }
+
     # --- transitions --------------------------------------------------------------------------
 
     def reused(self, job: BuildJob, match: ReuseMatch) -> Result:

@@ -178,9 +178,9 @@ class BuildRecorder:
 
     # --- job transitions (asynchronous, in order) -----------------------------------------------
 
-    def set_job_key(self, job: uuid.UUID, key: str) -> None:
+    def set_job_key(self, job: uuid.UUID, key: str, document: str | None = None) -> None:
         # The key is known only once the job's inputs are.
-        self._write(lambda: db_jobs.set_job_key(self._db, job, key))
+        self._write(lambda: db_jobs.set_job_key(self._db, job, key, document))
 
     def queued(self, job: uuid.UUID) -> None:
         at = now()

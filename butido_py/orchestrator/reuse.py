@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from butido_py.db.records import JobRecord
 from butido_py.orchestrator.model import Artifact, BuildJob, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
-from butido_py.plan.job_key import job_key_of
+from butido_py.plan.job_key import key_document_of
+from butido_py.plan.key_explain import KeyDocument
 from butido_py.stores.artifact_locator import ArtifactLocator
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,21 @@ class ReuseDecisions:
         settings = prepared.settings
         self._locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
 
-    def key(self, job: BuildJob, inputs: Sequence[Artifact]) -> str:
-        """The job's key, from its real inputs (the artifacts of the jobs it needs)."""
-        return job_key_of(
+    def document(
+        self, job: BuildJob, inputs: Sequence[Artifact], origins: Mapping[str, str]
+    ) -> KeyDocument:
+        """The components of the job's key, from its real inputs (the artifacts of the jobs it
+        needs), and where those came from (`origins`)."""
+        key = key_document_of(
             job.package,
             script=job.script,
             image_digest=self._prepared.image_digest,
             env=job.env,
             patch_contents=self._prepared.patch_contents,
             input_sha256s=[a.sha256 for a in inputs],
+        )
+        return KeyDocument(
+            key, {a.sha256: origins[a.sha256] for a in inputs if a.sha256 in origins}
         )
 
     def match(self, job: BuildJob, key: str, *, needs_reused: bool) -> ReuseMatch | None:

@@ -28,6 +28,7 @@ from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBui
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse import ReuseDecisions
 from butido_py.orchestrator.scheduling import JobScheduler
+from butido_py.plan.job_key import key_of_document
 from butido_py.states import FailureKind, JobState, SubmitState
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,9 @@ class BuildRun:
         if self._canceled.is_set():
             return self._ledger.canceled(job)
         inputs = self._ledger.inputs_of(job)
-        key = self._reuse.key(job, inputs)
-        self._recorder.set_job_key(job.uuid, key)
+        document = self._reuse.document(job, inputs, self._ledger.input_origins(job))
+        key = key_of_document(document.key)
+        self._recorder.set_job_key(job.uuid, key, document.to_json())
         all_reused = all(need.outcome is JobState.REUSED for need in needs.values())
         match = self._reuse.match(job, key, needs_reused=all_reused)
         if match is not None:

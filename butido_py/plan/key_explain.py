@@ -126,7 +126,9 @@ def _env_changes(now: Mapping[str, str], then: Mapping[str, str]) -> list[Change
     added = sorted(n for n in names if n not in then)
     removed = sorted(n for n in names if n not in now)
     altered = sorted(n for n in names if n in now and n in then and now[n] != then[n])
-    parts = [f"+{n}" for n in added] + [f"-{n}" for n in removed] + [f"{n} changed" for n in altered]
+    parts = (
+        [f"+{n}" for n in added] + [f"-{n}" for n in removed] + [f"{n} changed" for n in altered]
+    )
     if parts:
         changes.append(Change(Component.ENV, "environment: " + ", ".join(parts)))
     return changes
