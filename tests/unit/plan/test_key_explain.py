@@ -30,7 +30,7 @@ def document(**changes: Any) -> KeyDocument:
         "input_sha256s": ["1" * 64],
     }
     values.update(changes)
-    origins = {sha: LIBC for sha in values["input_sha256s"]}
+    origins = dict.fromkeys(values["input_sha256s"], LIBC)
     return KeyDocument(key_document_of(ZLIB, **values), origins)
 
 
