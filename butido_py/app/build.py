@@ -82,16 +82,26 @@ def build(
 ) -> BuildResult:
     """Check, record and run a build; `cancel` set stops it (its containers are removed and what
     did not finish is recorded `canceled`)."""
+    return run_prepared(check_build(request, services), services, listener, cancel)
+
+
+def check_build(request: BuildRequest, services: Services) -> PreparedBuild:
+    """Every check of `build` and its plan, with the services' configuration and database."""
     repository = services.repository(request.commit, request.allow_dirty)
     database = services.database()
-    prepared = prepare_build(
+    name = services.config.containers.git_commit_hash
+    if name:
+        services.warn(
+            f"containers.git_commit_hash puts the commit into every job's environment ({name}): "
+            "no job of another commit can be reused"
+        )
+    return prepare_build(
         request,
         config=services.config,
         repository=repository,
         warn=services.warn,
         disabled_endpoints=lambda: disabled_endpoint_names(database),
     )
-    return run_prepared(prepared, services, listener, cancel)
 
 
 def run_prepared(

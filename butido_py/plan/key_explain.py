@@ -29,6 +29,8 @@ class Component(StrEnum):
     PATCHES = "patches"
     INPUT = "input"
     KEY_FORMAT = "key-format"
+    #: Nothing differs: reuse was off (--no-reuse), or the earlier job's artifacts are gone.
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,11 @@ def explain(
     found = nearest(current, earlier)
     if found is None:
         return None, [Change(Component.NEW, f"no earlier successful job of {label}")]
-    return found
+    other, changes = found
+    if not changes:
+        detail = "the same key: reuse was off (--no-reuse) or its artifacts were gone"
+        changes = [Change(Component.UNAVAILABLE, detail)]
+    return other, changes
 
 
 def _pairs(value: object) -> dict[str, str]:

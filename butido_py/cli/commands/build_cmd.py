@@ -16,6 +16,7 @@ from butido_py.cli.build_report import (
 )
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
+from butido_py.cli.explain_report import echo_dry_run, echo_explanations, explain_json
 from butido_py.cli.options import repository_options
 
 
@@ -33,6 +34,16 @@ from butido_py.cli.options import repository_options
 @check_options
 @click.option("--shebang", metavar="BANG", help="Shebang line of the scripts (default: config).")
 @click.option("--no-reuse", is_flag=True, help="Run every job, even when an earlier one matches.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check and plan, then print each job's decision (reuse or run); record and run nothing.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say why each job runs: what differs from the nearest earlier job of its package.",
+)
 @run_options
 @repository_options
 @click.pass_context
@@ -49,6 +60,8 @@ def build(
     write_log: bool,
     endpoints: tuple[str, ...],
     no_reuse: bool,
+    dry_run: bool,
+    explain: bool,
     keep_containers: bool,
     as_json: bool,
     commit: str,
@@ -63,8 +76,18 @@ def build(
     successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
     and removes its containers; so does SIGTERM.
 
+    A job runs again when a component of its key changed: its script, image, environment
+    (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
+    the artifacts of a job it needs. --explain says which; --dry-run says what would happen.
+
     Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C,
     143 on SIGTERM.
+
+    \b
+    Examples:
+      butido build desktop 1.0 -I deb12
+      butido build zlib -I deb12 --dry-run --explain
+      butido build zlib -I deb12 --commit v1.2 --json --explain
     """
     from butido_py.app.build import BuildRequest, build  # noqa: PLC0415
 
@@ -86,9 +109,22 @@ def build(
         allow_dirty=allow_dirty,
     )
     services = app.services()
+    if dry_run:
+        from butido_py.app.dry_run import dry_run as plan_only  # noqa: PLC0415
+
+        echo_dry_run(plan_only(request, services), as_json=as_json, explain=explain)
+        return
     with cancel_on_signals() as interruption:
         result = build(request, services, listener_for(app, as_json=as_json), interruption.cancel)
-    echo_result(result, as_json=as_json)
+    if not explain:
+        echo_result(result, as_json=as_json)
+    else:
+        from butido_py.app.explain import explain_jobs  # noqa: PLC0415
+
+        why = explain_jobs(services.database(), [job.uuid for job in result.jobs])
+        echo_result(result, as_json=as_json, extra={"explain": explain_json(why)})
+        if not as_json:
+            echo_explanations(why)
     ctx.exit(exit_code(result, interruption))
 
 

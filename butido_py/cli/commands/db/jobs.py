@@ -32,6 +32,7 @@ from butido_py.logproto import parse_log
 from butido_py.states import JobState
 
 if TYPE_CHECKING:
+    from butido_py.app.explain import JobExplanation
     from butido_py.db.attempts import JobAttemptRecord
     from butido_py.db.records import ArtifactRecord, JobDetailRecord, JobRecord
 
@@ -160,6 +161,11 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
     default=None,
     help="Highlight the script (default: on a terminal).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say why the job ran: what differs from the nearest earlier job of its package version.",
+)
 @output_options
 @click.pass_obj
 def db_job(
@@ -170,11 +176,16 @@ def db_job(
     show_env: bool,
     line_numbers: bool,
     highlighting: bool | None,
+    explain: bool,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
 ) -> None:
-    """Show one job: package, endpoint, image, container, state, times; optionally more."""
+    """Show one job: package, endpoint, image, container, state, times; optionally more.
+
+    --explain compares the job's key with those of earlier successful jobs of the same package
+    version and names what differs (script, image, environment, SOURCE_DATE_EPOCH, sources,
+    patches, or the artifacts of a dependency), or which job it reused."""
     from butido_py.db.jobs import find_job_detail  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
@@ -185,15 +196,9 @@ def db_job(
     from butido_py.db.attempts import attempts_of_job  # noqa: PLC0415 - SQLAlchemy
 
     attempts = attempts_of_job(app.database(), job_uuid)
+    why = _explanation(app, job_uuid) if explain else None
     if fmt is OutputFormat.JSON:
-        data = {**job_json(job), "env": dict(detail.env)}
-        if attempts:  # none for reused jobs and for jobs recorded by butido
-            data["attempts"] = [_attempt_json(a) for a in attempts]
-        if show_script:
-            data["script"] = detail.script_text
-        if show_log:
-            data["log"] = detail.log_text
-        print_json(data)
+        print_json(_job_data(detail, attempts, why, script=show_script, log=show_log))
         return
     if fmt is OutputFormat.CSV:
         headers = ("UUID", "Success", "Package Name", "Package Version", "Ran on", "Image Name",
@@ -204,6 +209,8 @@ def db_job(
         render_rows(headers, [row], fmt, header=not no_header)
         return
     _echo_job(detail)
+    if why is not None:
+        click.echo(f"{'Why:':<17}{why.reason()}")
     if len(attempts) > 1:
         _echo_attempts(attempts)
     if show_env:
@@ -219,6 +226,32 @@ def db_job(
     if show_log:
         click.echo("---")
         click.echo(_display_log(detail.log_text or ""))
+
+
+def _job_data(
+    detail: JobDetailRecord,
+    attempts: list[JobAttemptRecord],
+    why: JobExplanation | None,
+    *,
+    script: bool,
+    log: bool,
+) -> dict[str, object]:
+    data: dict[str, object] = {**job_json(detail.job), "env": dict(detail.env)}
+    if why is not None:
+        data["explain"] = why.as_json()
+    if attempts:  # none for reused jobs and for jobs recorded by butido
+        data["attempts"] = [_attempt_json(a) for a in attempts]
+    if script:
+        data["script"] = detail.script_text
+    if log:
+        data["log"] = detail.log_text
+    return data
+
+
+def _explanation(app: AppContext, job_uuid: uuid.UUID) -> JobExplanation:
+    from butido_py.app.explain import explain_job  # noqa: PLC0415 - SQLAlchemy
+
+    return explain_job(app.database(), job_uuid)
 
 
 def _echo_job(detail: JobDetailRecord) -> None:
