@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from butido_py.db.models import Base
+from butido_py.db.models import METADATA
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = METADATA
 
 
 def run_migrations_offline() -> None:

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 import click
 
 from butido_py import tracing
-from butido_py.app.services import Services
-from butido_py.cli.warnings import echo_warning
-from butido_py.config import Config, LoadedConfig, load_config
-from butido_py.config.database import DatabaseOverrides, database_url
 from butido_py.errors import ButidoError
-from butido_py.repository.model import Repository
 
+# Only types at the top: `butido --version`, `--help` and completions create an AppContext but
+# never load the configuration, whose modules cost ~50 ms to import (issue 23: start-up time).
+# The methods import what they use.
 if TYPE_CHECKING:
+    from butido_py.app.services import Services
+    from butido_py.config import Config, LoadedConfig
+    from butido_py.config.database import DatabaseOverrides
     from butido_py.db.database import Database
+    from butido_py.repository.model import Repository
 
 
 @dataclass(slots=True)
@@ -27,7 +29,8 @@ class AppContext:
     debug: bool = False
     hide_bars: bool = False
     config_file: Path | None = None
-    db_overrides: DatabaseOverrides = field(default_factory=DatabaseOverrides)
+    #: The global `--db-*` flags; None: none given.
+    db_overrides: DatabaseOverrides | None = None
     _loaded: LoadedConfig | None = None
     _database: Database | None = None
     _services: Services | None = None
@@ -35,6 +38,8 @@ class AppContext:
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
+            from butido_py.config import load_config  # noqa: PLC0415 - see the imports
+
             with tracing.span("load_config"):
                 self._loaded = load_config(
                     cwd=Path.cwd(), environ=os.environ, config_file=self.config_file
@@ -64,12 +69,21 @@ class AppContext:
         """What the application functions use (built once): the configuration, the repository,
         the database (opened on first use) and the warnings channel."""
         if self._services is None:
+            from butido_py.app.services import Services  # noqa: PLC0415 - see the imports
+            from butido_py.cli.warnings import echo_warning  # noqa: PLC0415
+
             self._services = Services(self.config, self.repository, self.database, echo_warning)
         return self._services
 
     def database_url(self) -> str:
+        from butido_py.config.database import (  # noqa: PLC0415 - see the imports
+            DatabaseOverrides,
+            database_url,
+        )
+
         loaded = self.loaded()
-        return database_url(loaded.config.database, self.db_overrides, loaded.data_home)
+        overrides = self.db_overrides or DatabaseOverrides()
+        return database_url(loaded.config.database, overrides, loaded.data_home)
 
     def database(self) -> Database:
         """The configured database (opened once); refuses a missing or out-of-date schema.
@@ -86,6 +100,7 @@ class AppContext:
 
     def _recover(self, database: Database) -> None:
         from butido_py.app.recovery import recover_lost_submits  # noqa: PLC0415
+        from butido_py.cli.warnings import echo_warning  # noqa: PLC0415 - see the imports
 
         try:
             recovered = recover_lost_submits(database, self.config, warn=echo_warning)

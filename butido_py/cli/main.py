@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import platform
 import sys
-import traceback
 from pathlib import Path
 
 import click
@@ -13,13 +11,14 @@ from butido_py import CONFIGURATION_VERSION, __version__, tracing
 from butido_py.cli.commands import TOP_COMMANDS
 from butido_py.cli.context import AppContext
 from butido_py.cli.lazy import LazyGroup
-from butido_py.config.database import DatabaseOverrides
 from butido_py.errors import ButidoError, ExitCode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def version_text() -> str:
+    import platform  # noqa: PLC0415 - ~10 ms that only --version needs
+
     return (
         f"butido_py {__version__}\n"
         f"configuration compatibility: {CONFIGURATION_VERSION}\n"
@@ -92,6 +91,9 @@ def cli(
         tracing.enable()
     app.hide_bars = hide_bars
     app.config_file = config_file
+    # Imported here: the configuration modules are not needed for --version and --help.
+    from butido_py.config.database import DatabaseOverrides  # noqa: PLC0415
+
     app.db_overrides = DatabaseOverrides(
         host=db_host,
         port=db_port,
@@ -130,6 +132,8 @@ def run(app: AppContext, argv: list[str] | None) -> int:
         result = cli.main(args=argv, prog_name="butido", standalone_mode=False, obj=app)
     except ButidoError as error:
         if app.debug:
+            import traceback  # noqa: PLC0415 - only --debug shows tracebacks
+
             traceback.print_exc()
         report_error(error)
         return error.exit_code

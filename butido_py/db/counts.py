@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from butido_py.db.database import Database
-from butido_py.db.models import JOBS, Base
+from butido_py.db.models import JOBS, METADATA
 from butido_py.states import JobState
 
 
 def count_rows(db: Database) -> dict[str, int]:
     """table name -> number of rows, for every table of the schema, by name."""
-    tables = sorted(Base.metadata.tables.values(), key=lambda table: table.name)
+    tables = sorted(METADATA.tables.values(), key=lambda table: table.name)
     with db.begin() as connection:
         return {
             table.name: int(

@@ -27,7 +27,7 @@ from butido_py.db.adopt import (
     is_butido_database,
     move_butido_tables_aside,
 )
-from butido_py.db.models import Base
+from butido_py.db.models import METADATA
 from butido_py.db.schema import newer_schema_error
 from butido_py.errors import DatabaseError
 
@@ -148,7 +148,7 @@ def _refuse_foreign_schema(
             )
         return check_butido_schema(connection, where)
     existing = set(inspect(connection).get_table_names())
-    clash = sorted(existing & set(Base.metadata.tables))
+    clash = sorted(existing & set(METADATA.tables))
     if clash:
         raise DatabaseError(
             f"the database {where} has no butido_py schema revision but already has the "

@@ -1,19 +1,21 @@
-"""SQLAlchemy models of the schema (DESIGN.md §4): butido's tables and columns, plus additions.
+"""The schema (DESIGN.md §4) as SQLAlchemy Core tables: butido's tables and columns, plus additions.
 
 The baseline migration in migrations/versions creates exactly this; tests/integration/db checks that
-models and migrations do not drift. Queries use these tables through SQLAlchemy Core and return
-`*Record` dataclasses (db/records.py); no ORM object leaves this package.
+`METADATA` and the migrations do not drift. Queries use these tables through SQLAlchemy Core and
+return `*Record` dataclasses (db/records.py). Core tables, not declarative ORM classes: nothing
+maps rows to objects, and SQLAlchemy's ORM costs a `butido db …` process about 0.2 s to import
+(issue 23: start-up time).
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Enum,
@@ -22,12 +24,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from butido_py.states import (
@@ -48,9 +50,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+#: Every table of the schema (Alembic's target_metadata).
+METADATA = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -89,278 +90,295 @@ def _fk(target: str) -> ForeignKey:
     return ForeignKey(target, ondelete="RESTRICT")
 
 
-class EnvVar(Base):
-    __tablename__ = "envvars"
-    __table_args__ = (
-        UniqueConstraint("name", "value"),
-        {"comment": "Environment variables (NAME=value pairs), shared by jobs and submits."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String)
-    value: Mapped[str] = mapped_column(String)
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
 
 
-class GitHash(Base):
-    __tablename__ = "githashes"
-    __table_args__ = (
-        {"comment": "Commits of the package repository that submits were built from."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+# Every column states `nullable`: Core's default (NULL allowed) is not what the schema wants.
 
+ENVVARS = Table(
+    "envvars",
+    METADATA,
+    _id(),
+    Column("name", String, nullable=False),
+    Column("value", String, nullable=False),
+    UniqueConstraint("name", "value"),
+    comment="Environment variables (NAME=value pairs), shared by jobs and submits.",
+)
 
-class Package(Base):
-    __tablename__ = "packages"
-    __table_args__ = (
-        UniqueConstraint("name", "version"),
-        {"comment": "Package (name, version) pairs that were built or requested."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String)
-    version: Mapped[str] = mapped_column(String)
+GITHASHES = Table(
+    "githashes",
+    METADATA,
+    _id(),
+    Column("hash", String(64), nullable=False, unique=True),
+    comment="Commits of the package repository that submits were built from.",
+)
 
+PACKAGES = Table(
+    "packages",
+    METADATA,
+    _id(),
+    Column("name", String, nullable=False),
+    Column("version", String, nullable=False),
+    UniqueConstraint("name", "version"),
+    comment="Package (name, version) pairs that were built or requested.",
+)
 
-class Image(Base):
-    __tablename__ = "images"
-    __table_args__ = ({"comment": "Container image names as given with -I."},)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String, unique=True)
+IMAGES = Table(
+    "images",
+    METADATA,
+    _id(),
+    Column("name", String, nullable=False, unique=True),
+    comment="Container image names as given with -I.",
+)
 
+ENDPOINTS = Table(
+    "endpoints",
+    METADATA,
+    _id(),
+    Column("name", String, nullable=False, unique=True),
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column(
+        "quarantined_until",
+        UtcDateTime,
+        nullable=True,
+        comment="No jobs are scheduled here before this time (after failures).",
+    ),
+    Column("consecutive_failures", Integer, nullable=False, default=0, server_default="0"),
+    comment="Docker endpoints jobs ran on, with their health for failover.",
+)
 
-class Endpoint(Base):
-    __tablename__ = "endpoints"
-    __table_args__ = ({"comment": "Docker endpoints jobs ran on, with their health for failover."},)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String, unique=True)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    quarantined_until: Mapped[datetime | None] = mapped_column(
-        UtcDateTime, comment="No jobs are scheduled here before this time (after failures)."
-    )
-    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+SUBMITS = Table(
+    "submits",
+    METADATA,
+    _id(),
+    Column("uuid", Uuid, nullable=False, unique=True),
+    Column("submit_time", UtcDateTime, nullable=False),
+    Column("requested_image_id", Integer, _fk("images.id"), nullable=False),
+    Column("requested_package_id", Integer, _fk("packages.id"), nullable=False),
+    Column("repo_hash_id", Integer, _fk("githashes.id"), nullable=False),
+    Column(
+        "parent_submit_id",
+        Integer,
+        _fk("submits.id"),
+        nullable=True,
+        comment="The submit this one reruns or rebuilds.",
+    ),
+    Column("kind", _enum(SubmitKind, "submit_kind"), nullable=False),
+    Column("state", _enum(SubmitState, "submit_state"), nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column(
+        "dirty",
+        Boolean,
+        nullable=False,
+        comment="Built from a work tree that differed from the commit (--allow-dirty).",
+    ),
+    Column(
+        "commit_time",
+        UtcDateTime,
+        nullable=True,
+        comment="Commit time of repo_hash; SOURCE_DATE_EPOCH of the jobs.",
+    ),
+    Column("triggered_by", String, nullable=True, comment="user@host or the CI job."),
+    Column("orchestrator_host", String, nullable=True),
+    Column("orchestrator_pid", Integer, nullable=True),
+    Column(
+        "heartbeat_at",
+        UtcDateTime,
+        nullable=True,
+        comment="Last sign of life of the orchestrator; stale + running = lost.",
+    ),
+    Index("ix_submits_submit_time", "submit_time"),
+    Index("ix_submits_requested_package_id", "requested_package_id"),
+    Index("ix_submits_requested_image_id", "requested_image_id"),
+    Index("ix_submits_repo_hash_id", "repo_hash_id"),
+    Index("ix_submits_parent_submit_id", "parent_submit_id"),
+    Index("ix_submits_state", "state"),
+    comment="One `butido build` (or rerun, rebuild): what was asked for and its outcome.",
+)
 
+JOBS = Table(
+    "jobs",
+    METADATA,
+    _id(),
+    Column("submit_id", Integer, _fk("submits.id"), nullable=False),
+    Column("endpoint_id", Integer, _fk("endpoints.id"), nullable=True),
+    Column("package_id", Integer, _fk("packages.id"), nullable=False),
+    Column("image_id", Integer, _fk("images.id"), nullable=False),
+    Column("container_hash", String, nullable=True),
+    Column("script_text", Text, nullable=False),
+    Column("log_text", Text, nullable=True, comment="The raw log; appended to while the job runs."),
+    Column("uuid", Uuid, nullable=False, unique=True),
+    Column("state", _enum(JobState, "job_state"), nullable=False),
+    Column("failure_kind", _enum(FailureKind, "failure_kind"), nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("queued_at", UtcDateTime, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("image_digest", String, nullable=True),
+    Column(
+        "job_key",
+        String(64),
+        nullable=True,
+        comment="sha256 over everything that can change the outputs (reuse by content).",
+    ),
+    Column("reused_from_job_id", Integer, _fk("jobs.id"), nullable=True),
+    Column("attempt", Integer, nullable=False, default=1, server_default="1"),
+    Column(
+        "job_key_document",
+        Text,
+        nullable=True,
+        comment="The job key's components as JSON: what an explanation compares.",
+    ),
+    Index("ix_jobs_submit_id", "submit_id"),
+    Index("ix_jobs_package_id", "package_id"),
+    Index("ix_jobs_image_id", "image_id"),
+    Index("ix_jobs_endpoint_id", "endpoint_id"),
+    Index("ix_jobs_state", "state"),
+    Index("ix_jobs_job_key", "job_key"),
+    Index("ix_jobs_reused_from_job_id", "reused_from_job_id"),
+    comment="One package built (or reused) for a submit, and how that went.",
+)
 
-class Submit(Base):
-    __tablename__ = "submits"
-    __table_args__ = (
-        Index("ix_submits_submit_time", "submit_time"),
-        Index("ix_submits_requested_package_id", "requested_package_id"),
-        Index("ix_submits_requested_image_id", "requested_image_id"),
-        Index("ix_submits_repo_hash_id", "repo_hash_id"),
-        Index("ix_submits_parent_submit_id", "parent_submit_id"),
-        Index("ix_submits_state", "state"),
-        {"comment": "One `butido build` (or rerun, rebuild): what was asked for and its outcome."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
-    submit_time: Mapped[datetime] = mapped_column(UtcDateTime)
-    requested_image_id: Mapped[int] = mapped_column(_fk("images.id"))
-    requested_package_id: Mapped[int] = mapped_column(_fk("packages.id"))
-    repo_hash_id: Mapped[int] = mapped_column(_fk("githashes.id"))
-    parent_submit_id: Mapped[int | None] = mapped_column(
-        _fk("submits.id"), comment="The submit this one reruns or rebuilds."
-    )
-    kind: Mapped[SubmitKind] = mapped_column(_enum(SubmitKind, "submit_kind"))
-    state: Mapped[SubmitState] = mapped_column(_enum(SubmitState, "submit_state"))
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    dirty: Mapped[bool] = mapped_column(
-        Boolean, comment="Built from a work tree that differed from the commit (--allow-dirty)."
-    )
-    commit_time: Mapped[datetime | None] = mapped_column(
-        UtcDateTime, comment="Commit time of repo_hash; SOURCE_DATE_EPOCH of the jobs."
-    )
-    triggered_by: Mapped[str | None] = mapped_column(String, comment="user@host or the CI job.")
-    orchestrator_host: Mapped[str | None] = mapped_column(String)
-    orchestrator_pid: Mapped[int | None] = mapped_column(Integer)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(
-        UtcDateTime, comment="Last sign of life of the orchestrator; stale + running = lost."
-    )
+JOB_DEPENDENCIES = Table(
+    "job_dependencies",
+    METADATA,
+    Column("job_id", Integer, _fk("jobs.id"), primary_key=True),
+    Column("depends_on_job_id", Integer, _fk("jobs.id"), primary_key=True),
+    Column("kind", _enum(DependencyKind, "dependency_kind"), primary_key=True),
+    Index("ix_job_dependencies_depends_on_job_id", "depends_on_job_id"),
+    comment="The build plan as edges: job_id needs depends_on_job_id.",
+)
 
+ARTIFACTS = Table(
+    "artifacts",
+    METADATA,
+    _id(),
+    Column("path", String, nullable=False),
+    Column("job_id", Integer, _fk("jobs.id"), nullable=False),
+    Column("sha256", String(64), nullable=True, comment="NULL for butido's rows."),
+    Column("size", BigInteger, nullable=True, comment="Bytes; NULL for butido's rows."),
+    UniqueConstraint("path", "job_id"),
+    Index("ix_artifacts_job_id", "job_id"),
+    Index("ix_artifacts_sha256", "sha256"),
+    comment="Files a job left in /outputs, relative to <staging>/<submit uuid>/.",
+)
 
-class Job(Base):
-    __tablename__ = "jobs"
-    __table_args__ = (
-        Index("ix_jobs_submit_id", "submit_id"),
-        Index("ix_jobs_package_id", "package_id"),
-        Index("ix_jobs_image_id", "image_id"),
-        Index("ix_jobs_endpoint_id", "endpoint_id"),
-        Index("ix_jobs_state", "state"),
-        Index("ix_jobs_job_key", "job_key"),
-        Index("ix_jobs_reused_from_job_id", "reused_from_job_id"),
-        {"comment": "One package built (or reused) for a submit, and how that went."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submit_id: Mapped[int] = mapped_column(_fk("submits.id"))
-    endpoint_id: Mapped[int | None] = mapped_column(_fk("endpoints.id"))
-    package_id: Mapped[int] = mapped_column(_fk("packages.id"))
-    image_id: Mapped[int] = mapped_column(_fk("images.id"))
-    container_hash: Mapped[str | None] = mapped_column(String)
-    script_text: Mapped[str] = mapped_column(Text)
-    log_text: Mapped[str | None] = mapped_column(
-        Text, comment="The raw log; appended to while the job runs."
-    )
-    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
-    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"))
-    failure_kind: Mapped[FailureKind | None] = mapped_column(_enum(FailureKind, "failure_kind"))
-    exit_code: Mapped[int | None] = mapped_column(Integer)
-    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    image_digest: Mapped[str | None] = mapped_column(String)
-    job_key: Mapped[str | None] = mapped_column(
-        String(64), comment="sha256 over everything that can change the outputs (reuse by content)."
-    )
-    reused_from_job_id: Mapped[int | None] = mapped_column(_fk("jobs.id"))
-    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    job_key_document: Mapped[str | None] = mapped_column(
-        Text, comment="The job key's components as JSON: what an explanation compares."
-    )
+JOB_INPUT_ARTIFACTS = Table(
+    "job_input_artifacts",
+    METADATA,
+    Column("job_id", Integer, _fk("jobs.id"), primary_key=True),
+    Column("artifact_id", Integer, _fk("artifacts.id"), primary_key=True),
+    Index("ix_job_input_artifacts_artifact_id", "artifact_id"),
+    comment="Which exact artifacts were copied into /inputs of each job.",
+)
 
+JOB_ENVS = Table(
+    "job_envs",
+    METADATA,
+    _id(),
+    Column("job_id", Integer, _fk("jobs.id"), nullable=False),
+    Column("env_id", Integer, _fk("envvars.id"), nullable=False),
+    UniqueConstraint("job_id", "env_id"),
+    Index("ix_job_envs_env_id", "env_id"),
+    comment="The final environment of each job.",
+)
 
-class JobDependency(Base):
-    __tablename__ = "job_dependencies"
-    __table_args__ = (
-        Index("ix_job_dependencies_depends_on_job_id", "depends_on_job_id"),
-        {"comment": "The build plan as edges: job_id needs depends_on_job_id."},
-    )
-    job_id: Mapped[int] = mapped_column(_fk("jobs.id"), primary_key=True)
-    depends_on_job_id: Mapped[int] = mapped_column(_fk("jobs.id"), primary_key=True)
-    kind: Mapped[DependencyKind] = mapped_column(
-        _enum(DependencyKind, "dependency_kind"), primary_key=True
-    )
+SUBMIT_ENVS = Table(
+    "submit_envs",
+    METADATA,
+    _id(),
+    Column("submit_id", Integer, _fk("submits.id"), nullable=False),
+    Column("env_id", Integer, _fk("envvars.id"), nullable=False),
+    UniqueConstraint("submit_id", "env_id"),
+    Index("ix_submit_envs_env_id", "env_id"),
+    comment="The -E variables of a submit (butido had the table but never wrote it).",
+)
 
+RELEASE_STORES = Table(
+    "release_stores",
+    METADATA,
+    _id(),
+    Column("store_name", String(255), nullable=False, unique=True),
+    comment="Names of release stores (directories under releases_root).",
+)
 
-class Artifact(Base):
-    __tablename__ = "artifacts"
-    __table_args__ = (
-        UniqueConstraint("path", "job_id"),
-        Index("ix_artifacts_job_id", "job_id"),
-        Index("ix_artifacts_sha256", "sha256"),
-        {"comment": "Files a job left in /outputs, relative to <staging>/<submit uuid>/."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(String)
-    job_id: Mapped[int] = mapped_column(_fk("jobs.id"))
-    sha256: Mapped[str | None] = mapped_column(String(64), comment="NULL for butido's rows.")
-    size: Mapped[int | None] = mapped_column(BigInteger, comment="Bytes; NULL for butido's rows.")
+RELEASES = Table(
+    "releases",
+    METADATA,
+    _id(),
+    Column("artifact_id", Integer, _fk("artifacts.id"), nullable=False),
+    Column("release_date", UtcDateTime, nullable=False),
+    Column("release_store_id", Integer, _fk("release_stores.id"), nullable=False),
+    UniqueConstraint("artifact_id", "release_date"),
+    Index("ix_releases_release_store_id", "release_store_id"),
+    Index("ix_releases_release_date", "release_date"),
+    comment="An artifact copied into a release store, and when.",
+)
 
+REBUILD_RESULTS = Table(
+    "rebuild_results",
+    METADATA,
+    _id(),
+    Column("rebuild_submit_id", Integer, _fk("submits.id"), nullable=False),
+    Column(
+        "original_artifact_id",
+        Integer,
+        _fk("artifacts.id"),
+        nullable=True,
+        comment="NULL when only the rebuild produced the file (extra).",
+    ),
+    Column(
+        "rebuilt_artifact_id",
+        Integer,
+        _fk("artifacts.id"),
+        nullable=True,
+        comment="NULL when the rebuild did not produce the file (missing).",
+    ),
+    Column(
+        "package_id",
+        Integer,
+        _fk("packages.id"),
+        nullable=False,
+        comment="The package whose job made the artifact.",
+    ),
+    Column(
+        "path",
+        String,
+        nullable=False,
+        comment="The artifact's path, relative to its submit's staging directory.",
+    ),
+    Column("verdict", _enum(RebuildVerdict, "rebuild_verdict"), nullable=False),
+    Column(
+        "diff_summary",
+        Text,
+        nullable=True,
+        comment="diffoscope's text summary of a difference, when diffoscope was installed.",
+    ),
+    Index("ix_rebuild_results_rebuild_submit_id", "rebuild_submit_id"),
+    Index("ix_rebuild_results_original_artifact_id", "original_artifact_id"),
+    Index("ix_rebuild_results_rebuilt_artifact_id", "rebuilt_artifact_id"),
+    comment="Reproducibility verdicts: an original artifact against its rebuild.",
+)
 
-class JobInputArtifact(Base):
-    __tablename__ = "job_input_artifacts"
-    __table_args__ = (
-        Index("ix_job_input_artifacts_artifact_id", "artifact_id"),
-        {"comment": "Which exact artifacts were copied into /inputs of each job."},
-    )
-    job_id: Mapped[int] = mapped_column(_fk("jobs.id"), primary_key=True)
-    artifact_id: Mapped[int] = mapped_column(_fk("artifacts.id"), primary_key=True)
-
-
-class JobEnv(Base):
-    __tablename__ = "job_envs"
-    __table_args__ = (
-        UniqueConstraint("job_id", "env_id"),
-        Index("ix_job_envs_env_id", "env_id"),
-        {"comment": "The final environment of each job."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[int] = mapped_column(_fk("jobs.id"))
-    env_id: Mapped[int] = mapped_column(_fk("envvars.id"))
-
-
-class SubmitEnv(Base):
-    __tablename__ = "submit_envs"
-    __table_args__ = (
-        UniqueConstraint("submit_id", "env_id"),
-        Index("ix_submit_envs_env_id", "env_id"),
-        {"comment": "The -E variables of a submit (butido had the table but never wrote it)."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    submit_id: Mapped[int] = mapped_column(_fk("submits.id"))
-    env_id: Mapped[int] = mapped_column(_fk("envvars.id"))
-
-
-class ReleaseStore(Base):
-    __tablename__ = "release_stores"
-    __table_args__ = ({"comment": "Names of release stores (directories under releases_root)."},)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    store_name: Mapped[str] = mapped_column(String(255), unique=True)
-
-
-class Release(Base):
-    __tablename__ = "releases"
-    __table_args__ = (
-        UniqueConstraint("artifact_id", "release_date"),
-        Index("ix_releases_release_store_id", "release_store_id"),
-        Index("ix_releases_release_date", "release_date"),
-        {"comment": "An artifact copied into a release store, and when."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    artifact_id: Mapped[int] = mapped_column(_fk("artifacts.id"))
-    release_date: Mapped[datetime] = mapped_column(UtcDateTime)
-    release_store_id: Mapped[int] = mapped_column(_fk("release_stores.id"))
-
-
-class RebuildResult(Base):
-    __tablename__ = "rebuild_results"
-    __table_args__ = (
-        Index("ix_rebuild_results_rebuild_submit_id", "rebuild_submit_id"),
-        Index("ix_rebuild_results_original_artifact_id", "original_artifact_id"),
-        Index("ix_rebuild_results_rebuilt_artifact_id", "rebuilt_artifact_id"),
-        {"comment": "Reproducibility verdicts: an original artifact against its rebuild."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rebuild_submit_id: Mapped[int] = mapped_column(_fk("submits.id"))
-    original_artifact_id: Mapped[int | None] = mapped_column(
-        _fk("artifacts.id"), comment="NULL when only the rebuild produced the file (extra)."
-    )
-    rebuilt_artifact_id: Mapped[int | None] = mapped_column(
-        _fk("artifacts.id"), comment="NULL when the rebuild did not produce the file (missing)."
-    )
-    package_id: Mapped[int] = mapped_column(
-        _fk("packages.id"), comment="The package whose job made the artifact."
-    )
-    path: Mapped[str] = mapped_column(
-        String, comment="The artifact's path, relative to its submit's staging directory."
-    )
-    verdict: Mapped[RebuildVerdict] = mapped_column(_enum(RebuildVerdict, "rebuild_verdict"))
-    diff_summary: Mapped[str | None] = mapped_column(
-        Text, comment="diffoscope's text summary of a difference, when diffoscope was installed."
-    )
-
-
-class JobAttempt(Base):
-    __tablename__ = "job_attempts"
-    __table_args__ = (
-        UniqueConstraint("job_id", "attempt"),
-        Index("ix_job_attempts_endpoint_id", "endpoint_id"),
-        {"comment": "Every try of a job on an endpoint; infrastructure failures are retried."},
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[int] = mapped_column(_fk("jobs.id"))
-    attempt: Mapped[int] = mapped_column(Integer, comment="1 for the first try.")
-    endpoint_id: Mapped[int | None] = mapped_column(_fk("endpoints.id"))
-    container_hash: Mapped[str | None] = mapped_column(String)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    failure_kind: Mapped[FailureKind | None] = mapped_column(
-        _enum(FailureKind, "failure_kind"), comment="NULL while running and when it succeeded."
-    )
-    error: Mapped[str | None] = mapped_column(Text, comment="Why the attempt failed.")
-
-
-# The tables, for the Core queries of the entity modules.
-ENVVARS = Base.metadata.tables["envvars"]
-GITHASHES = Base.metadata.tables["githashes"]
-PACKAGES = Base.metadata.tables["packages"]
-IMAGES = Base.metadata.tables["images"]
-ENDPOINTS = Base.metadata.tables["endpoints"]
-SUBMITS = Base.metadata.tables["submits"]
-JOBS = Base.metadata.tables["jobs"]
-JOB_DEPENDENCIES = Base.metadata.tables["job_dependencies"]
-ARTIFACTS = Base.metadata.tables["artifacts"]
-JOB_INPUT_ARTIFACTS = Base.metadata.tables["job_input_artifacts"]
-JOB_ENVS = Base.metadata.tables["job_envs"]
-SUBMIT_ENVS = Base.metadata.tables["submit_envs"]
-RELEASE_STORES = Base.metadata.tables["release_stores"]
-RELEASES = Base.metadata.tables["releases"]
-REBUILD_RESULTS = Base.metadata.tables["rebuild_results"]
-JOB_ATTEMPTS = Base.metadata.tables["job_attempts"]
+JOB_ATTEMPTS = Table(
+    "job_attempts",
+    METADATA,
+    _id(),
+    Column("job_id", Integer, _fk("jobs.id"), nullable=False),
+    Column("attempt", Integer, nullable=False, comment="1 for the first try."),
+    Column("endpoint_id", Integer, _fk("endpoints.id"), nullable=True),
+    Column("container_hash", String, nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column(
+        "failure_kind",
+        _enum(FailureKind, "failure_kind"),
+        nullable=True,
+        comment="NULL while running and when it succeeded.",
+    ),
+    Column("error", Text, nullable=True, comment="Why the attempt failed."),
+    UniqueConstraint("job_id", "attempt"),
+    Index("ix_job_attempts_endpoint_id", "endpoint_id"),
+    comment="Every try of a job on an endpoint; infrastructure failures are retried.",
+)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, Select, exists, select, update
-from sqlalchemy.orm import aliased
 
 from butido_py.db.database import Database
 from butido_py.db.lookups import get_or_create_envvar_ids, get_or_create_id, id_of_uuid
@@ -313,7 +312,7 @@ def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
     if query.for_package is not None:
         statement = statement.where(PACKAGES.c.name == query.for_package)
     if query.with_package is not None:
-        job_package = aliased(PACKAGES)
+        job_package = PACKAGES.alias()
         statement = statement.where(
             exists()
             .where(JOBS.c.submit_id == SUBMITS.c.id)

@@ -13,7 +13,7 @@ from butido_py.db import lookups
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from butido_py.db.models import ARTIFACTS, JOBS, SUBMITS, Base
+from butido_py.db.models import ARTIFACTS, JOBS, METADATA, SUBMITS
 from butido_py.db.schema import SCHEMA_REVISION
 from butido_py.errors import DatabaseError
 from tests.integration.db.butido_rust import (
@@ -122,7 +122,7 @@ def test_adoption_yields_the_schema_of_an_empty_database(
     assert result.adopted is not None
     assert result.adopted.migrations == 4
     assert snapshot(butido_db) == snapshot(fresh_db)
-    assert drift(butido_db, Base.metadata) == []
+    assert drift(butido_db, METADATA) == []
 
 
 def test_adoption_keeps_every_row_with_its_id_and_derives_the_states(butido_db: Engine) -> None:

@@ -13,7 +13,7 @@ from butido_py.db.endpoints import (
     list_endpoints,
     set_endpoint_disabled,
 )
-from butido_py.db.models import ENDPOINTS, Base
+from butido_py.db.models import ENDPOINTS, METADATA
 from butido_py.db.releases import (
     delete_releases,
     record_release,
@@ -86,7 +86,7 @@ def test_endpoint_disable_enable(db: Database) -> None:
 
 def test_counts(db: Database) -> None:
     empty = count_rows(db)
-    assert sorted(empty) == sorted(Base.metadata.tables)
+    assert sorted(empty) == sorted(METADATA.tables)
     assert set(empty.values()) == {0}
     assert set(count_jobs_by_state(db).values()) == {0}
     seed(db)

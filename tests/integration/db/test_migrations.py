@@ -15,7 +15,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import downgrade_schema, head_revision, migrations_dir, setup_schema
-from butido_py.db.models import Base
+from butido_py.db.models import METADATA
 from butido_py.db.schema import KNOWN_REVISIONS, SCHEMA_REVISION
 from butido_py.errors import DatabaseError
 from tests.integration.db.databases import fresh_database_url
@@ -66,13 +66,13 @@ def test_setup_creates_everything_and_is_idempotent(engine: Engine) -> None:
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
     setup_schema(engine)
-    assert drift(engine, Base.metadata) == []
+    assert drift(engine, METADATA) == []
 
 
 def test_the_drift_check_notices_a_model_change(engine: Engine) -> None:
     setup_schema(engine)
     changed = MetaData()
-    for table in Base.metadata.tables.values():
+    for table in METADATA.tables.values():
         table.to_metadata(changed)
     changed.tables["jobs"].append_column(Column("priority", Integer))
     differences = drift(engine, changed)
@@ -86,7 +86,7 @@ def test_round_trip_down_to_base_and_up_again(engine: Engine) -> None:
     assert tables(engine) == set()
     again = setup_schema(engine)
     assert [m.revision for m in again.applied] == list(KNOWN_REVISIONS)
-    assert drift(engine, Base.metadata) == []
+    assert drift(engine, METADATA) == []
 
 
 def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) -> None:
@@ -101,7 +101,7 @@ def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) ->
     with engine.connect() as connection:
         names = connection.execute(text("select name from images")).scalars().all()
     assert names == ["debian:bookworm"]
-    assert drift(engine, Base.metadata) == []
+    assert drift(engine, METADATA) == []
 
 
 def test_commands_refuse_a_missing_schema_naming_db_setup(empty_url: str) -> None:
@@ -218,4 +218,4 @@ def test_0003_adds_job_key_documents_to_recorded_jobs(engine: Engine) -> None:
     upgraded = setup_schema(engine)
     assert [m.revision for m in upgraded.applied] == ["0003"]
     assert "job_key_document" in {c["name"] for c in inspect(engine).get_columns("jobs")}
-    assert drift(engine, Base.metadata) == []
+    assert drift(engine, METADATA) == []
