@@ -5,16 +5,23 @@ Times, as fresh processes, the median of RUNS runs after one warm-up run: `butid
 `butido_startup`, created when missing), `butido tree-of desktop` in the example repository, and a
 shell completion request (`db su<TAB>`), against `python -c pass` with the same interpreter.
 Targets: --version/--help under 0.15 s, a db query under 0.4 s, a completion under 0.15 s. Prints
-figures; asserts nothing about time.
+figures and the load average before and after; asserts nothing about time.
+
+Byte-code: what a user gets is an installed wheel, whose modules are compiled once (.pyc files).
+The measured processes therefore run without PYTHONDONTWRITEBYTECODE (which a development
+environment may set: an editable install then compiles butido_py's sources at every start), so
+the warm-up run writes `__pycache__` for this checkout. `--no-bytecode` measures the other way
+(and removes butido_py's `__pycache__` directories first).
 
     .venv/bin/python bench/bench_startup.py [--url postgresql+psycopg://…/butido_startup]
-                                            [--no-postgres] [--runs 5]
+                                            [--no-postgres] [--runs 5] [--no-bytecode]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,9 +58,16 @@ def median_seconds(case: Case, env: dict[str, str], cwd: Path, runs: int) -> flo
     return statistics.median(times)
 
 
-def base_env(work: Path) -> dict[str, str]:
-    """This checkout first on the path; user config and data kept inside `work`."""
+def base_env(work: Path, *, bytecode: bool) -> dict[str, str]:
+    """This checkout first on the path; user config and data kept inside `work`; with
+    `bytecode`, .pyc files written and used as an installed wheel has them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUTIDO_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # Compiled files of an earlier run would be read: remove them (they are generated).
+        for cache in (ROOT / "butido_py").rglob("__pycache__"):
+            shutil.rmtree(cache)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["XDG_CONFIG_HOME"] = str(work / "config")
     env["XDG_DATA_HOME"] = str(work / "data")
@@ -122,22 +136,38 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL database to use")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL case")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per case (median)")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="compile butido_py's sources at every start, as an editable install under "
+        "PYTHONDONTWRITEBYTECODE=1 does (removes butido_py's __pycache__ directories)",
+    )
     args = parser.parse_args()
     url = None if args.no_postgres else args.url
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        env = base_env(work)
+        env = base_env(work, bytecode=not args.no_bytecode)
         example = prepare_example(work, env)
         if url is not None:
             prepare_postgres(url, env, example)
         measured = [(c, median_seconds(c, env, example, args.runs)) for c in cases(url)]
     baseline = measured[0][1]
-    print(f"median of {args.runs} whole-process runs after a warm-up ({sys.executable})")
+    load_after = os.getloadavg()
+    bytecode = "without .pyc files" if args.no_bytecode else "with .pyc files"
+    print(
+        f"median of {args.runs} whole-process runs after a warm-up, {bytecode} ({sys.executable})"
+    )
+    print(f"load average (1, 5, 15 min) before {_loads(load_before)}, after {_loads(load_after)}")
     print(f"{'case':<30} {'seconds':>8} {'- python':>9} {'target':>7}")
     for case, seconds in measured:
         target = f"{case.target:.2f}" if case.target is not None else "-"
         verdict = "" if case.target is None else (" ok" if seconds < case.target else " over")
         print(f"{case.name:<30} {seconds:8.3f} {seconds - baseline:9.3f} {target:>7}{verdict}")
+
+
+def _loads(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in averages)
 
 
 if __name__ == "__main__":

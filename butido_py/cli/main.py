@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import sys
 from pathlib import Path
 
@@ -17,8 +18,6 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def version_text() -> str:
-    import platform  # noqa: PLC0415 - ~10 ms that only --version needs
-
     return (
         f"butido_py {__version__}\n"
         f"configuration compatibility: {CONFIGURATION_VERSION}\n"

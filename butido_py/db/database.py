@@ -63,9 +63,10 @@ def open_database(url: str, *, check: bool = True) -> Database:
         _refuse_missing_sqlite_file(url)
     engine = open_engine(url)
     try:
-        server_info(engine)
-        if check:
+        if check:  # connecting and the schema check: one statement (issue 23)
             check_schema(engine, redact_url(url))
+        else:
+            server_info(engine)
     except (DatabaseError, SQLAlchemyError):
         engine.dispose()
         raise

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from butido_py.errors import DatabaseError
@@ -66,11 +68,27 @@ def server_info(engine: Engine) -> ServerInfo:
             else:
                 version = connection.execute(text("show server_version")).scalar_one()
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(
-            f"cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
-            f"{reason}",
-            hint="check the database_* keys or --db-* flags: the server must be running and "
-            "the database must exist (then run `butido db setup`)",
-        ) from exc
+        raise _cannot_connect(engine, exc) from exc
     return ServerInfo(dialect=engine.dialect.name, version=str(version))
+
+
+@contextmanager
+def connected(engine: Engine) -> Iterator[Connection]:
+    """A connection; the error of `server_info` when there is none. Errors of the statements
+    run on it are the caller's (SQLite reports a missing table as an OperationalError too)."""
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        raise _cannot_connect(engine, exc) from exc
+    with connection:
+        yield connection
+
+
+def _cannot_connect(engine: Engine, exc: OperationalError) -> DatabaseError:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return DatabaseError(
+        f"cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
+        f"{reason}",
+        hint="check the database_* keys or --db-* flags: the server must be running and "
+        "the database must exist (then run `butido db setup`)",
+    )

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 import butido_py
 from butido_py.db.adopt import ADOPT_HINT, is_butido_database
+from butido_py.db.engine import connected
 from butido_py.errors import DatabaseError
 
 SCHEMA_REVISION = "0003"
@@ -19,15 +21,23 @@ SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
 
 
 def stored_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        value = connection.execute(text("select version_num from alembic_version")).scalar()
+    """The revision in alembic_version; None when there is no such table. One statement on one
+    new connection when the table is there (every database command pays it); asks whether the
+    table exists only when reading it failed."""
+    try:
+        with connected(engine) as connection:
+            value = connection.execute(text("select version_num from alembic_version")).scalar()
+    except DBAPIError:
+        with connected(engine) as connection:
+            if inspect(connection).has_table("alembic_version"):
+                raise
+        return None
     return None if value is None else str(value)
 
 
 def check_schema(engine: Engine, display_url: str) -> None:
-    """Refuse a database whose schema is missing or not at this butido_py's revision."""
+    """Refuse a database whose schema is missing or not at this butido_py's revision; the
+    connection error of `server_info` when the database cannot be reached."""
     current = stored_revision(engine)
     if current == SCHEMA_REVISION:
         return
