@@ -1,6 +1,6 @@
 """Golden tests of every `butido db` command on a seeded database, on SQLite and PostgreSQL.
 
-The seed (tests/integration/db/seed.py) has fixed uuids and times, so the outputs are exact. Both
+The seed (tests/helpers/seed.py) has fixed uuids and times, so the outputs are exact. Both
 backends must print the same bytes: tests/e2e/golden/db/<case>.txt. The golden cases run the command
 tree in-process (starting a Python per case would cost a second each); table output needs a
 terminal, so those cases, and the error cases, run `python -m butido_py` as a subprocess (in a pty
@@ -33,8 +33,8 @@ from butido_py.db.records import JobDependencyRecord, JobRecord
 from butido_py.db.schema import SCHEMA_REVISION
 from butido_py.states import DependencyKind, JobState
 from tests.e2e.golden_files import assert_golden
-from tests.integration.db.databases import BACKENDS, fresh_database_url
-from tests.integration.db.seed import jid, seed, sid
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.seed import jid, seed, sid
 
 CONFIG = 'compatibility = 1\navailable_phases = ["build"]\nreleases_root = "{root}"\n'
 

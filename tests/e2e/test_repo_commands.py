@@ -21,10 +21,10 @@ from butido_py.cli.commands.repo_cmd import COMMANDS
 from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
 from butido_py.errors import ExitCode
-from tests.conftest import service_missing
 from tests.e2e.conftest import Result, Runner
 from tests.e2e.golden_files import assert_golden
-from tests.unit.repository.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
+from tests.helpers.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
+from tests.plugins.services import service_missing
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONFIG = """\
