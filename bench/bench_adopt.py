@@ -2,7 +2,7 @@
 """Benchmark: `db setup --adopt-butido` on a butido (Rust) database of N jobs.
 
 Fills a private schema of the PostgreSQL test database with butido's schema (as
-tests/integration/db/butido_rust.py creates it) and rows made server-side with `generate_series`:
+tests/helpers/butido_rust.py creates it) and rows made server-side with `generate_series`:
 N / 20 submits of 20 jobs, each job with a log of ~40 lines, two env vars and one artifact, and a
 release for every tenth artifact. Then times the adoption (one transaction) and prints rows per
 second. Prints figures; asserts nothing.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from tests.integration.db.butido_rust import create_butido_schema
+from tests.helpers.butido_rust import create_butido_schema
 
 DEFAULT_URL = "postgresql+psycopg://butido:butido@127.0.0.1:5432/butido_test"
 JOBS_PER_SUBMIT = 20

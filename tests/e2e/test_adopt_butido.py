@@ -16,10 +16,9 @@ from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db.engine import open_engine
 from butido_py.errors import ExitCode
-from tests.e2e.test_rebuild import built, with_debian_image
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.butido_rust import export_as_butido
-from tests.integration.db.databases import fresh_database_url
+from tests.helpers.butido_rust import export_as_butido
+from tests.helpers.databases import fresh_database_url
+from tests.helpers.workspace import Workspace, built, make_workspace, with_debian_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.postgres]
 

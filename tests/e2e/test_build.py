@@ -20,8 +20,8 @@ from butido_py.db import submits as db_submits
 from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import JobState, SubmitState
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import fresh_database_url
+from tests.helpers.databases import fresh_database_url
+from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
 

@@ -15,7 +15,7 @@ from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import MINIMAL, Runner
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
 
 
 def configure(repo: Path, uri: str = "unix:///var/run/docker.sock") -> None:

@@ -13,8 +13,8 @@ from docker.models.containers import Container
 
 from butido_py.config.model import EndpointConfig
 from butido_py.errors import ExitCode
-from tests.conftest import TINY_IMAGE
 from tests.e2e.conftest import MINIMAL, Runner
+from tests.plugins.services import TINY_IMAGE
 
 pytestmark = pytest.mark.docker
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Runner
-from tests.unit.repository.gitrepo import init_repo
+from tests.helpers.gitrepo import init_repo
 
 CONFIG = """\
 compatibility = 1

@@ -15,8 +15,8 @@ from butido_py.db.migrate import setup_schema
 from butido_py.errors import ExitCode
 from butido_py.repository.git_init import copy_template, find_template, init_and_commit
 from tests.e2e.conftest import Runner
-from tests.integration.db.databases import BACKENDS, fresh_database_url
-from tests.integration.db.seed import seed
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.seed import seed
 
 CONFIG = """\
 compatibility = 1

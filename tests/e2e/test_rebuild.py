@@ -16,33 +16,9 @@ from butido_py.db.models import JOBS
 from butido_py.db.records import SubmitRecord
 from butido_py.errors import ExitCode
 from butido_py.states import RebuildVerdict, SubmitKind, SubmitState
-from tests.integration.builds import conftest as build_fixtures
-from tests.integration.builds.workspace import Cli, Workspace
+from tests.helpers.workspace import Cli, Workspace, built, with_debian_image
 
 pytestmark = pytest.mark.docker
-
-# The build tests' workspaces: the template repository, one endpoint; SQLite and PostgreSQL.
-workspace = build_fixtures.workspace
-sqlite_workspace = build_fixtures.sqlite_workspace
-
-DEBIAN = '    { name = "debian:bookworm", short_name = "debian" },\n'
-
-
-def with_debian_image(space: Workspace) -> Workspace:
-    """The workspace's configuration also names the Debian image (`-I debian`)."""
-    config = space.root / "config.toml"
-    text = config.read_text()
-    anchor = '    { name = "butido-missing:latest", short_name = "missing" },\n'
-    assert anchor in text
-    config.write_text(text.replace(anchor, anchor + DEBIAN))
-    space.commit("the Debian image")
-    return space
-
-
-def built(space: Workspace, *args: str) -> str:
-    done = space.cli("build", *args, "--json")
-    assert done.code == 0, done.stderr
-    return str(json.loads(done.stdout)["submit"])
 
 
 def errors(done: Cli) -> list[str]:

@@ -30,9 +30,9 @@ from butido_py.db.endpoints import list_endpoints
 from butido_py.endpoint.docker_hosts import remove_containers, submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import FailureKind, JobState, SubmitState
-from tests.conftest import service_missing
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.workspace import Workspace, make_workspace
+from tests.plugins.services import service_missing
 
 pytestmark = pytest.mark.docker
 

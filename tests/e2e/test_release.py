@@ -32,7 +32,7 @@ from butido_py.db.releases import ReleaseFilter, list_releases
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitState
 from butido_py.stores.release_store import TEMP_PREFIX
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
 
 SUBMIT = uuid.UUID("5b000000-0000-4000-8000-0000000000a1")
 CONFIG = """\

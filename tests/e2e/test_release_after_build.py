@@ -14,8 +14,8 @@ import pytest
 
 from butido_py.config.model import EndpointConfig
 from butido_py.db.artifacts import list_artifacts
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
 

@@ -21,12 +21,12 @@ from butido_py.cli.commands.repo_cmd import COMMANDS
 from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
 from butido_py.errors import ExitCode
-from tests.conftest import service_missing
 from tests.e2e.conftest import Result, Runner
-from tests.unit.repository.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
+from tests.e2e.golden_files import assert_golden
+from tests.helpers.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
+from tests.plugins.services import service_missing
 
 PROJECT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).parent / "golden"
 CONFIG = """\
 compatibility = 1
 available_phases = ["build"]
@@ -358,7 +358,4 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_tree_of_golden_on_repo_template(butido: Runner, template_repo: Path, golden: str) -> None:
     result = butido(*GOLDEN_CASES[golden], cwd=template_repo)
     assert (result.code, result.stderr) == (0, "")
-    path = GOLDEN / golden
-    if os.environ.get("BUTIDO_UPDATE_GOLDEN") == "1":
-        path.write_text(result.stdout)
-    assert result.stdout == path.read_text()
+    assert_golden(golden, result.stdout)

@@ -17,14 +17,9 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitKind
-from tests.integration.builds import conftest as build_fixtures
-from tests.integration.builds.workspace import Workspace
+from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
-
-# The build tests' workspace: the template repository, one endpoint; SQLite and PostgreSQL.
-workspace = build_fixtures.workspace
-sqlite_workspace = build_fixtures.sqlite_workspace
 
 FAILED = {"freetype", "fontconfig", "cairo"}
 

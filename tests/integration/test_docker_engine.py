@@ -8,7 +8,7 @@ import pytest
 
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint.docker import engine_info, open_client, ping
-from tests.conftest import TINY_IMAGE
+from tests.plugins.services import TINY_IMAGE
 
 pytestmark = pytest.mark.docker
 

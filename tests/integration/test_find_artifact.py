@@ -18,8 +18,8 @@ from butido_py.config.model import EndpointConfig
 from butido_py.errors import RepositoryError, UsageError
 from butido_py.orchestrator.model import BuildResult
 from butido_py.repository.load import load_repository
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
 

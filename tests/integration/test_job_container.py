@@ -14,7 +14,7 @@ from butido_py.config.model import EndpointConfig
 from butido_py.endpoint.docker_job import ContainerSpec, EndpointClients, InputFile, job_container
 from butido_py.errors import EndpointError
 from butido_py.stores.staging import extract_outputs
-from tests.conftest import TINY_IMAGE
+from tests.plugins.services import TINY_IMAGE
 
 pytestmark = pytest.mark.docker
 

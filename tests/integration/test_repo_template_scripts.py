@@ -29,7 +29,7 @@ from butido_py.repository.model import Repository
 from butido_py.script.render import render_script
 from butido_py.sources.cache import SourceCache
 from butido_py.stores.staging import extract_outputs
-from tests.conftest import TINY_IMAGE
+from tests.plugins.services import TINY_IMAGE
 
 pytestmark = pytest.mark.docker
 

@@ -15,8 +15,8 @@ from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.states import FailureKind, JobState, SubmitState
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import BACKENDS
+from tests.helpers.databases import BACKENDS
+from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
 

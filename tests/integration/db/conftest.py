@@ -8,7 +8,7 @@ import pytest
 from butido_py.db.database import Database, open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
 
 
 @pytest.fixture(params=BACKENDS)

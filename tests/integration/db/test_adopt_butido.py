@@ -16,16 +16,16 @@ from butido_py.db.migrate import setup_schema
 from butido_py.db.models import ARTIFACTS, JOBS, METADATA, SUBMITS
 from butido_py.db.schema import SCHEMA_REVISION
 from butido_py.errors import DatabaseError
-from tests.integration.db.butido_rust import (
+from tests.helpers.butido_rust import (
     JOBS as BUTIDO_JOBS,
 )
-from tests.integration.db.butido_rust import (
+from tests.helpers.butido_rust import (
     create_butido_schema,
     job_uuid,
     seed_butido,
     submit_uuid,
 )
-from tests.integration.db.databases import fresh_database_url
+from tests.helpers.databases import fresh_database_url
 from tests.integration.db.test_migrations import drift, tables_of
 
 pytestmark = pytest.mark.postgres

@@ -19,7 +19,7 @@ from butido_py.db.endpoints import (
 )
 from butido_py.db.records import PlannedSubmit
 from butido_py.states import FailureKind, JobState, SubmitState, TransitionError
-from tests.integration.db.seed import IMAGE, _job, jid, sid
+from tests.helpers.seed import IMAGE, _job, jid, sid
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from sqlalchemy import Table
 from butido_py.db import lookups
 from butido_py.db.database import Database
 from butido_py.db.models import ENDPOINTS, ENVVARS, GITHASHES, IMAGES, PACKAGES, RELEASE_STORES
-from tests.integration.db.databases import count_rows
+from tests.helpers.databases import count_rows
 
 
 def test_get_or_create_returns_the_same_row_twice(db: Database) -> None:

@@ -21,7 +21,7 @@ from butido_py.db.releases import (
     releases_of_package,
 )
 from butido_py.states import JobState
-from tests.integration.db.seed import seed, sid
+from tests.helpers.seed import seed, sid
 
 
 def test_release_candidates_match_exactly_and_know_their_store(db: Database) -> None:

@@ -18,7 +18,7 @@ from butido_py.db.migrate import downgrade_schema, head_revision, migrations_dir
 from butido_py.db.models import METADATA
 from butido_py.db.schema import KNOWN_REVISIONS, SCHEMA_REVISION
 from butido_py.errors import DatabaseError
-from tests.integration.db.databases import fresh_database_url
+from tests.helpers.databases import fresh_database_url
 
 TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",

@@ -25,8 +25,8 @@ from butido_py.states import (
     SubmitState,
     TransitionError,
 )
-from tests.integration.db.databases import count_rows
-from tests.integration.db.seed import seed
+from tests.helpers.databases import count_rows
+from tests.helpers.seed import seed
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 
 from butido_py.errors import RepositoryError
 from butido_py.repository.load import load_repository
-from tests.unit.repository.gitrepo import ROOT_LAYER, commit_all, git, init_repo, leaf, write_files
+from tests.helpers.gitrepo import ROOT_LAYER, commit_all, git, init_repo, leaf, write_files
 
 # butido's own example (butido-reference.md §4.1): patches relative to the defining layer.
 S_REPO = {

@@ -17,7 +17,7 @@ import pytest
 from butido_py.repository.load import load_repository
 from butido_py.repository.model import Repository
 from butido_py.script import render_script
-from tests.unit.repository.gitrepo import ROOT_LAYER, commit_all, git, init_repo, leaf
+from tests.helpers.gitrepo import ROOT_LAYER, commit_all, git, init_repo, leaf
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "repo-template"
 GOLDEN = Path(__file__).resolve().parent / "golden"

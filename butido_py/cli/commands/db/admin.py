@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import print_json
-from butido_py.config.database import redact_url
 from butido_py.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from butido_py.app.database import DatabaseSetup
 
 _TOOLS = ("psql", "pgcli", "sqlite3")
 
@@ -76,40 +79,40 @@ def db_setup(app: AppContext, adopt_butido: bool, as_json: bool) -> None:
     butido (Rust) created is refused unless --adopt-butido is given (docs/database.md).
     """
     # SQLAlchemy and Alembic: only `db setup` loads the migrations.
-    from butido_py.db.engine import open_engine, server_info  # noqa: PLC0415
-    from butido_py.db.migrate import setup_schema  # noqa: PLC0415
+    from butido_py.app.database import setup_database  # noqa: PLC0415
 
-    url = app.database_url()
-    engine = open_engine(url)
-    try:
-        info = server_info(engine)
-        result = setup_schema(
-            engine,
-            adopt_butido=adopt_butido,
-            progress=lambda step: click.echo(f"adopting: {step} …", err=True),
-        )
-    finally:
-        engine.dispose()
-    adopted = result.adopted
+    done = setup_database(
+        app.database_url(),
+        adopt_butido=adopt_butido,
+        progress=lambda step: click.echo(f"adopting: {step} …", err=True),
+    )
     if as_json:
-        print_json(
-            {
-                "database": redact_url(url),
-                "server": f"{info.dialect} {info.version}",
-                "applied": [{"revision": m.revision, "message": m.message} for m in result.applied],
-                "revision": result.revision,
-                "adopted": None
-                if adopted is None
-                else {
-                    "butido_migrations": adopted.migrations,
-                    "rows": adopted.rows,
-                    "jobs_by_state": adopted.jobs_by_state,
-                    "submits_by_state": adopted.submits_by_state,
-                },
-            }
-        )
-        return
-    click.echo(f"database: {redact_url(url)} ({info.dialect} {info.version})")
+        print_json(_setup_json(done))
+    else:
+        _echo_setup(done)
+
+
+def _setup_json(done: DatabaseSetup) -> dict[str, object]:
+    result, adopted = done.schema, done.schema.adopted
+    return {
+        "database": done.database,
+        "server": f"{done.server.dialect} {done.server.version}",
+        "applied": [{"revision": m.revision, "message": m.message} for m in result.applied],
+        "revision": result.revision,
+        "adopted": None
+        if adopted is None
+        else {
+            "butido_migrations": adopted.migrations,
+            "rows": adopted.rows,
+            "jobs_by_state": adopted.jobs_by_state,
+            "submits_by_state": adopted.submits_by_state,
+        },
+    }
+
+
+def _echo_setup(done: DatabaseSetup) -> None:
+    result, adopted = done.schema, done.schema.adopted
+    click.echo(f"database: {done.database} ({done.server.dialect} {done.server.version})")
     if adopted is not None:
         counts = ", ".join(f"{count} {table}" for table, count in adopted.rows.items())
         click.echo(

@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, select, text
 from butido_py.db.database import Database
 from butido_py.db.engine import open_engine, server_info
 from butido_py.errors import ButidoError
-from tests.conftest import service_missing
+from tests.plugins.services import service_missing
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

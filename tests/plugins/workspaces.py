@@ -1,3 +1,5 @@
+"""Build workspaces (tests/helpers/workspace.py) as fixtures, for integration and e2e tests."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from butido_py.config.model import EndpointConfig
-from tests.integration.builds.workspace import Workspace, make_workspace
-from tests.integration.db.databases import BACKENDS, fresh_database_url
+from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.workspace import Workspace, make_workspace
 
 
 @pytest.fixture(params=BACKENDS)

@@ -4,6 +4,7 @@ with a config.toml whose data directories and database live in tmp dirs."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -223,3 +224,23 @@ def make_workspace(tmp_path: Path, endpoints: Sequence[EndpointConfig], url: str
     finally:
         engine.dispose()
     return Workspace(root=root, data=data, url=url, home=home)
+
+
+DEBIAN = '    { name = "debian:bookworm", short_name = "debian" },\n'
+
+
+def with_debian_image(space: Workspace) -> Workspace:
+    """The workspace's configuration also names the Debian image (`-I debian`)."""
+    config = space.root / "config.toml"
+    text = config.read_text()
+    anchor = '    { name = "butido-missing:latest", short_name = "missing" },\n'
+    assert anchor in text
+    config.write_text(text.replace(anchor, anchor + DEBIAN))
+    space.commit("the Debian image")
+    return space
+
+
+def built(space: Workspace, *args: str) -> str:
+    done = space.cli("build", *args, "--json")
+    assert done.code == 0, done.stderr
+    return str(json.loads(done.stdout)["submit"])
