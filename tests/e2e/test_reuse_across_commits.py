@@ -12,12 +12,9 @@ from typing import Any
 import pytest
 
 from butido_py.db import submits as db_submits
-from tests.integration.builds import conftest as build_fixtures
-from tests.integration.builds.workspace import Workspace
+from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
-
-sqlite_workspace = build_fixtures.sqlite_workspace
 
 ZLIB = ("build", "zlib", "1.3.1", "-I", "tiny", "--json", "--explain")
 PACKAGES = ("filesystem", "libc", "make", "zlib")

@@ -62,6 +62,7 @@ LAYERS: dict[str, Layer] = {
     "repository/git": Layer.ADAPTER,
     "repository/load.py": Layer.ADAPTER,
     "repository/toml_cache.py": Layer.ADAPTER,
+    "repository/source_dates.py": Layer.ADAPTER,
     "stores/": Layer.ADAPTER,
     "sources/": Layer.ADAPTER,
     "process.py": Layer.ADAPTER,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,10 @@ from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
 from butido_py.cli.explain_report import echo_dry_run, echo_explanations, explain_json
 from butido_py.cli.options import repository_options
+
+if TYPE_CHECKING:
+    from butido_py.app.services import Services
+    from butido_py.orchestrator.model import BuildResult
 
 
 @click.command("build")
@@ -87,7 +92,6 @@ def build(
     Examples:
       butido build desktop 1.0 -I deb12
       butido build zlib -I deb12 --dry-run --explain
-      butido build zlib -I deb12 --commit v1.2 --json --explain
     """
     from butido_py.app.build import BuildRequest, build  # noqa: PLC0415
 
@@ -116,16 +120,21 @@ def build(
         return
     with cancel_on_signals() as interruption:
         result = build(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+    _report(result, services, as_json=as_json, explain=explain)
+    ctx.exit(exit_code(result, interruption))
+
+
+def _report(result: BuildResult, services: Services, *, as_json: bool, explain: bool) -> None:
+    """The report or JSON summary; with `explain`, why each job ran."""
     if not explain:
         echo_result(result, as_json=as_json)
-    else:
-        from butido_py.app.explain import explain_jobs  # noqa: PLC0415
+        return
+    from butido_py.app.explain import explain_jobs  # noqa: PLC0415
 
-        why = explain_jobs(services.database(), [job.uuid for job in result.jobs])
-        echo_result(result, as_json=as_json, extra={"explain": explain_json(why)})
-        if not as_json:
-            echo_explanations(why)
-    ctx.exit(exit_code(result, interruption))
+    why = explain_jobs(services.database(), [job.uuid for job in result.jobs])
+    echo_result(result, as_json=as_json, extra={"explain": explain_json(why)})
+    if not as_json:
+        echo_explanations(why)
 
 
 COMMANDS: tuple[click.Command, ...] = (build,)

@@ -12,7 +12,7 @@ import pytest
 from butido_py.config.model import SourceDatePolicy
 from butido_py.repository.load import load_repository
 from butido_py.repository.model import Repository
-from tests.unit.repository.gitrepo import ROOT_LAYER, git, leaf, write_files
+from tests.helpers.gitrepo import ROOT_LAYER, git, leaf, write_files
 
 FILES = {
     "pkg.toml": ROOT_LAYER,
