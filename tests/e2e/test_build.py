@@ -106,7 +106,7 @@ def check_recorded(space: Workspace, submit_uuid: str, digests: dict[str, str]) 
         assert (detail.log_text or "").endswith("#BUTIDO:STATE:OK")
         env = dict(detail.env)
         assert env["WITH_DOCS"] == "yes"
-        assert "GIT_COMMIT_HASH" not in env  # the example keeps jobs reusable across commits
+        assert env["GIT_COMMIT_HASH"] == submit.commit_hash
         assert submit.commit_time is not None
         assert env["SOURCE_DATE_EPOCH"] == str(int(submit.commit_time.timestamp()))
         (artifact,) = db_artifacts.list_artifacts(db, job_uuid=job.uuid)
