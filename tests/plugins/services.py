@@ -14,12 +14,15 @@ import docker
 import pytest
 from sqlalchemy import Engine
 
-from butido_py.config.model import EndpointConfig, EndpointType
+from butido_py.config.model import EndpointConfig, EndpointType, TlsConfig
 from butido_py.db.engine import open_engine, server_info
+from butido_py.endpoint.docker import tls_config
 from butido_py.errors import ButidoError
 
 TINY_IMAGE = "butido-tiny:latest"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://butido:butido@127.0.0.1:5432/butido_test"
+DEFAULT_TLS_DOCKER_HOST = "tcp://127.0.0.1:23760"
+DEFAULT_TLS_DIR = "/etc/butido-test-tls"
 
 
 def service_missing(what: str, reason: object) -> None:
@@ -50,9 +53,29 @@ def second_docker_endpoint() -> EndpointConfig:
     return endpoint
 
 
+@pytest.fixture(scope="session")
+def tls_docker_endpoint() -> EndpointConfig:
+    """The engine `scripts/services --tls-docker` starts: TLS only, client certificates
+    demanded. Its certificates (BUTIDO_TEST_TLS_DIR) are laid out for DOCKER_CERT_PATH: ca.pem,
+    cert.pem, key.pem; wrong-ca/ca.pem is an unrelated CA."""
+    uri = os.environ.get("BUTIDO_TEST_TLS_DOCKER_HOST", DEFAULT_TLS_DOCKER_HOST)
+    directory = Path(os.environ.get("BUTIDO_TEST_TLS_DIR", DEFAULT_TLS_DIR))
+    files = [directory / name for name in ("ca.pem", "cert.pem", "key.pem")]
+    if not all(path.is_file() for path in files):
+        service_missing(f"TLS certificates in {directory}", "run scripts/services --tls-docker")
+    tls = TlsConfig(verify=True, ca_cert=files[0], client_cert=files[1], client_key=files[2])
+    endpoint = EndpointConfig(
+        name="farm-tls", uri=uri, endpoint_type=EndpointType.HTTP, maxjobs=2, timeout=30, tls=tls
+    )
+    _require_docker(endpoint)
+    return endpoint
+
+
 def _require_docker(endpoint: EndpointConfig) -> None:
     try:
-        client = docker.DockerClient(base_url=endpoint.docker_url, timeout=10)
+        client = docker.DockerClient(
+            base_url=endpoint.docker_url, tls=tls_config(endpoint) or False, timeout=10
+        )
         client.ping()
         client.images.get(TINY_IMAGE)
     except docker.errors.ImageNotFound:
