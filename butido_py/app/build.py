@@ -42,11 +42,9 @@ from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.run import BuildRun
 from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
+from butido_py.plan.key_explain import SOURCE_DATE_EPOCH
 from butido_py.repository.model import Repository
 from butido_py.sources.cache import SourceCache, verify_sources
-
-#: Set for every job; butido_py's own variable, so it is not subject to `allowed_env`.
-SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 #: How often the run looks at the caller's cancel event (seconds).
 CANCEL_POLL = 0.1

@@ -22,7 +22,9 @@ from butido_py.orchestrator.model import Artifact, BuildJob, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse import ReuseDecisions
 from butido_py.plan.job_key import key_of_document
-from butido_py.plan.key_explain import Change, Component, KeyDocument, explain
+from butido_py.plan.key_explain import Change, Component, KeyDocument, describe, explain
+
+_REUSE_OFF = Change(Component.UNAVAILABLE, "--no-reuse: every job runs")
 
 
 class Decision(StrEnum):
@@ -45,10 +47,9 @@ class JobDecision:
     def reason(self) -> str:
         if self.decision is Decision.REUSE:
             return f"reuse job {self.other} (same key)"
-        details = "; ".join(change.detail for change in self.changes)
         if self.decision is Decision.RUN_IF_INPUTS_CHANGE:
             return f"runs only if the artifacts of {', '.join(self.waits_for)} come out different"
-        return f"run: differs from job {self.other}: {details}" if self.other else f"run: {details}"
+        return "run: " + describe(self.other, self.changes)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -84,17 +85,22 @@ class _Decider:
 
     def __init__(self, prepared: PreparedBuild, services: Services) -> None:
         self._services = services
+        self._prepared = prepared
         self._reuse = ReuseDecisions(prepared, BuildRecorder(services.database()))
         self._jobs = {job.uuid: job for job in prepared.jobs}
         self._decided: dict[uuid.UUID, JobDecision] = {}
         self._artifacts: dict[uuid.UUID, tuple[Artifact, ...]] = {}
 
     def decide(self, job: BuildJob) -> JobDecision:
+        if not self._prepared.settings.reuse:  # --no-reuse: every job runs
+            return self._remember(job, JobDecision(job, Decision.RUN, None, (_REUSE_OFF,)))
         running = [need for need in job.transitive if self._runs(need)]
         inputs = tuple(a for need in job.transitive for a in self._artifacts.get(need, ()))
         document = self._reuse.document(job, inputs, self._origins(job))
         pending = self._pending(job, document, running) if running else None
-        decision = pending or self._known(job, document)
+        return self._remember(job, pending or self._known(job, document))
+
+    def _remember(self, job: BuildJob, decision: JobDecision) -> JobDecision:
         self._decided[job.uuid] = decision
         return decision
 

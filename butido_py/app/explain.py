@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from butido_py.db import jobs as db_jobs
 from butido_py.db.database import Database
 from butido_py.errors import UsageError
-from butido_py.plan.key_explain import Change, KeyDocument, explain
+from butido_py.plan.key_explain import Change, Component, KeyDocument, describe, explain
 from butido_py.states import JobState
 
 #: Earlier jobs an explanation compares with (the newest of the package version).
 COMPARED = 20
+OLDER_JOBS = (
+    "the earlier jobs of this package version were recorded before key documents existed "
+    "(butido_py before schema 0003): nothing to compare with"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +40,8 @@ class JobExplanation:
         if self.state is JobState.REUSED:
             return f"reused job {self.other} (same key)"
         if not self.changes:
-            return "ran: no key recorded (it never got its inputs)"
-        details = "; ".join(change.detail for change in self.changes)
-        return f"ran: differs from job {self.other}: {details}" if self.other else f"ran: {details}"
+            return f"{self.state}: it never ran, so its key was never computed"
+        return f"ran: {describe(self.other, self.changes)}"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -66,6 +69,10 @@ def explain_job(database: Database, job_uuid: uuid.UUID) -> JobExplanation:
         return base
     earlier = earlier_documents(database, record.package_name, record.package_version, job_uuid)
     other, changes = explain(document, [(str(j), d) for j, d in earlier], base.label)
+    if other is None and db_jobs.count_earlier_without_document(
+        database, record.package_name, record.package_version, job_uuid
+    ):
+        changes = [Change(Component.NEW, OLDER_JOBS)]
     return _with(base, other=uuid.UUID(other) if other else None, changes=tuple(changes))
 
 

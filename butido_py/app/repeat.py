@@ -134,7 +134,8 @@ def as_recorded(original: OriginalSubmit, prepared: PreparedBuild, warn: Warn) -
     if changed:
         warn(
             f"the scripts or environments of {', '.join(changed)} differ from what submit "
-            f"{original.submit.uuid} recorded (the configuration changed since); the recorded "
+            f"{original.submit.uuid} recorded (the configuration or the SOURCE_DATE_EPOCH policy "
+            "changed since); the recorded "
             "ones run"
         )
     return replace(prepared, jobs=tuple(jobs))

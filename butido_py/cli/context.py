@@ -31,6 +31,8 @@ class AppContext:
     config_file: Path | None = None
     #: The global `--db-*` flags; None: none given.
     db_overrides: DatabaseOverrides | None = None
+    #: Crash recovery when the database is opened (off for commands that must write nothing).
+    recover: bool = True
     _loaded: LoadedConfig | None = None
     _database: Database | None = None
     _services: Services | None = None
@@ -95,7 +97,8 @@ class AppContext:
             from butido_py.db.database import open_database  # noqa: PLC0415
 
             self._database = open_database(self.database_url())
-            self._recover(self._database)
+            if self.recover:
+                self._recover(self._database)
         return self._database
 
     def _recover(self, database: Database) -> None:

@@ -405,7 +405,7 @@ def _source_date_epoch(reader: _TableReader) -> SourceDatePolicy | int:
         return SourceDatePolicy.PER_PACKAGE
     if isinstance(value, str) and value in tuple(SourceDatePolicy):
         return SourceDatePolicy(value)
-    if isinstance(value, str) and value.isdigit():  # BUTIDO_CONTAINERS_SOURCE_DATE_EPOCH=…
+    if isinstance(value, str) and value.isdigit():  # "1700000000": a number written as text
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value

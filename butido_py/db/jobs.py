@@ -342,21 +342,35 @@ def find_earlier_key_documents(
     first; `before`: only jobs recorded before that job."""
     query = (
         select(JOBS.c.uuid, JOBS.c.job_key_document)
-        .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
-        .where(
-            PACKAGES.c.name == name,
-            PACKAGES.c.version == version,
-            JOBS.c.state == JobState.SUCCEEDED,
-            JOBS.c.job_key_document.is_not(None),
-        )
+        .where(*_earlier(name, version, before), JOBS.c.job_key_document.is_not(None))
         .order_by(JOBS.c.id.desc())
         .limit(limit)
     )
-    if before is not None:
-        earlier = select(JOBS.c.id).where(JOBS.c.uuid == before).scalar_subquery()
-        query = query.where(JOBS.c.id < earlier)
     with db.begin() as connection:
         return [(row[0], row[1]) for row in connection.execute(query)]
+
+
+def count_earlier_without_document(
+    db: Database, name: str, version: str, before: uuid.UUID | None = None
+) -> int:
+    """Succeeded jobs of this package version recorded without a key document (before 0003)."""
+    query = select(func.count()).where(
+        *_earlier(name, version, before), JOBS.c.job_key_document.is_(None)
+    )
+    with db.begin() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def _earlier(name: str, version: str, before: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    package = select(PACKAGES.c.id).where(PACKAGES.c.name == name, PACKAGES.c.version == version)
+    conditions = [
+        JOBS.c.package_id.in_(package.scalar_subquery()),
+        JOBS.c.state == JobState.SUCCEEDED,
+    ]
+    if before is not None:
+        earlier = select(JOBS.c.id).where(JOBS.c.uuid == before).scalar_subquery()
+        conditions.append(JOBS.c.id < earlier)
+    return conditions
 
 
 def find_job(db: Database, job_uuid: uuid.UUID) -> JobRecord | None:

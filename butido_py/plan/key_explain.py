@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+#: Set for every job; butido_py's own variable, so it is not subject to `allowed_env`.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 
@@ -107,9 +108,19 @@ def explain(
         return None, [Change(Component.NEW, f"no earlier successful job of {label}")]
     other, changes = found
     if not changes:
-        detail = "the same key: reuse was off (--no-reuse) or its artifacts were gone"
+        detail = "reuse was off (--no-reuse) or its artifacts were gone"
         changes = [Change(Component.UNAVAILABLE, detail)]
     return other, changes
+
+
+def describe(other: object | None, changes: Sequence[Change]) -> str:
+    """`changes` in one line, against the job `other` they were found by comparing with."""
+    details = "; ".join(change.detail for change in changes)
+    if other is None:
+        return details
+    if [change.component for change in changes] == [Component.UNAVAILABLE]:
+        return f"the same key as job {other}, but {details}"
+    return f"differs from job {other}: {details}"
 
 
 def _pairs(value: object) -> dict[str, str]:

@@ -7,6 +7,7 @@ the work tree differ from HEAD, and the repository's `user.name`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -86,13 +87,17 @@ class GitRepository:
 
     def first_parent_changes(self, sha: str, stop: str | None = None) -> list[CommitChanges]:
         """The commits of `sha`'s first-parent line, newest first, each with the files it changed
-        (a merge: against its first parent), back to the root or down to `stop` (excluded)."""
+        (a merge: against its first parent; the root commit: every file), back to the root or
+        down to `stop` (excluded). Independent of the user's log configuration."""
         output: bytes = self._run(
             "log",
             "-z",
             "--first-parent",
             "--diff-merges=first-parent",
+            "--root",
             "--no-renames",
+            "--no-show-signature",
+            "--no-ext-diff",
             "--name-only",
             "--format=%x01%H %P%x02%ct",
             sha if stop is None else f"{stop}..{sha}",
@@ -100,7 +105,18 @@ class GitRepository:
             stdout_as_string=False,
             strip_newline_in_stdout=False,
         )
-        return [_parse_changes(chunk) for chunk in output.split(b"\x01") if chunk.strip()]
+        try:
+            return _parse_changes(output)
+        except ValueError as exc:
+            raise RepositoryError(
+                f"{self.root}: cannot read the history of {sha[:12]} ({exc})",
+                hint="check that `git log` works here; set containers.source_date_epoch = "
+                '"commit" to build without the history',
+            ) from exc
+
+    def is_shallow(self) -> bool:
+        output: str = self._run("rev_parse", "--is-shallow-repository")
+        return output.strip() == "true"
 
     def user_name(self) -> str | None:
         with self._repo.config_reader() as reader:
@@ -180,14 +196,33 @@ class CommitChanges:
     files: tuple[str, ...]
 
 
-def _parse_changes(chunk: bytes) -> CommitChanges:
-    header, _, names = chunk.partition(b"\0")
-    shas, _, time = header.partition(b"\x02")
-    sha, *parents = shas.decode("ascii").split()
-    files = tuple(
-        name.decode("utf-8", "surrogateescape") for name in names.lstrip(b"\n").split(b"\0") if name
-    )
-    return CommitChanges(sha, parents[0] if parents else None, int(time), files)
+_HEADER = re.compile(rb"\n?\x01([0-9a-f]{40,64}(?: [0-9a-f]{40,64})*) ?\x02([0-9]+)")
+
+
+def _parse_changes(output: bytes) -> list[CommitChanges]:
+    """`git log -z --name-only` with the header format of `first_parent_changes`: NUL-separated
+    tokens, each a commit header or a file name (which may hold any byte but NUL)."""
+    commits: list[CommitChanges] = []
+    header: re.Match[bytes] | None = None
+    files: list[str] = []
+    for token in output.split(b"\0"):
+        match = _HEADER.fullmatch(token)
+        if match is not None:
+            if header is not None:
+                commits.append(_commit(header, files))
+            header, files = match, []
+        elif token.strip(b"\n"):
+            if header is None:
+                raise ValueError(f"unexpected output before the first commit: {token[:40]!r}")
+            files.append(token.removeprefix(b"\n").decode("utf-8", "surrogateescape"))
+    if header is not None:
+        commits.append(_commit(header, files))
+    return commits
+
+
+def _commit(header: re.Match[bytes], files: list[str]) -> CommitChanges:
+    sha, *parents = header.group(1).decode("ascii").split()
+    return CommitChanges(sha, parents[0] if parents else None, int(header.group(2)), tuple(files))
 
 
 def _stderr_lines(exc: git.GitCommandError) -> list[str]:

@@ -112,11 +112,11 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
         )
     changed = repo.changed_files(sha) if sha == head else set()
     changed_pkg_tomls = {p for p in changed if is_package_file(p)}
-    times: dict[str, int] = file_times(repo, sha)
+    edited: frozenset[str] = frozenset()
     if changed and allow_dirty:
         loaded = load_packages(WorkTreeFiles(repo))
         dirty = bool(changed_pkg_tomls or changed & loaded.files_read)
-        times.update(_work_tree_times(repo.root, changed & loaded.files_read, times))
+        edited = frozenset(changed & loaded.files_read)
     else:
         cache = TomlCache(repo.git_dir / "butido" / "pkg-toml.cache")
         try:
@@ -138,11 +138,24 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
         patch_contents=loaded.patch_contents,
         git_author=repo.user_name(),
         pkg_toml_count=loaded.pkg_toml_count,
-        source_dates={
-            key: package_date(files, times, commit_time)
-            for key, files in loaded.package_files.items()
-        },
+        source_dates=partial(
+            _source_dates, repo.root, sha, commit_time, loaded.package_files, edited
+        ),
     )
+
+
+def _source_dates(
+    root: Path,
+    sha: str,
+    commit_time: int,
+    package_files: Mapping[tuple[str, str], tuple[str, ...]],
+    edited: frozenset[str],
+) -> dict[tuple[str, str], int]:
+    """Each package's source date (called once, and only when a build needs them)."""
+    with tracing.span("source_dates", commit=sha), GitRepository(root) as repo:
+        times = file_times(repo, sha)
+    times.update(_work_tree_times(root, edited, times))
+    return {key: package_date(files, times, commit_time) for key, files in package_files.items()}
 
 
 def _work_tree_times(root: Path, paths: Iterable[str], times: Mapping[str, int]) -> dict[str, int]:

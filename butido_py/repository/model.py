@@ -7,7 +7,7 @@ and the database layer. Nothing here touches git or the file system.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +35,15 @@ class Repository:
     git_author: str | None = None
     #: Number of pkg.toml files read (layers and leaves), for `metrics`.
     pkg_toml_count: int = 0
-    #: (name, version) → the newest change time of the files the package is made from
-    #: (`repository.source_dates`); its SOURCE_DATE_EPOCH under the `per-package` policy.
-    source_dates: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    #: Computes (name, version) → the newest change time of the files the package is made
+    #: from (`repository.source_dates`, a walk over the history): asked only when a package's
+    #: SOURCE_DATE_EPOCH under the `per-package` policy is needed; None: the commit time.
+    source_dates: Callable[[], Mapping[tuple[str, str], int]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    _dates: dict[tuple[str, str], int] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
     _by_key: dict[tuple[str, str], Package] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -56,7 +62,9 @@ class Repository:
 
     def source_date(self, package: Package) -> int:
         """When the files `package` is made from last changed (the commit time if unknown)."""
-        return self.source_dates.get(package.key, self.commit_time)
+        if not self._dates and self.source_dates is not None:
+            self._dates.update(self.source_dates())
+        return self._dates.get(package.key, self.commit_time)
 
     def source_date_epoch(self, package: Package, policy: SourceDatePolicy | int) -> int:
         """The SOURCE_DATE_EPOCH of `package`'s job under `containers.source_date_epoch`."""

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from butido_py import tracing
+from butido_py.errors import RepositoryError
 from butido_py.repository.git import CommitChanges, GitRepository
 
 _FORMAT = 1
@@ -35,7 +36,15 @@ FileTimes = Mapping[str, int]
 
 def file_times(repo: GitRepository, sha: str) -> dict[str, int]:
     """Every path ever changed on `sha`'s first-parent line → the newest committer time of a
-    commit that changed it."""
+    commit that changed it. A shallow clone is refused: the dates of files last changed before
+    its boundary, and so the job keys, would depend on the depth of the clone."""
+    if repo.is_shallow():
+        raise RepositoryError(
+            f"{repo.root} is a shallow clone: per-package SOURCE_DATE_EPOCH needs the history of "
+            "the files, and the dates of a shallow clone depend on its depth",
+            hint="fetch the whole history (git fetch --unshallow), or set "
+            'containers.source_date_epoch = "commit" (every commit then runs every job)',
+        )
     cache = _Cache(repo.git_dir / "butido" / "file-times")
     cached = cache.get(sha)
     if cached is not None:
@@ -53,7 +62,11 @@ def package_date(files: Iterable[str], times: FileTimes, fallback: int) -> int:
 
 def _walk(repo: GitRepository, sha: str, cache: _Cache) -> dict[str, int]:
     for base, base_times in cache.newest():
-        commits = repo.first_parent_changes(sha, stop=base)
+        try:
+            commits = repo.first_parent_changes(sha, stop=base)
+        except RepositoryError:  # the cached commit is gone (garbage collected)
+            cache.drop(base)
+            break
         if commits and commits[-1].first_parent == base:
             return _merged(dict(base_times), commits)
         break  # not on the line: one full walk costs less than trying the others
@@ -82,15 +95,24 @@ class _Cache:
                 yield path.name, times
 
     def put(self, sha: str, times: Mapping[str, int]) -> None:
+        """Written under a temporary name and renamed: a concurrent reader sees all or nothing."""
         payload = pickle.dumps({"format": _FORMAT, "times": dict(times)}, protocol=5)
         with contextlib.suppress(OSError):
             self._directory.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self._directory, prefix=".tmp.")
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(payload)
-            Path(temporary).replace(self._directory / sha)
+            fd, name = tempfile.mkstemp(dir=self._directory, prefix=".tmp.")
+            temporary = Path(name)
+            try:
+                with os.fdopen(fd, "wb") as stream:
+                    stream.write(payload)
+                temporary.replace(self._directory / sha)
+            finally:
+                temporary.unlink(missing_ok=True)
             for old in self._entries()[_KEPT:]:
                 old.unlink(missing_ok=True)
+
+    def drop(self, sha: str) -> None:
+        with contextlib.suppress(OSError):
+            (self._directory / sha).unlink(missing_ok=True)
 
     def _entries(self) -> list[Path]:
         try:

@@ -85,8 +85,7 @@ def build(
     (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
     the artifacts of a job it needs. --explain says which; --dry-run says what would happen.
 
-    Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C,
-    143 on SIGTERM.
+    Exit status: 0 all succeeded or reused, 1 a job failed, 130 Ctrl-C, 143 SIGTERM.
 
     \b
     Examples:
@@ -112,6 +111,7 @@ def build(
         commit=commit,
         allow_dirty=allow_dirty,
     )
+    app.recover = not dry_run  # a dry run writes nothing, not even crash recovery
     services = app.services()
     if dry_run:
         from butido_py.app.dry_run import dry_run as plan_only  # noqa: PLC0415

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from butido_py.app.build import (
-    SOURCE_DATE_EPOCH,
     check_env_names,
     check_images,
     job_environment,
@@ -20,6 +19,7 @@ from butido_py.config.images import expand_image
 from butido_py.config.model import Config
 from butido_py.errors import ConfigError, EndpointError, ExitCode, RepositoryError, UsageError
 from butido_py.package.model import Package
+from butido_py.plan.key_explain import SOURCE_DATE_EPOCH
 from butido_py.repository.model import Repository
 
 CONFIG = """\

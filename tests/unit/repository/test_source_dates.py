@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from butido_py.config.model import SourceDatePolicy
+from butido_py.errors import RepositoryError
 from butido_py.repository.load import load_repository
 from butido_py.repository.model import Repository
 from tests.helpers.gitrepo import ROOT_LAYER, git, leaf, write_files
@@ -35,7 +36,7 @@ def commit_at(root: Path, when: int, files: dict[str, str], message: str = "chan
 
 def dates(root: Path) -> dict[str, int]:
     repository = load_repository(root)
-    return {f"{name} {version}": date for (name, version), date in repository.source_dates.items()}
+    return {str(package): repository.source_date(package) for package in repository.packages}
 
 
 @pytest.fixture
@@ -105,3 +106,39 @@ def test_policies(repo: Path) -> None:
     assert repository.source_date_epoch(package, SourceDatePolicy.PER_PACKAGE) == T0
     assert repository.source_date_epoch(package, SourceDatePolicy.COMMIT) == T0 + 100
     assert repository.source_date_epoch(package, 42) == 42
+
+
+def test_the_users_log_configuration_changes_nothing(repo: Path) -> None:
+    commit_at(repo, T0 + 100, {"b/1/pkg.toml": leaf("b", "1", "# edited")})
+    expected = dates(repo)
+    for key, value in (("log.showRoot", "false"), ("log.showSignature", "true")):
+        git(repo, "config", key, value)
+    shutil.rmtree(repo / ".git" / "butido" / "file-times")
+    assert dates(repo) == expected == {"a 1": T0, "b 1": T0 + 100, "b 2": T0}
+
+
+def test_any_byte_in_a_file_name_is_read(repo: Path) -> None:
+    commit_at(repo, T0 + 100, {"odd/we\x01ird\nname": "x", "a/a.patch": "other\n"})
+    assert dates(repo)["a 1"] == T0 + 100
+
+
+def test_a_cached_commit_that_is_gone_is_walked_again(repo: Path) -> None:
+    commit_at(repo, T0 + 100, {"README": "one\n"})
+    dates(repo)  # caches HEAD
+    git(repo, "commit", "-q", "--amend", "-m", "amended")
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "-q", "--prune=now")
+    assert dates(repo) == {"a 1": T0, "b 1": T0, "b 2": T0}
+
+
+def test_a_shallow_clone_is_refused_with_a_hint(repo: Path, tmp_path: Path) -> None:
+    commit_at(repo, T0 + 100, {"README": "one\n"})
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    repository = load_repository(clone)  # tree-of and friends need no dates
+    with pytest.raises(RepositoryError, match="shallow clone") as raised:
+        repository.source_date(repository.packages[0])
+    assert "git fetch --unshallow" in (raised.value.hint or "")
+    assert repository.source_date_epoch(repository.packages[0], SourceDatePolicy.COMMIT) == (
+        T0 + 100
+    )
