@@ -12,6 +12,7 @@ from sqlalchemy import update
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
+from butido_py.db.database import Database
 from butido_py.db.models import JOBS
 from butido_py.db.records import SubmitRecord
 from butido_py.errors import ExitCode
@@ -62,10 +63,12 @@ def test_rebuild_of_the_top_package_on_debian_is_identical(workspace: Workspace)
     assert all(r.original_artifact_id and r.rebuilt_artifact_id for r in results)
     assert all(r.verdict is RebuildVerdict.IDENTICAL and r.diff_summary is None for r in results)
     rebuilt_jobs, _ = db_jobs.jobs_of_submit(db, rebuild.id)
-    for job in rebuilt_jobs:  # SOURCE_DATE_EPOCH is the commit time, as in the original
-        detail = db_jobs.find_job_detail(db, job.uuid)
-        assert detail is not None
-        assert dict(detail.env)["SOURCE_DATE_EPOCH"] == str(int(first.commit_time.timestamp()))
+    original_jobs, _ = db_jobs.jobs_of_submit(db, first.id)
+    epochs = {job.package_name: epoch_of(db, job.uuid) for job in original_jobs}
+    committed = int(first.commit_time.timestamp())
+    assert all(int(epoch) <= committed for epoch in epochs.values())
+    for job in rebuilt_jobs:  # SOURCE_DATE_EPOCH as recorded by the original's job
+        assert epoch_of(db, job.uuid) == epochs[job.package_name]
 
     shown = space.cli("db", "submit", report["submit"])
     assert shown.code == 0, shown.stderr
@@ -81,6 +84,12 @@ def test_rebuild_of_the_top_package_on_debian_is_identical(workspace: Workspace)
         "submit_time": child["submit_time"],
         "verdicts": {"identical": len(verdicts)},
     }
+
+
+def epoch_of(db: Database, job: uuid.UUID) -> str:
+    detail = db_jobs.find_job_detail(db, job)
+    assert detail is not None
+    return dict(detail.env)["SOURCE_DATE_EPOCH"]
 
 
 def test_rebuild_of_the_clock_differs(sqlite_workspace: Workspace) -> None:
