@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import IO
@@ -14,6 +15,7 @@ from typing import IO
 import pytest
 
 from butido_py.db import jobs as db_jobs
+from butido_py.db.records import JobRecord
 from butido_py.states import JobState
 from tests.integration.builds.workspace import Workspace
 
@@ -81,8 +83,8 @@ def builds() -> Iterator[list[Lines]]:
                 stream.close()
 
 
-def jobs_by_package(space: Workspace) -> dict[str, list[db_jobs.JobRecord]]:
-    found: dict[str, list[db_jobs.JobRecord]] = {}
+def jobs_by_package(space: Workspace) -> dict[str, list[JobRecord]]:
+    found: dict[str, list[JobRecord]] = {}
     for job in db_jobs.list_jobs(space.database(), db_jobs.JobFilter()):
         found.setdefault(job.package_name, []).append(job)
     return found
@@ -91,7 +93,7 @@ def jobs_by_package(space: Workspace) -> dict[str, list[db_jobs.JobRecord]]:
 def test_two_builds_of_one_commit_run_each_job_once(
     workspace: Workspace, builds: list[Lines]
 ) -> None:
-    slow_package(workspace, "base", 2)
+    slow_package(workspace, "base", 3)
     slow_package(workspace, "left", 1, ("base",))
     slow_package(workspace, "right", 1, ("base",))
     slow_package(workspace, "top", 0, ("left", "right"))
@@ -116,18 +118,25 @@ def test_a_job_waited_for_whose_build_is_canceled_is_run_by_the_waiting_build(
     sqlite_workspace: Workspace, builds: list[Lines]
 ) -> None:
     space = sqlite_workspace
-    slow_package(space, "top", 4)
+    slow_package(space, "top", 6)
     space.commit()
-    first = Lines(space.popen(*BUILD))
-    builds.append(first)
-    first.wait_for("started   top 1")
-    second = Lines(space.popen(*BUILD))
-    builds.append(second)
-    second.wait_for("waiting   top 1 for job")
-    first.process.send_signal(signal.SIGINT)
-    assert first.finish() != 0
-    assert second.finish() == 0, "".join(second.lines)
-    (canceled,) = [j for j in jobs_by_package(space)["top"] if j.state is JobState.CANCELED]
-    (made,) = [j for j in jobs_by_package(space)["top"] if j.state is JobState.SUCCEEDED]
-    assert canceled.submit_uuid != made.submit_uuid
-    assert any("started   top 1" in line for line in second.lines)
+    builds += [Lines(space.popen(*BUILD)), Lines(space.popen(*BUILD))]
+    waiter = wait_until_one_waits(builds)
+    (runner,) = [build for build in builds if build is not waiter]
+    runner.process.send_signal(signal.SIGINT)
+    assert runner.finish() != 0
+    assert waiter.finish() == 0, "".join(waiter.lines)
+    top = jobs_by_package(space)["top"]
+    assert Counter(job.state for job in top) == {JobState.CANCELED: 1, JobState.SUCCEEDED: 1}
+    assert any("started   top 1" in line for line in waiter.lines)
+
+
+def wait_until_one_waits(builds: list[Lines]) -> Lines:
+    """The build whose job waits for the other's (both start at once: either may claim it)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        for build in builds:
+            if any("waiting   top 1 for job" in line for line in build.lines):
+                return build
+        time.sleep(0.1)
+    raise AssertionError("neither build waited:\n" + "".join(builds[0].lines + builds[1].lines))
