@@ -192,6 +192,7 @@ def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> Build
         job_attempts=config.docker.job_attempts,
         quarantine_after=config.docker.quarantine_after,
         quarantine_seconds=config.docker.quarantine_seconds,
+        heartbeat_timeout=config.heartbeat_timeout,
     )
 
 

@@ -51,18 +51,22 @@ class PlainProgress:
         return
 
 
+#: Events told by a word and the job.
+_WORDS = {JobEventKind.QUEUED: "queued", JobEventKind.REUSED: "reusing"}
+
+
 def _describe(event: JobEvent) -> str:
     what = f"{event.package} {event.version}"
     if event.kind is JobEventKind.STARTED:
         return f"started   {what} on {event.endpoint} ({(event.container or '')[:12]})"
     if event.kind is JobEventKind.PHASE:
         return f"phase     {what}: {event.phase}"
-    if event.kind is JobEventKind.QUEUED:
-        return f"queued    {what}"
-    if event.kind is JobEventKind.REUSED:
-        return f"reusing   {what}"
+    if event.kind in _WORDS:
+        return f"{_WORDS[event.kind]:<9} {what}"
     if event.kind is JobEventKind.RETRY:
         return f"retrying  {what}: endpoint {event.endpoint} failed; {event.detail}"
+    if event.kind is JobEventKind.WAITING:
+        return f"waiting   {what} for {event.detail}, the same work in another build"
     return f"{event.state or 'finished':<9} {what}"
 
 
@@ -111,6 +115,8 @@ class BarProgress:
                 bar.update(max(0, min(100, event.progress or 0)) - bar.n)
             elif event.kind is JobEventKind.RETRY:
                 self._retry(event)
+            elif event.kind is JobEventKind.WAITING and self._total is not None:
+                self._total.write(_describe(event))
             elif event.kind is JobEventKind.FINISHED:
                 self._finish(event)
 

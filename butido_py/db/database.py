@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from butido_py.config.database import redact_url
@@ -28,9 +29,14 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back when it raises."""
+        with self._errors(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLAlchemy's errors as `DatabaseError`s that say what to do."""
         try:
-            with self.engine.begin() as connection:
-                yield connection
+            yield
         except IntegrityError as exc:
             raise DatabaseError(
                 f"the database refused a row: {_reason(exc)}",
@@ -47,8 +53,32 @@ class Database:
                 hint="this is a bug in butido_py; please report it with the command you ran",
             ) from exc
 
+    @contextmanager
+    def serialized(self, name: str) -> Iterator[Connection]:
+        """One transaction that no other transaction `serialized` on the same `name` overlaps, in
+        any process: PostgreSQL takes a transaction-level advisory lock on a 64-bit hash of
+        `name`; SQLite starts with `BEGIN IMMEDIATE` (it holds the database's write lock from
+        the start, so every such transaction, whatever its name, waits for the others)."""
+        with self._errors(), self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                # pysqlite begins a transaction only before a write: a read made first
+                # would see the database as it was before another process's claim.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)}
+                )
+            yield connection
+            connection.commit()
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def lock_key(name: str) -> int:
+    """A signed 64-bit number for `name` (PostgreSQL's advisory lock keys are bigints)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _reason(exc: SQLAlchemyError) -> str:

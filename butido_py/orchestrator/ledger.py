@@ -29,7 +29,7 @@ from butido_py.orchestrator.model import (
     PreparedBuild,
 )
 from butido_py.orchestrator.recording import BuildRecorder
-from butido_py.orchestrator.reuse import ReuseMatch
+from butido_py.orchestrator.reuse_match import ReuseMatch
 from butido_py.states import FailureKind, JobState
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,10 @@ class JobLedger:
         self.event(job, JobEventKind.REUSED, state=JobState.REUSED)
         return JobResult(job.uuid, JobState.REUSED, payload=match.job)
 
-    def queued(self, job: BuildJob, inputs: Sequence[Artifact]) -> None:
-        self._recorder.queued(job.uuid)
+    def queued(self, job: BuildJob, inputs: Sequence[Artifact], *, claimed: bool = False) -> None:
+        """`claimed`: the job was recorded `queued` already (coalescing's claim)."""
+        if not claimed:
+            self._recorder.queued(job.uuid)
         self._queued.add(job.uuid)
         self._recorder.inputs(job.uuid, inputs)
         self.event(job, JobEventKind.QUEUED)

@@ -50,6 +50,9 @@ class BuildSettings:
     job_attempts: int = 3
     quarantine_after: int = 2
     quarantine_seconds: int = 300
+    #: A running submit whose heartbeat is older is dead (`heartbeat_timeout`): jobs do not wait
+    #: for its jobs (coalescing).
+    heartbeat_timeout: int = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,9 @@ class JobEventKind(StrEnum):
     PROGRESS = "progress"
     #: An endpoint failed the job; it is queued again for another try (`detail` says why).
     RETRY = "retry"
+    #: Another running submit has the job's key in flight: the job waits for that job (`detail`
+    #: names it) and is reused from it when it succeeds.
+    WAITING = "waiting"
     FINISHED = "finished"
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import attempts as db_attempts
+from butido_py.db import coalescing as db_coalescing
 from butido_py.db import endpoints as db_endpoints
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
@@ -113,6 +114,28 @@ class BuildRecorder:
     def job(self, job_uuid: uuid.UUID) -> JobRecord | None:
         with self._lock:
             return db_jobs.find_job(self._db, job_uuid)
+
+    def claim(
+        self,
+        job: uuid.UUID,
+        key: str,
+        document: str | None,
+        *,
+        passed: frozenset[uuid.UUID],
+        usable: Callable[[db_coalescing.InFlightJob], bool],
+    ) -> db_coalescing.InFlightJob | None:
+        """Write the job's key and move it to `queued` at once (None), unless another running
+        submit shares the key (that job is returned; see db/coalescing.py). The writes asked for
+        before land first, so the database sees the transitions in the order they were made."""
+        self.flush()
+        with self._lock:
+            return db_coalescing.claim_job_key(
+                self._db, job, key, document, at=now(), passed=passed, usable=usable
+            )
+
+    def in_flight_job(self, job: uuid.UUID) -> db_coalescing.InFlightJob | None:
+        with self._lock:
+            return db_coalescing.in_flight_job(self._db, job)
 
     def artifacts_of(self, job_id: int) -> list[ArtifactRecord]:
         with self._lock:

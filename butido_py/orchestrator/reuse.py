@@ -8,24 +8,20 @@ earlier job it reuses, if any (the one a rerun names, or any with the same key).
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from butido_py.db.records import JobRecord
+from butido_py.orchestrator.coalescing import Coalescing, OnWait
 from butido_py.orchestrator.model import Artifact, BuildJob, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
+from butido_py.orchestrator.reuse_match import ReuseMatch
 from butido_py.plan.job_key import key_document_of
 from butido_py.plan.key_explain import KeyDocument
 from butido_py.stores.artifact_locator import ArtifactLocator
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ReuseMatch:
-    job: uuid.UUID
-    artifacts: tuple[Artifact, ...]
 
 
 class ReuseDecisions:
@@ -36,6 +32,9 @@ class ReuseDecisions:
         self._recorder = recorder
         settings = prepared.settings
         self._locator = ArtifactLocator(settings.staging_roots, settings.release_dirs)
+        self._coalescing = Coalescing(
+            prepared, recorder, lambda job: find_job_to_reuse(recorder, self._locator, job)
+        )
 
     def document(
         self, job: BuildJob, inputs: Sequence[Artifact], origins: Mapping[str, str]
@@ -73,6 +72,26 @@ class ReuseDecisions:
             return None
         name, version = job.package.name, job.package.version
         return find_reusable(self._recorder, self._locator, name, version, key)
+
+    @property
+    def coalesces(self) -> bool:
+        """Whether jobs wait for the same work in flight in other submits: when reuse is on (a
+        rerun or rebuild with reuse off never does)."""
+        return self._prepared.settings.reuse
+
+    def claim(
+        self,
+        job: BuildJob,
+        key: str,
+        document: str | None,
+        *,
+        canceled: threading.Event,
+        on_wait: OnWait,
+    ) -> ReuseMatch | None:
+        """Coalescing (coalescing.py): the outputs of the job of another live submit with this
+        key, once it succeeded; None when this job is claimed (recorded `queued`: it runs) or
+        the run was canceled while it waited."""
+        return self._coalescing.claim(job, key, document, canceled=canceled, on_wait=on_wait)
 
 
 def find_reusable(

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 
+from butido_py.db.coalescing import InFlightJob
 from butido_py.endpoint.scheduler import NoEndpointError, SchedulerClosedError
 from butido_py.errors import ButidoError, DatabaseError
 from butido_py.orchestrator.attempts import JobAttempts
@@ -24,7 +25,14 @@ from butido_py.orchestrator.dag_runner import DagRunner, JobResult
 from butido_py.orchestrator.heap import fix_malloc_thresholds
 from butido_py.orchestrator.ledger import JobLedger
 from butido_py.orchestrator.local_scheduler import LocalScheduler
-from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
+from butido_py.orchestrator.model import (
+    Artifact,
+    BuildJob,
+    BuildListener,
+    BuildResult,
+    JobEventKind,
+    PreparedBuild,
+)
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse import ReuseDecisions
 from butido_py.orchestrator.scheduling import JobScheduler
@@ -158,17 +166,38 @@ class BuildRun:
             return self._ledger.failed(job, FailureKind.INFRA, f"{type(error).__name__}: {error}")
 
     def _execute_job(self, job_uuid: uuid.UUID, needs: Mapping[uuid.UUID, Result]) -> Result:
-        """Reused, or queued and run; the DAG runner ran every job it needs already."""
+        """Reused, or queued and run; the DAG runner ran every job it needs already. With
+        reuse on, a job another live submit has in flight waits for it (coalescing.py)."""
         job = self._jobs[job_uuid]
         if self._canceled.is_set():
             return self._ledger.canceled(job)
         inputs = self._ledger.inputs_of(job)
         document = self._reuse.document(job, inputs, self._ledger.input_origins(job))
         key = key_of_document(document.key)
-        self._recorder.set_job_key(job.uuid, key, document.to_json())
         all_reused = all(need.outcome is JobState.REUSED for need in needs.values())
         match = self._reuse.match(job, key, needs_reused=all_reused)
+        if match is None and self._reuse.coalesces:
+            return self._coalesce(job, key, document.to_json(), inputs)
+        self._recorder.set_job_key(job.uuid, key, document.to_json())
         if match is not None:
             return self._ledger.reused(job, match)
         self._ledger.queued(job, inputs)
+        return self._attempts.run(job, inputs)
+
+    def _coalesce(
+        self, job: BuildJob, key: str, document: str, inputs: tuple[Artifact, ...]
+    ) -> Result:
+        """Claimed (recorded `queued` with its key) and run, or reused from the job of another
+        live submit with the same key, after waiting for it."""
+
+        def waiting(other: InFlightJob) -> None:
+            detail = f"job {other.uuid} of submit {other.submit_uuid}"
+            self._ledger.event(job, JobEventKind.WAITING, detail=detail)
+
+        match = self._reuse.claim(job, key, document, canceled=self._canceled, on_wait=waiting)
+        if self._canceled.is_set():
+            return self._ledger.canceled(job)
+        if match is not None:
+            return self._ledger.reused(job, match)
+        self._ledger.queued(job, inputs, claimed=True)
         return self._attempts.run(job, inputs)
