@@ -17,7 +17,7 @@ import pytest
 from butido_py.db import jobs as db_jobs
 from butido_py.db.records import JobRecord
 from butido_py.states import JobState
-from tests.integration.builds.workspace import Workspace
+from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
 
