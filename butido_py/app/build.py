@@ -44,6 +44,7 @@ from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
 from butido_py.repository.model import Repository
 from butido_py.sources.cache import SourceCache, verify_sources
+from butido_py.timespec import TimeSpecError, parse_duration
 
 #: Set for every job; butido_py's own variable, so it is not subject to `allowed_env`.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -69,6 +70,8 @@ class BuildRequest:
     #: The commit to read the package tree from, and whether a dirty work tree is accepted.
     commit: str = "HEAD"
     allow_dirty: bool = False
+    #: Seconds each job may run (`--timeout`, over packages' meta job_timeout and the config).
+    timeout: float | None = None
 
 
 class CanceledBeforeStartError(ButidoError):
@@ -178,11 +181,13 @@ def prepare_build(
         jobs=_jobs(dag, packages, scripts, envs, cache),
         patch_contents=dict(repository.patch_contents),
         staging_dir=staging_dir,
-        settings=_settings(request, config, staging_dir),
+        settings=_settings(request, config, staging_dir, packages),
     )
 
 
-def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> BuildSettings:
+def _settings(
+    request: BuildRequest, config: Config, staging_dir: Path, packages: Sequence[Package]
+) -> BuildSettings:
     return BuildSettings(
         reuse=request.reuse,
         keep_containers=request.keep_containers,
@@ -194,7 +199,47 @@ def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> Build
         job_attempts=config.docker.job_attempts,
         quarantine_after=config.docker.quarantine_after,
         quarantine_seconds=config.docker.quarantine_seconds,
+        job_timeouts=job_timeouts(packages, request.timeout, config.docker.job_timeout),
     )
+
+
+#: The key of `[meta]` in pkg.toml that gives a package its own job timeout (butido's pkg.toml
+#: has no timeout key; `[meta]` is free-form and is no component of a job key).
+TIMEOUT_META_KEY = "job_timeout"
+
+
+def job_timeouts(
+    packages: Sequence[Package], forced: float | None, default: float | None
+) -> dict[tuple[str, str], float]:
+    """Each package's timeout in seconds: `--timeout` (`forced`), else its meta `job_timeout`,
+    else `docker.job_timeout` (`default`); packages without any are left out (no limit)."""
+    found: dict[tuple[str, str], float] = {}
+    for package in packages:
+        seconds = forced if forced is not None else _meta_timeout(package)
+        seconds = seconds if seconds is not None else default
+        if seconds is not None:
+            found[package.key] = seconds
+    return found
+
+
+def _meta_timeout(package: Package) -> float | None:
+    text = dict(package.meta or ()).get(TIMEOUT_META_KEY)
+    if text is None:
+        return None
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except TimeSpecError as error:
+        raise RepositoryError(
+            f"package {package} ({package.pkg_toml}): meta {TIMEOUT_META_KEY}: {error}",
+            hint='give a duration such as "90m" or "2h"',
+        ) from error
+    if seconds <= 0:
+        raise RepositoryError(
+            f"package {package} ({package.pkg_toml}): meta {TIMEOUT_META_KEY} must be longer "
+            f"than 0 s, got {text!r}",
+            hint='give a duration such as "90m" or "2h"',
+        )
+    return seconds
 
 
 def run_build(prepared: PreparedBuild, database: Database, listener: BuildListener) -> BuildRun:

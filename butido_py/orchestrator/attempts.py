@@ -146,6 +146,7 @@ class JobAttempts:
             keep=prepared.settings.keep_containers,
             tail=prepared.settings.build_error_lines,
             log_path=self._log_path(job),
+            timeout=prepared.settings.job_timeouts.get(job.package.key),
         )
 
     @contextmanager

@@ -50,6 +50,9 @@ class BuildSettings:
     job_attempts: int = 3
     quarantine_after: int = 2
     quarantine_seconds: int = 300
+    #: (package name, version) → seconds its container may run (docs/build.md#timeouts); a
+    #: package not in it has no limit.
+    job_timeouts: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,7 @@ def test_failed_job_report_and_states_on_postgresql(pg_space: Workspace) -> None
     [
         (signal.SIGINT, 130, "Ctrl-C: canceling the build"),
         (signal.SIGTERM, 143, "SIGTERM: canceling the build"),
+        (signal.SIGHUP, 129, "SIGHUP: canceling the build"),
     ],
 )
 def test_a_signal_cancels_the_build(

@@ -17,7 +17,7 @@ from butido_py.cli.build_report import (
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
 from butido_py.cli.explain_report import echo_dry_run, echo_explanations, explain_json
-from butido_py.cli.options import repository_options
+from butido_py.cli.options import repository_options, timeout_option
 
 
 @click.command("build")
@@ -45,6 +45,7 @@ from butido_py.cli.options import repository_options
     help="Say why each job runs: what differs from the nearest earlier job of its package.",
 )
 @run_options
+@timeout_option
 @repository_options
 @click.pass_context
 def build(
@@ -66,6 +67,7 @@ def build(
     as_json: bool,
     commit: str,
     allow_dirty: bool,
+    timeout: float | None,
 ) -> None:
     """Build package NAME (exactly VERSION, if given) and everything it depends on in IMAGE.
 
@@ -74,14 +76,15 @@ def build(
     answers and has the image. Then the plan is recorded and the jobs run in containers on the
     endpoints, as many in parallel as `maxjobs` allows. A job whose inputs match an earlier
     successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
-    and removes its containers; so does SIGTERM.
+    and removes its containers; so do SIGTERM and SIGHUP. A job that runs longer than its
+    timeout (--timeout) is stopped and fails with kind `timeout`.
 
     A job runs again when a component of its key changed: its script, image, environment
     (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
     the artifacts of a job it needs. --explain says which; --dry-run says what would happen.
 
     Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 130 on Ctrl-C,
-    143 on SIGTERM.
+    143 on SIGTERM, 129 on SIGHUP.
 
     \b
     Examples:
@@ -107,6 +110,7 @@ def build(
         keep_containers=keep_containers,
         commit=commit,
         allow_dirty=allow_dirty,
+        timeout=timeout,
     )
     services = app.services()
     if dry_run:
