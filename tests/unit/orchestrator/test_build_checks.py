@@ -162,5 +162,5 @@ def test_job_timeouts_command_line_over_package_meta_over_configuration() -> Non
 
 
 def test_a_bad_meta_job_timeout_names_the_package() -> None:
-    with pytest.raises(RepositoryError, match="slow 1 .*meta job_timeout"):
+    with pytest.raises(RepositoryError, match=r"slow 1 .*meta job_timeout"):
         job_timeouts([package("slow", meta=(("job_timeout", "later"),))], None, None)
