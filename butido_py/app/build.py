@@ -85,7 +85,31 @@ def build(
 ) -> BuildResult:
     """Check, record and run a build; `cancel` set stops it (its containers are removed and what
     did not finish is recorded `canceled`)."""
-    return run_prepared(check_build(request, services), services, listener, cancel)
+    prepared = check_build(request, services)
+    remove_orphans(services, prepared.endpoints)
+    return run_prepared(prepared, services, listener, cancel)
+
+
+def remove_orphans(services: Services, endpoints: Sequence[EndpointConfig]) -> None:
+    """Endpoints that failed before and answer again: remove the containers they held for
+    submits that are over (their builds failed over, ended or were recovered meanwhile)."""
+    from butido_py.app.endpoints import remove_ended_containers  # noqa: PLC0415
+    from butido_py.db.endpoints import list_endpoints  # noqa: PLC0415
+
+    failing = {r.name for r in list_endpoints(services.database()) if r.consecutive_failures}
+    for endpoint in endpoints:
+        if endpoint.name not in failing:
+            continue
+        try:
+            removed = remove_ended_containers(services, endpoint)
+        except ButidoError as error:
+            services.warn(f"endpoint {endpoint.name!r}: looking for left-over containers: {error}")
+            continue
+        if removed:
+            services.warn(
+                f"endpoint {endpoint.name!r} answers again: removed {removed} container(s) of "
+                "submits that are over"
+            )
 
 
 def check_build(request: BuildRequest, services: Services) -> PreparedBuild:
@@ -166,7 +190,11 @@ def prepare_build(
         for package in packages:
             check_env_names(package, envs[package.key], config.containers.allowed_env)
     endpoints = select_endpoints(config, request.endpoints, disabled_endpoints())
-    image_ids = check_endpoints(endpoints, config.docker, image)
+    checked = check_endpoints(endpoints, config.docker, image)
+    for name, error in checked.down.items():
+        warn(f"endpoint {name!r} is left out of this build: {error.message}")
+    endpoints = tuple(e for e in endpoints if e.name in checked.image_ids)
+    image_ids = checked.image_ids
     submit_uuid, staging_dir = _staging(config, request.staging_dir)
     return PreparedBuild(
         submit_uuid=submit_uuid,
