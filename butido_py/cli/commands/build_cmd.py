@@ -72,9 +72,10 @@ def build(
     """Build package NAME (exactly VERSION, if given) and everything it depends on in IMAGE.
 
     Everything is checked before anything is written: the package and its dependency tree,
-    source hashes, lint, phases, allowed images and environment names, and that every endpoint
-    answers and has the image. Then the plan is recorded and the jobs run in containers on the
-    endpoints, as many in parallel as `maxjobs` allows. A job whose inputs match an earlier
+    source hashes, lint, phases, allowed images and environment names, and that the endpoints
+    answer and have the image (one that does not answer is left out with a warning). Then the
+    plan is recorded and the jobs run in containers on the endpoints, as many in parallel as
+    `maxjobs` allows. A job whose inputs match an earlier
     successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
     and removes its containers; so do SIGTERM and SIGHUP. A job that runs longer than its
     timeout (--timeout) is stopped and fails with kind `timeout`.
