@@ -45,6 +45,7 @@ from butido_py.plan.dag import Dag, build_dag
 from butido_py.plan.key_explain import SOURCE_DATE_EPOCH
 from butido_py.repository.model import Repository
 from butido_py.sources.cache import SourceCache, verify_sources
+from butido_py.timespec import TimeSpecError, parse_duration
 
 #: How often the run looks at the caller's cancel event (seconds).
 CANCEL_POLL = 0.1
@@ -67,6 +68,8 @@ class BuildRequest:
     #: The commit to read the package tree from, and whether a dirty work tree is accepted.
     commit: str = "HEAD"
     allow_dirty: bool = False
+    #: Seconds each job may run (`--timeout`, over packages' meta job_timeout and the config).
+    timeout: float | None = None
 
 
 class CanceledBeforeStartError(ButidoError):
@@ -80,7 +83,31 @@ def build(
 ) -> BuildResult:
     """Check, record and run a build; `cancel` set stops it (its containers are removed and what
     did not finish is recorded `canceled`)."""
-    return run_prepared(check_build(request, services), services, listener, cancel)
+    prepared = check_build(request, services)
+    remove_orphans(services, prepared.endpoints)
+    return run_prepared(prepared, services, listener, cancel)
+
+
+def remove_orphans(services: Services, endpoints: Sequence[EndpointConfig]) -> None:
+    """Endpoints that failed before and answer again: remove the containers they held for
+    submits that are over (their builds failed over, ended or were recovered meanwhile)."""
+    from butido_py.app.endpoints import remove_ended_containers  # noqa: PLC0415
+    from butido_py.db.endpoints import list_endpoints  # noqa: PLC0415
+
+    failing = {r.name for r in list_endpoints(services.database()) if r.consecutive_failures}
+    for endpoint in endpoints:
+        if endpoint.name not in failing:
+            continue
+        try:
+            removed = remove_ended_containers(services, endpoint)
+        except ButidoError as error:
+            services.warn(f"endpoint {endpoint.name!r}: looking for left-over containers: {error}")
+            continue
+        if removed:
+            services.warn(
+                f"endpoint {endpoint.name!r} answers again: removed {removed} container(s) of "
+                "submits that are over"
+            )
 
 
 def check_build(request: BuildRequest, services: Services) -> PreparedBuild:
@@ -161,7 +188,11 @@ def prepare_build(
         for package in packages:
             check_env_names(package, envs[package.key], config.containers.allowed_env)
     endpoints = select_endpoints(config, request.endpoints, disabled_endpoints())
-    image_ids = check_endpoints(endpoints, config.docker, image)
+    checked = check_endpoints(endpoints, config.docker, image)
+    for name, error in checked.down.items():
+        warn(f"endpoint {name!r} is left out of this build: {error.message}")
+    endpoints = tuple(e for e in endpoints if e.name in checked.image_ids)
+    image_ids = checked.image_ids
     submit_uuid, staging_dir = _staging(config, request.staging_dir)
     return PreparedBuild(
         submit_uuid=submit_uuid,
@@ -176,11 +207,13 @@ def prepare_build(
         jobs=_jobs(dag, packages, scripts, envs, cache),
         patch_contents=dict(repository.patch_contents),
         staging_dir=staging_dir,
-        settings=_settings(request, config, staging_dir),
+        settings=_settings(request, config, staging_dir, packages),
     )
 
 
-def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> BuildSettings:
+def _settings(
+    request: BuildRequest, config: Config, staging_dir: Path, packages: Sequence[Package]
+) -> BuildSettings:
     return BuildSettings(
         reuse=request.reuse,
         keep_containers=request.keep_containers,
@@ -193,7 +226,47 @@ def _settings(request: BuildRequest, config: Config, staging_dir: Path) -> Build
         quarantine_after=config.docker.quarantine_after,
         quarantine_seconds=config.docker.quarantine_seconds,
         heartbeat_timeout=config.heartbeat_timeout,
+        job_timeouts=job_timeouts(packages, request.timeout, config.docker.job_timeout),
     )
+
+
+#: The key of `[meta]` in pkg.toml that gives a package its own job timeout (butido's pkg.toml
+#: has no timeout key; `[meta]` is free-form and is no component of a job key).
+TIMEOUT_META_KEY = "job_timeout"
+
+
+def job_timeouts(
+    packages: Sequence[Package], forced: float | None, default: float | None
+) -> dict[tuple[str, str], float]:
+    """Each package's timeout in seconds: `--timeout` (`forced`), else its meta `job_timeout`,
+    else `docker.job_timeout` (`default`); packages without any are left out (no limit)."""
+    found: dict[tuple[str, str], float] = {}
+    for package in packages:
+        seconds = forced if forced is not None else _meta_timeout(package)
+        seconds = seconds if seconds is not None else default
+        if seconds is not None:
+            found[package.key] = seconds
+    return found
+
+
+def _meta_timeout(package: Package) -> float | None:
+    text = dict(package.meta or ()).get(TIMEOUT_META_KEY)
+    if text is None:
+        return None
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except TimeSpecError as error:
+        raise RepositoryError(
+            f"package {package} ({package.pkg_toml}): meta {TIMEOUT_META_KEY}: {error}",
+            hint='give a duration such as "90m" or "2h"',
+        ) from error
+    if seconds <= 0:
+        raise RepositoryError(
+            f"package {package} ({package.pkg_toml}): meta {TIMEOUT_META_KEY} must be longer "
+            f"than 0 s, got {text!r}",
+            hint='give a duration such as "90m" or "2h"',
+        )
+    return seconds
 
 
 def run_build(prepared: PreparedBuild, database: Database, listener: BuildListener) -> BuildRun:

@@ -3,15 +3,23 @@ database, their engines, images and butido's containers on them, and switching t
 
 Every function takes the endpoint named on the command line (`None`: all configured ones).
 Removing and stopping containers is selected first (nothing done) so the CLI can ask once.
+
+Safe on a shared engine (docs/endpoints.md): prune and stop never select a container whose submit
+is running in this database with a live orchestrator (host, pid and heartbeat, as crash recovery
+judges them) — whatever its Docker state: `created` is a job being prepared right now. A container
+whose submit this database does not know belongs to another database's builds on the same engine
+(or to no butido_py build) and is left unless `--all`.
 """
 
 from __future__ import annotations
 
+import socket
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +27,11 @@ from butido_py.app.services import Services
 from butido_py.config.model import Config, EndpointConfig
 from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint
-from butido_py.endpoint.docker_hosts import ContainerRecord, EngineStats
+from butido_py.endpoint.docker_hosts import SUBMIT_LABEL, ContainerRecord, EngineStats
 from butido_py.errors import ButidoError, DatabaseError, EndpointError
 
 if TYPE_CHECKING:
+    from butido_py.db.database import Database
     from butido_py.db.records import EndpointRecord
 
 #: Docker's states of a container that is not running.
@@ -246,9 +255,20 @@ class ContainerQuery:
     endpoint: str | None = None
     #: Also stopped containers.
     stopped: bool = False
-    #: Also containers butido did not start.
+    #: Also containers butido did not start (and, for prune and stop, those of submits this
+    #: database does not know).
     include_foreign: bool = False
     image: str | None = None
+    #: Only containers created before / after this time (`--older-than`, `--newer-than`).
+    older_than: datetime | None = None
+    newer_than: datetime | None = None
+
+    def matches(self, container: ContainerRecord) -> bool:
+        return (
+            (self.image is None or container.image == self.image)
+            and (self.older_than is None or container.created < self.older_than)
+            and (self.newer_than is None or container.created > self.newer_than)
+        )
 
 
 def find_containers(services: Services, query: ContainerQuery) -> list[ContainerRecord]:
@@ -259,19 +279,115 @@ def find_containers(services: Services, query: ContainerQuery) -> list[Container
             endpoint, include_stopped=query.stopped, include_foreign=query.include_foreign
         )
     ]
-    return [c for c in found if query.image is None or c.image == query.image]
+    return [c for c in found if query.matches(c)]
 
 
-def stopped_containers(services: Services, query: ContainerQuery) -> list[ContainerRecord]:
+class Owner(StrEnum):
+    """Whose a container is, as far as this database can tell."""
+
+    #: Its submit runs, and its orchestrator is alive: never touched.
+    LIVE = "live"
+    #: Its submit is recorded and no longer running (or its orchestrator is gone).
+    ENDED = "ended"
+    #: Its submit is not in this database (another database's build on a shared engine).
+    UNKNOWN = "unknown"
+    #: Not started by butido.
+    FOREIGN = "foreign"
+
+
+#: Why a container was left, for the CLI's note.
+LEFT_REASONS = {
+    Owner.LIVE: "their submit is running (a live build)",
+    Owner.UNKNOWN: "their submit is not in this database (another database's build on a shared "
+    "engine?); --all includes them",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What prune or stop would act on, and how many it leaves, by why."""
+
+    chosen: list[ContainerRecord]
+    left: dict[Owner, int]
+
+
+def owners(
+    database: Database,
+    containers: Iterable[ContainerRecord],
+    *,
+    timeout: timedelta,
+    now: datetime | None = None,
+) -> dict[str, Owner]:
+    """Container id → its owner; one query for the running submits, one per other submit."""
+    from butido_py.app.recovery import is_lost, pid_alive  # noqa: PLC0415
+    from butido_py.db.submits import find_submit, running_submits  # noqa: PLC0415 - slow import
+
+    at, host = now or datetime.now(UTC), socket.gethostname()
+    running = {
+        s.uuid: not is_lost(s, host=host, now=at, timeout=timeout, pid_alive=pid_alive)
+        for s in running_submits(database)
+    }
+    known: dict[uuid.UUID, bool] = {}
+    found: dict[str, Owner] = {}
+    for container in containers:
+        submit = _submit_of(container)
+        if not container.is_butido:
+            found[container.id] = Owner.FOREIGN
+        elif submit is None:
+            found[container.id] = Owner.UNKNOWN
+        elif submit in running:
+            found[container.id] = Owner.LIVE if running[submit] else Owner.ENDED
+        else:
+            if submit not in known:
+                known[submit] = find_submit(database, submit) is not None
+            found[container.id] = Owner.ENDED if known[submit] else Owner.UNKNOWN
+    return found
+
+
+def _submit_of(container: ContainerRecord) -> uuid.UUID | None:
+    label = container.label(SUBMIT_LABEL)
+    try:
+        return uuid.UUID(label) if label else None
+    except ValueError:
+        return None
+
+
+def _select(
+    services: Services, query: ContainerQuery, states: Sequence[str], *, stopped: bool
+) -> Selection:
+    """The containers in `states` that prune or stop may touch (see the module's text)."""
+    # Listed with the foreign ones, so that --all reaches the unknown submits as well.
+    listed = replace(query, stopped=stopped, include_foreign=True)
+    found = [c for c in find_containers(services, listed) if c.state in states]
+    whose = owners(
+        services.database(), found, timeout=timedelta(seconds=services.config.heartbeat_timeout)
+    )
+    allowed = {Owner.ENDED} | ({Owner.UNKNOWN, Owner.FOREIGN} if query.include_foreign else set())
+    left: dict[Owner, int] = {}
+    for container in found:
+        owner = whose[container.id]
+        if owner not in allowed and owner is not Owner.FOREIGN:
+            left[owner] = left.get(owner, 0) + 1
+    return Selection([c for c in found if whose[c.id] in allowed], left)
+
+
+def stopped_containers(services: Services, query: ContainerQuery) -> Selection:
     """What `containers prune` removes."""
-    found = find_containers(services, ContainerQuery(query.endpoint, True, query.include_foreign))
-    return [c for c in found if c.state in STOPPED_STATES]
+    return _select(services, query, STOPPED_STATES, stopped=True)
 
 
-def running_containers(services: Services, query: ContainerQuery) -> list[ContainerRecord]:
+def running_containers(services: Services, query: ContainerQuery) -> Selection:
     """What `containers stop` stops."""
-    found = find_containers(services, ContainerQuery(query.endpoint, False, query.include_foreign))
-    return [c for c in found if c.state == "running"]
+    return _select(services, query, ("running",), stopped=False)
+
+
+def remove_ended_containers(services: Services, endpoint: EndpointConfig) -> int:
+    """Remove butido's containers on `endpoint` whose submits ended (those a dead endpoint held
+    while their builds went on or failed); how many."""
+    chosen = _select(
+        services, ContainerQuery(endpoint.name), (*STOPPED_STATES, "running"), stopped=True
+    ).chosen
+    return len(remove_containers(services, chosen))
 
 
 def remove_containers(
@@ -311,16 +427,20 @@ class Processes:
     rows: list[tuple[Any, ...]]
 
 
-def container_processes(services: Services, query: ContainerQuery) -> Processes:
-    """The processes of every running container (rows whose columns do not match are left out)."""
+def container_processes(
+    services: Services, query: ContainerQuery, *, limit: int | None = None
+) -> Processes:
+    """The processes of every running container, or of the `limit` newest (rows whose columns
+    do not match are left out)."""
     rows: list[tuple[Any, ...]] = []
     titles: list[str] = []
-    for endpoint in chosen_endpoints(services.config, query.endpoint):
-        for c in docker_hosts.list_containers(
-            endpoint, include_stopped=False, include_foreign=query.include_foreign
-        ):
-            titles, processes = docker_hosts.container_top(endpoint, c.id)
-            rows += [(endpoint.name, c.id[:12], *process) for process in processes]
+    running = find_containers(services, replace(query, stopped=False))
+    if limit is not None:
+        running = sorted(running, key=lambda c: c.created, reverse=True)[:limit]
+    endpoints = {e.name: e for e in services.config.docker.endpoints}
+    for c in running:
+        titles, processes = docker_hosts.container_top(endpoints[c.endpoint], c.id)
+        rows += [(c.endpoint, c.id[:12], *process) for process in processes]
     titles = titles or ["UID", "PID", "CMD"]
     return Processes(titles, [row for row in rows if len(row) == len(titles) + 2])
 

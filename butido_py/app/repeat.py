@@ -54,6 +54,8 @@ class RepeatOptions:
     #: Verify the cached sources' hashes, lint the scripts (as `butido build` does).
     verify: bool = True
     lint: bool = True
+    #: `--timeout`: seconds each job may run (None: as `build` decides without it).
+    timeout: float | None = None
 
 
 def load_original(database: Database, submit_uuid: uuid.UUID, *, command: str) -> OriginalSubmit:
@@ -103,6 +105,7 @@ def prepare_repeat(
         keep_containers=options.keep_containers,
         verify=options.verify,
         lint=options.lint,
+        timeout=options.timeout,
     )
     database = services.database()
     prepared = prepare_build(

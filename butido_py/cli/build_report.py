@@ -1,6 +1,6 @@
 """The run and report of a build, shared by `build`, `rebuild` and `rerun`: their options, the
-progress listener, Ctrl-C and SIGTERM handling, the header, the report of created/reused artifacts
-and failures, the JSON summary and the exit code."""
+progress listener, Ctrl-C, SIGTERM and SIGHUP handling, the header, the report of
+created/reused artifacts and failures, the JSON summary and the exit code."""
 
 from __future__ import annotations
 
@@ -78,8 +78,12 @@ def run_options(func: F) -> F:
 
 #: The exit code of a build canceled by SIGTERM (128 + the signal, as shells report it).
 TERMINATED = 128 + signal.SIGTERM
+#: ... by SIGHUP (its terminal or its CI runner went away).
+HUNG_UP = 128 + signal.SIGHUP
 
-_SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+_SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+#: The exit code of a build a signal canceled, when it is not Ctrl-C's.
+_SIGNAL_EXIT_CODES = {signal.SIGTERM: TERMINATED, signal.SIGHUP: HUNG_UP}
 
 
 @dataclass(slots=True)
@@ -93,8 +97,8 @@ class Interruption:
 
 @contextmanager
 def cancel_on_signals() -> Iterator[Interruption]:
-    """Ctrl-C (SIGINT) and SIGTERM set the cancel event while the operation runs: the build
-    stops, its containers are removed; a second signal is not needed."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP set the cancel event while the operation runs: the
+    build stops, its containers are removed; a second signal is not needed."""
     interruption = Interruption()
     if threading.current_thread() is not threading.main_thread():  # no handlers off it
         yield interruption
@@ -155,10 +159,11 @@ def echo_result(
 
 
 def exit_code(result: BuildResult, interruption: Interruption | None = None) -> int:
-    """0: succeeded; 1: failed; canceled: 130 (Ctrl-C), 143 (SIGTERM)."""
+    """0: succeeded; 1: failed; canceled: 130 (Ctrl-C), 143 (SIGTERM), 129 (SIGHUP)."""
     if result.state == SubmitState.CANCELED:
-        if interruption is not None and interruption.signum == signal.SIGTERM:
-            return TERMINATED
+        signum = interruption.signum if interruption is not None else None
+        if signum is not None and signum in _SIGNAL_EXIT_CODES:
+            return int(_SIGNAL_EXIT_CODES[signal.Signals(signum)])
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK if result.state == SubmitState.SUCCEEDED else ExitCode.FAILURE)
 

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import click
 
 from butido_py.cli.render import OutputFormat
-from butido_py.timespec import TimeSpecError, parse_timespec
+from butido_py.timespec import TimeSpecError, parse_duration, parse_timespec
 
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=StrEnum)
@@ -107,6 +107,34 @@ older_than_option = click.option(
 newer_than_option = click.option(
     "--newer-than", type=TIME, help="Only entries newer than TIME (e.g. 1w, 2020-01-01 12:00:00)."
 )
+
+
+class Duration(click.ParamType[float]):
+    """A humantime duration (`2s`, `90m`, `2h`, `1h 30min`), in seconds, longer than 0."""
+
+    name = "DURATION"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = parse_duration(str(value)).total_seconds()
+        except TimeSpecError as exc:
+            self.fail(str(exc), param, ctx)
+        if seconds <= 0:
+            self.fail(f"{value!r} is not longer than 0 s", param, ctx)
+        return seconds
+
+
+timeout_option = click.option(
+    "--timeout",
+    type=Duration(),
+    help="Stop a job whose container runs longer than DURATION (e.g. 2s, 90m, 2h): it fails "
+    "with kind `timeout` (default: the package's meta job_timeout, else docker.job_timeout).",
+)
+
 limit_option = click.option(
     "-L",
     "--limit",

@@ -34,6 +34,7 @@ def describe_config(config: Config) -> list[tuple[str, object]]:
     items.append(("docker.job_attempts", docker.job_attempts))
     items.append(("docker.quarantine_after", docker.quarantine_after))
     items.append(("docker.quarantine_seconds", docker.quarantine_seconds))
+    items.append(("docker.job_timeout", docker.job_timeout))
     containers = config.containers
     items.append(("containers.check_env_names", containers.check_env_names))
     items.append(("containers.allowed_env", list(containers.allowed_env)))

@@ -61,6 +61,9 @@ class DockerConfig:
     quarantine_after: int = 2
     #: ... for this many seconds, doubled for each further failure.
     quarantine_seconds: int = 300
+    #: Seconds a job's container may run before it is stopped and the job fails with `timeout`
+    #: (`build --timeout` and a package's meta key `job_timeout` override it); None: no limit.
+    job_timeout: float | None = None
 
     def endpoint(self, name: str) -> EndpointConfig | None:
         return next((e for e in self.endpoints if e.name == name), None)

@@ -166,6 +166,9 @@ DOCKER: Final[tuple[Setting, ...]] = (
             "Consecutive infrastructure failures after which an endpoint is quarantined."),
     Setting("quarantine_seconds", ValueKind.INTEGER, 300,
             "First quarantine of an endpoint; doubled for each further failure."),
+    Setting("job_timeout", ValueKind.STRING, None,
+            "Default time a job may run, e.g. 90m or 2h (none: no limit); build --timeout and "
+            "a package's meta job_timeout override it."),
 )  # fmt: skip
 
 IMAGE: Final[tuple[Setting, ...]] = (

@@ -34,6 +34,7 @@ from butido_py.config.settings import (
     find_setting,
 )
 from butido_py.errors import ConfigError
+from butido_py.timespec import TimeSpecError, parse_duration
 
 DEFAULT_DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
@@ -295,7 +296,24 @@ def _read_docker(
         job_attempts=_int_or(reader.integer("job_attempts", minimum=1), 3),
         quarantine_after=_int_or(reader.integer("quarantine_after", minimum=1), 2),
         quarantine_seconds=_int_or(reader.integer("quarantine_seconds"), 300),
+        job_timeout=_duration(reader, "job_timeout", problems),
     )
+
+
+def _duration(reader: _TableReader, key: str, problems: _Problems) -> float | None:
+    """A positive humantime duration (`2h`, `90m`), in seconds; None when not set."""
+    text = reader.string(key)
+    if text is None:
+        return None
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except TimeSpecError as error:
+        problems.add((*reader.path, key), str(error))
+        return None
+    if seconds <= 0:
+        problems.add((*reader.path, key), f"must be longer than 0 s, got {text!r}")
+        return None
+    return seconds
 
 
 def _implicit_endpoint(docker_host: str | None) -> EndpointConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,8 +60,9 @@ class JobAttempts:
                 if self._canceled.is_set():
                     return self._ledger.canceled(job)
                 self._ledger.attempt(job, placement.endpoint, attempt)
+                started = time.monotonic()
                 outcome = self._run_on(job, placement, inputs)
-                if not self._retry(job, placement.endpoint, outcome, attempt):
+                if not self._retry(job, placement.endpoint, outcome, attempt, started):
                     if self._canceled.is_set() and not outcome.ok:
                         return self._ledger.canceled(job)
                     return self._ledger.concluded(job, placement.endpoint, outcome)
@@ -69,8 +71,16 @@ class JobAttempts:
             failed_on.add(placement.endpoint)
             attempt += 1
 
-    def _retry(self, job: BuildJob, endpoint: str, outcome: ContainerOutcome, attempt: int) -> bool:
-        """Record how the attempt ended and the endpoint's health; whether to try again."""
+    def _retry(
+        self,
+        job: BuildJob,
+        endpoint: str,
+        outcome: ContainerOutcome,
+        attempt: int,
+        started: float,
+    ) -> bool:
+        """Record how the attempt ended (it `started` at that time.monotonic) and the endpoint's
+        health; whether to try again."""
         canceled = self._canceled.is_set() and not outcome.ok
         kind = FailureKind.CANCELED if canceled else outcome.failure_kind
         error = None
@@ -84,7 +94,7 @@ class JobAttempts:
         if not outcome.endpoint_failed:
             self._health.worked(endpoint)
             return False
-        self._health.broke(endpoint)
+        self._health.broke(endpoint, started=started)
         if not self._health.may_retry(attempt):
             return False
         log.warning(
@@ -146,6 +156,7 @@ class JobAttempts:
             keep=prepared.settings.keep_containers,
             tail=prepared.settings.build_error_lines,
             log_path=self._log_path(job),
+            timeout=prepared.settings.job_timeouts.get(job.package.key),
         )
 
     @contextmanager

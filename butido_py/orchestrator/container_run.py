@@ -6,7 +6,9 @@ only then is `/outputs` copied into the staging directory.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 import uuid
 from collections import deque
@@ -25,9 +27,10 @@ from butido_py.endpoint.docker_job import (
     EndpointClients,
     EngineFailureError,
     InputFile,
+    JobContainer,
     job_container,
 )
-from butido_py.errors import ButidoError
+from butido_py.errors import ButidoError, EndpointError
 from butido_py.logproto import LogOutcome, LogParser, LogRecord, LogVerdict, RecordKind, log_outcome
 from butido_py.orchestrator.model import Artifact, BuildJob
 from butido_py.states import FailureKind
@@ -41,6 +44,10 @@ LOG_FLUSH_SECONDS = 1.0
 LOG_FLUSH_CHARS = 1 << 20
 LOG_FLUSH_MAX_CHARS = 2 << 20
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
+#: Seconds a timed-out job's container gets between SIGTERM and SIGKILL.
+TIMEOUT_GRACE_SECONDS = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -176,6 +183,50 @@ class ContainerRun:
     tail: int = 10
     #: Also write the log here (`--write-log`).
     log_path: Path | None = None
+    #: Seconds the container may run (from its start) before it is stopped; None: no limit.
+    timeout: float | None = None
+
+
+class Deadline:
+    """Stops a running container once `seconds` have passed (a timer thread); `expired` says
+    whether it did so before the job ended by itself."""
+
+    def __init__(self, container: JobContainer, seconds: float | None) -> None:
+        self._container = container
+        self._lock = threading.Lock()
+        self._ended = False
+        self.expired = False
+        self._timer: threading.Timer | None = None
+        if seconds is not None:
+            self._timer = threading.Timer(seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._ended:
+                return
+            self.expired = True
+        try:
+            # Stopped, not removed: the output stream ends, the run goes on as for any end of
+            # the container, and job_container removes it (unless --keep-containers).
+            self._container.stop(timeout=TIMEOUT_GRACE_SECONDS)
+        except EndpointError as error:
+            log.warning("stopping timed-out container %s failed: %s", self._container.id, error)
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended = True
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def timeout_error(seconds: float) -> ButidoError:
+    return ButidoError(
+        f"the job ran longer than its timeout of {seconds:g} s and was stopped",
+        hint="raise it with `build --timeout`, the package's meta key job_timeout or "
+        "docker.job_timeout in config.toml (docs/build.md)",
+    )
 
 
 def run_container(
@@ -211,16 +262,9 @@ def _run(
                 outcome.failure_kind = FailureKind.CANCELED
                 return outcome
             with hooks.running(container.id):
-                container.start()
-                collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
-                try:
-                    for chunk in container.output():
-                        collector.feed(chunk)
-                finally:
-                    collector.finish()
-                    outcome.log, outcome.tail = collector.log, collector.tail
-                outcome.exit_code = container.wait()
-                outcome.exited_at = datetime.now(UTC)
+                _follow(run, container, hooks, outcome, log_file)
+            if outcome.failure_kind is FailureKind.TIMEOUT:
+                return outcome
             if outcome.log.verdict is LogVerdict.FAILED or outcome.exit_code != 0:
                 outcome.failure_kind = FailureKind.SCRIPT
                 return outcome
@@ -242,3 +286,34 @@ def _run(
         outcome.failure_kind = outcome.failure_kind or FailureKind.INFRA
         outcome.endpoint_failed = outcome.failure_kind is FailureKind.INFRA
     return outcome
+
+
+def _follow(
+    run: ContainerRun,
+    container: JobContainer,
+    hooks: ContainerHooks,
+    outcome: ContainerOutcome,
+    log_file: IO[str] | None,
+) -> None:
+    """Start the container and follow its output until it stops (by itself or at its
+    deadline); its exit code into `outcome`, and `timeout` as its failure when it ran out."""
+    container.start()
+    deadline = Deadline(container, run.timeout)
+    collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
+    try:
+        for chunk in container.output():
+            collector.feed(chunk)
+        outcome.exit_code = container.wait()
+        outcome.exited_at = datetime.now(UTC)
+    except ButidoError:
+        if not deadline.expired:
+            raise
+        # The stop at the deadline broke the stream: the job ran out, the engine did not fail.
+    finally:
+        deadline.end()
+        collector.finish()
+        outcome.log, outcome.tail = collector.log, collector.tail
+    if deadline.expired and run.timeout is not None:
+        outcome.failure_kind = FailureKind.TIMEOUT
+        outcome.error = timeout_error(run.timeout)
+        outcome.exited_at = outcome.exited_at or datetime.now(UTC)

@@ -53,6 +53,9 @@ class BuildSettings:
     #: A running submit whose heartbeat is older is dead (`heartbeat_timeout`): jobs do not wait
     #: for its jobs (coalescing).
     heartbeat_timeout: int = 600
+    #: (package name, version) → seconds its container may run (docs/build.md#timeouts); a
+    #: package not in it has no limit.
+    job_timeouts: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,10 @@ from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
+from butido_py.db.attempts import attempts_of_job
 from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
-from butido_py.states import JobState, SubmitState
+from butido_py.states import FailureKind, JobState, SubmitState
 from tests.helpers.databases import fresh_database_url
 from tests.helpers.workspace import Workspace, make_workspace
 
@@ -152,6 +153,7 @@ def test_failed_job_report_and_states_on_postgresql(pg_space: Workspace) -> None
     [
         (signal.SIGINT, 130, "Ctrl-C: canceling the build"),
         (signal.SIGTERM, 143, "SIGTERM: canceling the build"),
+        (signal.SIGHUP, 129, "SIGHUP: canceling the build"),
     ],
 )
 def test_a_signal_cancels_the_build(
@@ -175,6 +177,30 @@ def test_a_signal_cancels_the_build(
     assert record.state is SubmitState.CANCELED
     jobs, _ = db_jobs.jobs_of_submit(db, record.id)
     assert {j.state for j in jobs} == {JobState.CANCELED}
+
+
+def test_a_job_past_its_timeout_fails_with_kind_timeout(
+    space: Workspace, docker_endpoint: EndpointConfig
+) -> None:
+    space.add_package("sleeper", build='{{phase "build"}}\nsleep 30')
+    space.add_package("top", depends=["sleeper 1"])
+    space.commit()
+    started = time.monotonic()
+    done = space.cli("build", "top", "1", "-I", "tiny", "--timeout", "2s")
+    elapsed = time.monotonic() - started
+    assert done.code == 1, done.stderr
+    assert elapsed < 25, elapsed  # the sleep is 30 s: the job was stopped long before
+    db = space.database()
+    (record,) = db_submits.list_submits(db, db_submits.SubmitFilter())
+    assert record.state is SubmitState.FAILED
+    jobs = {j.package_name: j for j in db_jobs.jobs_of_submit(db, record.id)[0]}
+    assert jobs["sleeper"].state is JobState.FAILED
+    assert jobs["sleeper"].failure_kind is FailureKind.TIMEOUT
+    assert jobs["top"].state is JobState.DEP_FAILED
+    assert "ran longer than its timeout of 2 s" in done.stdout
+    assert submit_containers(docker_endpoint, str(record.uuid)) == []
+    (attempt,) = attempts_of_job(db, jobs["sleeper"].uuid)  # not retried elsewhere
+    assert attempt.failure_kind is FailureKind.TIMEOUT
 
 
 def wait_for_running_container(endpoint: EndpointConfig, package: str) -> str:

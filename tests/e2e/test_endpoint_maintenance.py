@@ -27,7 +27,7 @@ def client(docker_endpoint: EndpointConfig) -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture
-def configured(repo: Path, docker_endpoint: EndpointConfig) -> Path:
+def configured(repo: Path, docker_endpoint: EndpointConfig, butido: Runner) -> Path:
     (repo / "config.toml").write_text(
         MINIMAL
         + '[docker]\nimages = [{ name = "butido-tiny:latest", short_name = "tiny" }, '
@@ -35,6 +35,8 @@ def configured(repo: Path, docker_endpoint: EndpointConfig) -> Path:
         + f'[docker.endpoints.one]\nuri = "{docker_endpoint.uri}"\nendpoint_type = "socket"\n'
         + "maxjobs = 1\n"
     )
+    # prune and stop ask the database whose containers they are.
+    assert butido("db", "setup").code == 0
     return repo
 
 
@@ -97,36 +99,53 @@ def test_list_shows_only_butido_containers(
     assert {short(c) for c in containers.values()} <= everything
 
 
-def test_prune_leaves_foreign_and_running_containers(
+def test_prune_leaves_containers_of_submits_this_database_does_not_know(
     butido: Runner, configured: Path, containers: dict[str, Container], client: docker.DockerClient
 ) -> None:
+    # The test's butido containers carry no submit this database knows: another database's
+    # builds on a shared engine, as far as prune can tell.
     result = butido("endpoint", "containers", "prune", "--yes")
     assert result.code == 0, result.stderr
-    assert f"removed one {short(containers['butido-exited'])}" in result.stdout
-    assert not exists(client, containers["butido-exited"])
-    for kind in ("butido-running", "foreign-running", "foreign-exited"):
+    assert "stopped container(s): their submit is not in this database" in result.stdout
+    assert short(containers["butido-exited"]) not in result.stdout
+    for kind in ("butido-exited", "butido-running", "foreign-running", "foreign-exited"):
         assert exists(client, containers[kind]), kind
 
 
 def test_prune_without_yes_and_without_terminal_refuses(
     butido: Runner, configured: Path, containers: dict[str, Container], client: docker.DockerClient
 ) -> None:
-    result = butido("endpoint", "containers", "prune")
+    # --all chooses the test's exited containers; unconfirmed, nothing is removed.
+    result = butido("endpoint", "containers", "prune", "--all")
     assert result.code == ExitCode.FAILURE
     assert "Not confirmed: stdin is not a terminal" in result.stderr
     assert "hint: pass --yes" in result.stderr
     assert exists(client, containers["butido-exited"])
 
 
-def test_stop_stops_running_butido_containers_only(
+def test_stop_leaves_containers_of_submits_this_database_does_not_know(
     butido: Runner, configured: Path, containers: dict[str, Container]
 ) -> None:
     result = butido("endpoint", "containers", "stop", "--timeout", "0", "--yes")
     assert result.code == 0, result.stderr
+    assert "running container(s): their submit is not in this database" in result.stdout
     for kind, container in containers.items():
         container.reload()
-        expected = "running" if kind == "foreign-running" else "exited"
+        expected = "running" if kind.endswith("running") else "exited"
         assert container.status == expected, kind
+
+
+def test_time_filters_and_top_limit(
+    butido: Runner, configured: Path, containers: dict[str, Container]
+) -> None:
+    mine = short(containers["butido-running"])
+    listed = butido("endpoint", "containers", "list", "--newer-than", "10min", "--json")
+    assert mine in ids(listed.stdout)
+    older = butido("endpoint", "containers", "list", "--older-than", "10min", "--json")
+    assert mine not in ids(older.stdout)
+    top = butido("endpoint", "containers", "top", "--limit", "1", "--json")
+    assert top.code == 0, top.stderr
+    assert len({row["container"] for row in json.loads(top.stdout)}) <= 1
 
 
 def test_single_container_commands(

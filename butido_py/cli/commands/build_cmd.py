@@ -18,9 +18,11 @@ from butido_py.cli.build_report import (
 from butido_py.cli.commands.repo_cmd import env_option
 from butido_py.cli.context import AppContext
 from butido_py.cli.explain_report import echo_dry_run, echo_explanations, explain_json
-from butido_py.cli.options import repository_options
+from butido_py.cli.options import repository_options, timeout_option
 
 if TYPE_CHECKING:
+    from butido_py.app.build import BuildRequest
+    from butido_py.app.dry_run import DryRun
     from butido_py.app.services import Services
     from butido_py.orchestrator.model import BuildResult
 
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     help="Say why each job runs: what differs from the nearest earlier job of its package.",
 )
 @run_options
+@timeout_option
 @repository_options
 @click.pass_context
 def build(
@@ -71,21 +74,23 @@ def build(
     as_json: bool,
     commit: str,
     allow_dirty: bool,
+    timeout: float | None,
 ) -> None:
     """Build package NAME (exactly VERSION, if given) and everything it depends on in IMAGE.
 
     Everything is checked before anything is written: the package and its dependency tree,
-    source hashes, lint, phases, allowed images and environment names, and that every endpoint
-    answers and has the image. Then the plan is recorded and the jobs run in containers on the
-    endpoints, as many in parallel as `maxjobs` allows. A job whose inputs match an earlier
-    successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
-    and removes its containers; so does SIGTERM.
+    source hashes, lint, phases, allowed images and environment names, and that the endpoints
+    answer and have the image (one that does not answer is left out with a warning). Then the
+    plan is recorded and the jobs run in containers on the endpoints, as many in parallel as
+    `maxjobs` allows. A job whose inputs match an earlier successful job whose artifacts still
+    exist is reused instead of run. Ctrl-C, SIGTERM and SIGHUP stop the build and remove its
+    containers. A job that runs longer than --timeout is stopped and fails (kind `timeout`).
 
     A job runs again when a component of its key changed: its script, image, environment
     (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
     the artifacts of a job it needs. --explain says which; --dry-run says what would happen.
 
-    Exit status: 0 all succeeded or reused, 1 a job failed, 130 Ctrl-C, 143 SIGTERM.
+    Exit status: 0 all succeeded or reused, 1 a job failed, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 
     \b
     Examples:
@@ -110,18 +115,23 @@ def build(
         keep_containers=keep_containers,
         commit=commit,
         allow_dirty=allow_dirty,
+        timeout=timeout,
     )
     app.recover = not dry_run  # a dry run writes nothing, not even crash recovery
     services = app.services()
     if dry_run:
-        from butido_py.app.dry_run import dry_run as plan_only  # noqa: PLC0415
-
-        echo_dry_run(plan_only(request, services), as_json=as_json, explain=explain)
+        echo_dry_run(_plan_only(request, services), as_json=as_json, explain=explain)
         return
     with cancel_on_signals() as interruption:
         result = build(request, services, listener_for(app, as_json=as_json), interruption.cancel)
     _report(result, services, as_json=as_json, explain=explain)
     ctx.exit(exit_code(result, interruption))
+
+
+def _plan_only(request: BuildRequest, services: Services) -> DryRun:
+    from butido_py.app.dry_run import dry_run  # noqa: PLC0415
+
+    return dry_run(request, services)
 
 
 def _report(result: BuildResult, services: Services, *, as_json: bool, explain: bool) -> None:

@@ -3,19 +3,28 @@ the work; these commands parse and render)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from butido_py.app import endpoints as app_endpoints
-from butido_py.app.endpoints import ChosenContainer, ContainerQuery, EndpointHealth
+from butido_py.app.endpoints import ChosenContainer, ContainerQuery, EndpointHealth, Selection
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import choose_format, output_options
+from butido_py.cli.options import (
+    choose_format,
+    newer_than_option,
+    older_than_option,
+    output_options,
+)
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 
 if TYPE_CHECKING:
     from butido_py.app.services import Services
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class EndpointGroup(click.Group):
@@ -154,13 +163,26 @@ def containers_group() -> None:
 _all_option = click.option(
     "--all", "include_foreign", is_flag=True, help="Include containers butido did not start."
 )
+_all_maintenance_option = click.option(
+    "--all",
+    "include_foreign",
+    is_flag=True,
+    help="Also containers butido did not start and those of submits this database does not know "
+    "(never those of a running build).",
+)
 _yes_option = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+def _age_options(func: F) -> F:
+    """--older-than and --newer-than, on the containers' creation time."""
+    return older_than_option(newer_than_option(func))
 
 
 @containers_group.command("list")
 @click.option("--list-stopped", is_flag=True, help="Also list stopped containers.")
 @click.option("-I", "--image", help="Only containers of this image.")
 @_all_option
+@_age_options
 @output_options
 @click.pass_context
 def containers_list(
@@ -168,13 +190,15 @@ def containers_list(
     list_stopped: bool,
     image: str | None,
     include_foreign: bool,
+    older_than: datetime | None,
+    newer_than: datetime | None,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
 ) -> None:
     """List containers: endpoint, id, image, creation time, state, and butido's job labels."""
     services, name = _context(ctx)
-    query = ContainerQuery(name, list_stopped, include_foreign, image)
+    query = ContainerQuery(name, list_stopped, include_foreign, image, older_than, newer_than)
     rows = [
         (c.endpoint, c.id[:12], c.image, c.image_id.removeprefix("sha256:")[:12],
          c.created.strftime("%Y-%m-%d %H:%M:%S"), c.state, c.label("butido.job"),
@@ -186,54 +210,95 @@ def containers_list(
     render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
 
 
+def _echo_left(selection: Selection, what: str) -> None:
+    for owner, count in selection.left.items():
+        click.echo(f"left {count} {what} container(s): {app_endpoints.LEFT_REASONS[owner]}")
+
+
 @containers_group.command("prune")
-@_all_option
+@_all_maintenance_option
+@_age_options
 @_yes_option
 @click.pass_context
-def containers_prune(ctx: click.Context, include_foreign: bool, yes: bool) -> None:
-    """Remove stopped containers (exited, created or dead)."""
+def containers_prune(
+    ctx: click.Context,
+    include_foreign: bool,
+    older_than: datetime | None,
+    newer_than: datetime | None,
+    yes: bool,
+) -> None:
+    """Remove stopped containers (exited, created or dead) of builds that are over.
+
+    Never those of a running build (a `created` one is a job being prepared); those of submits
+    this database does not know only with --all."""
     services, name = _context(ctx)
-    query = ContainerQuery(name, include_foreign=include_foreign)
-    doomed = app_endpoints.stopped_containers(services, query)
-    if not doomed:
+    query = ContainerQuery(
+        name, include_foreign=include_foreign, older_than=older_than, newer_than=newer_than
+    )
+    selection = app_endpoints.stopped_containers(services, query)
+    _echo_left(selection, "stopped")
+    if not selection.chosen:
         click.echo("no stopped containers to remove")
         return
-    confirm(f"Really remove {len(doomed)} container(s)?", yes=yes)
-    for c in app_endpoints.remove_containers(services, doomed):
+    confirm(f"Really remove {len(selection.chosen)} container(s)?", yes=yes)
+    for c in app_endpoints.remove_containers(services, selection.chosen):
         click.echo(f"removed {c.endpoint} {c.id[:12]}")
 
 
 @containers_group.command("stop")
 @click.option("-t", "--timeout", default=10, show_default=True, type=click.IntRange(min=0),
               help="Seconds to wait before killing.")  # fmt: skip
-@_all_option
+@_all_maintenance_option
+@_age_options
 @_yes_option
 @click.pass_context
-def containers_stop(ctx: click.Context, timeout: int, include_foreign: bool, yes: bool) -> None:
-    """Stop running containers (butido selected exited ones; this selects running ones)."""
+def containers_stop(
+    ctx: click.Context,
+    timeout: int,
+    include_foreign: bool,
+    older_than: datetime | None,
+    newer_than: datetime | None,
+    yes: bool,
+) -> None:
+    """Stop running containers of builds that are over (butido selected exited ones; this
+    selects running ones); never those of a running build."""
     services, name = _context(ctx)
-    query = ContainerQuery(name, include_foreign=include_foreign)
-    running = app_endpoints.running_containers(services, query)
-    if not running:
+    query = ContainerQuery(
+        name, include_foreign=include_foreign, older_than=older_than, newer_than=newer_than
+    )
+    selection = app_endpoints.running_containers(services, query)
+    _echo_left(selection, "running")
+    if not selection.chosen:
         click.echo("no running containers to stop")
         return
-    confirm(f"Really stop {len(running)} container(s)?", yes=yes)
-    for c in app_endpoints.stop_containers(services, running, timeout=timeout):
+    confirm(f"Really stop {len(selection.chosen)} container(s)?", yes=yes)
+    for c in app_endpoints.stop_containers(services, selection.chosen, timeout=timeout):
         click.echo(f"stopped {c.endpoint} {c.id[:12]}")
 
 
 @containers_group.command("top")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Only the N newest running containers.")  # fmt: skip
 @_all_option
+@_age_options
 @output_options
 @click.pass_context
 def containers_top(
-    ctx: click.Context, include_foreign: bool, as_json: bool, as_csv: bool, no_header: bool
+    ctx: click.Context,
+    limit: int | None,
+    include_foreign: bool,
+    older_than: datetime | None,
+    newer_than: datetime | None,
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
 ) -> None:
-    """The processes of every running container."""
+    """The processes of every running container (of the N newest with --limit)."""
     services, name = _context(ctx)
-    found = app_endpoints.container_processes(
-        services, ContainerQuery(name, include_foreign=include_foreign)
+    query = ContainerQuery(
+        name, include_foreign=include_foreign, older_than=older_than, newer_than=newer_than
     )
+    found = app_endpoints.container_processes(services, query, limit=limit)
     render_rows(["Endpoint", "Container", *found.titles], found.rows,
                 choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)  # fmt: skip
 

@@ -17,6 +17,7 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
+from butido_py.cli.options import timeout_option
 from butido_py.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 )
 @check_options
 @run_options
+@timeout_option
 @click.pass_context
 def rebuild(
     ctx: click.Context,
@@ -44,6 +46,7 @@ def rebuild(
     as_json: bool,
     no_verify: bool,
     no_lint: bool,
+    timeout: float | None,
 ) -> None:
     """Run every job of submit SUBMIT_UUID again and compare the artifacts with the original's.
 
@@ -57,14 +60,20 @@ def rebuild(
     difference is stored and shown.
 
     Exit status: 0 when the rebuild succeeded and every artifact is identical, 1 otherwise,
-    130 on Ctrl-C, 143 on SIGTERM.
+    130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP.
     """
     from butido_py.app.rebuild import RebuildRequest, rebuild  # noqa: PLC0415
     from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
 
     app: AppContext = ctx.obj
     options = RepeatOptions(
-        endpoints, staging_dir, write_log, keep_containers, verify=not no_verify, lint=not no_lint
+        endpoints,
+        staging_dir,
+        write_log,
+        keep_containers,
+        verify=not no_verify,
+        lint=not no_lint,
+        timeout=timeout,
     )
     request = RebuildRequest(submit_uuid, options, allow_image_change=allow_image_change)
     services = app.services()

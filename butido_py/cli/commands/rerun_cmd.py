@@ -16,6 +16,7 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
+from butido_py.cli.options import timeout_option
 
 
 @click.command("rerun")
@@ -36,6 +37,7 @@ from butido_py.cli.context import AppContext
 )
 @check_options
 @run_options
+@timeout_option
 @click.pass_context
 def rerun(
     ctx: click.Context,
@@ -49,6 +51,7 @@ def rerun(
     as_json: bool,
     no_verify: bool,
     no_lint: bool,
+    timeout: float | None,
 ) -> None:
     """Run the failed jobs of submit SUBMIT_UUID again and reuse the artifacts of the others.
 
@@ -59,14 +62,20 @@ def rerun(
     artifacts (it runs when they are gone). Jobs are matched by package name and version.
 
     Exit status: 0 when every job succeeded or was reused, 1 when a job failed, 2 when there is
-    nothing to rerun, 130 on Ctrl-C, 143 on SIGTERM.
+    nothing to rerun, 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP.
     """
     from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
     from butido_py.app.rerun import RerunRequest, rerun  # noqa: PLC0415
 
     app: AppContext = ctx.obj
     options = RepeatOptions(
-        endpoints, staging_dir, write_log, keep_containers, verify=not no_verify, lint=not no_lint
+        endpoints,
+        staging_dir,
+        write_log,
+        keep_containers,
+        verify=not no_verify,
+        lint=not no_lint,
+        timeout=timeout,
     )
     request = RerunRequest(submit_uuid, options, failed=failed, chosen=jobs)
     services = app.services()

@@ -11,6 +11,7 @@ from butido_py.app.build import (
     check_env_names,
     check_images,
     job_environment,
+    job_timeouts,
     select_endpoints,
     select_package,
 )
@@ -150,3 +151,16 @@ def test_disabled_endpoints_are_left_out_and_cannot_be_pinned(config: Config) ->
     with pytest.raises(EndpointError, match=r"every endpoint is disabled \(a, b\)") as every:
         select_endpoints(config, [], frozenset({"a", "b"}))
     assert every.value.hint == "butido endpoint enable a"
+
+
+def test_job_timeouts_command_line_over_package_meta_over_configuration() -> None:
+    slow = package("slow", meta=(("job_timeout", "2h"),))
+    plain = package("plain")
+    assert job_timeouts([slow, plain], None, None) == {("slow", "1"): 7200.0}
+    assert job_timeouts([slow, plain], None, 60.0) == {("slow", "1"): 7200.0, ("plain", "1"): 60.0}
+    assert job_timeouts([slow, plain], 2.0, 60.0) == {("slow", "1"): 2.0, ("plain", "1"): 2.0}
+
+
+def test_a_bad_meta_job_timeout_names_the_package() -> None:
+    with pytest.raises(RepositoryError, match=r"slow 1 .*meta job_timeout"):
+        job_timeouts([package("slow", meta=(("job_timeout", "later"),))], None, None)

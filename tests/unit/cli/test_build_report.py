@@ -24,6 +24,7 @@ def result(state: SubmitState) -> BuildResult:
         (SubmitState.FAILED, None, 1),
         (SubmitState.CANCELED, signal.SIGINT, 130),
         (SubmitState.CANCELED, signal.SIGTERM, 143),
+        (SubmitState.CANCELED, signal.SIGHUP, 129),
         (SubmitState.CANCELED, None, 130),
         (SubmitState.SUCCEEDED, signal.SIGTERM, 0),  # the signal came too late to cancel
     ],

@@ -90,6 +90,8 @@ ENDPOINT = '[docker.endpoints.e]\nuri = "/run/d.sock"\nendpoint_type = "socket"\
             "tls_client_cert and tls_client_key must be given together",
         ),
         (ENDPOINT + "timeout = 0\n", "docker.endpoints.e.timeout", "must be at least 1"),
+        ("[docker]\njob_timeout = 'soon'\n", "docker.job_timeout", "is not a duration"),
+        ("[docker]\njob_timeout = '0s'\n", "docker.job_timeout", "must be longer than 0 s"),
         ("[containers]\nallowed_env = 'A'\n", "containers.allowed_env", "a list of strings"),
     ],
 )

@@ -3,6 +3,7 @@ failover to another endpoint, quarantine, cancel, dep_failed and reuse."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,6 +111,32 @@ def test_an_endpoint_is_quarantined_after_consecutive_failures(
     assert until is not None
     assert until > datetime.now(UTC)
     assert health["b"].consecutive_failures == 0
+
+
+def test_jobs_failing_together_on_a_dying_endpoint_count_as_one_failure(
+    database: Database, tmp_path: Path
+) -> None:
+    # a holds two jobs, b one; all three are placed before any ends, then a dies under both.
+    together = threading.Barrier(3, timeout=30)
+    first_three = threading.Semaphore(3)
+
+    def dying_a(where: Placement, container: str) -> ContainerOutcome | None:
+        if first_three.acquire(blocking=False):  # the first attempts; retries go on at once
+            together.wait()
+        return engine_failure(where, container) if where.endpoint == "a" else None
+
+    graph: dict[str, list[str]] = {"leaf1": [], "leaf2": [], "leaf3": []}
+    fake = FakeScheduler(
+        [endpoint("a", maxjobs=2), endpoint("b")], behaviour=dict.fromkeys(graph, dying_a)
+    )
+    settings = BuildSettings(quarantine_after=2, job_attempts=3)
+    _, result = build(database, tmp_path, graph, fake, settings)
+    assert result.state == SubmitState.SUCCEEDED
+    assert sorted(e for _, e in fake.runs) == ["a", "a", "b", "b", "b"]
+    health = {e.name: e for e in list_endpoints(database)}
+    assert health["a"].consecutive_failures == 1  # one outage, counted once
+    assert health["a"].quarantined_until is None
+    assert fake.taken_out == []
 
 
 def test_a_job_fails_when_every_endpoint_is_quarantined(database: Database, tmp_path: Path) -> None:
