@@ -418,12 +418,12 @@ ENDPOINT_LEASES = Table(
         "maxjobs",
         Integer,
         nullable=False,
-        comment="The holder's configured maxjobs for the endpoint; the smallest live one holds.",
+        comment="The holder's configured maxjobs; the smallest live one holds.",
     ),
     Column("acquired_at", UtcDateTime, nullable=False),
     Index("ix_endpoint_leases_endpoint_id", "endpoint_id"),
     Index("ix_endpoint_leases_submit_id", "submit_id"),
-    comment="Endpoint slots held by running containers of every butido process (DESIGN.md §8).",
+    comment="Endpoint slots held by the running containers of every butido process.",
 )
 
 SLOT_REQUESTS = Table(
@@ -435,5 +435,5 @@ SLOT_REQUESTS = Table(
     Column("requested_at", UtcDateTime, nullable=False),
     Index("ix_slot_requests_endpoint_id", "endpoint_id"),
     Index("ix_slot_requests_submit_id", "submit_id"),
-    comment="Jobs waiting for a slot of an endpoint: the fair queue the leases are granted from.",
+    comment="Jobs waiting for an endpoint slot: the fair queue of the leases.",
 )

@@ -50,6 +50,8 @@ class BuildSettings:
     job_attempts: int = 3
     quarantine_after: int = 2
     quarantine_seconds: int = 300
+    #: `build --priority`: higher gets endpoint slots first when they are short.
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)

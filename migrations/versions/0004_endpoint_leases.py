@@ -72,10 +72,10 @@ def upgrade() -> None:
             "maxjobs",
             sa.Integer(),
             nullable=False,
-            comment="The holder's configured maxjobs for the endpoint; the smallest live one holds.",
+            comment="The holder's configured maxjobs; the smallest live one holds.",
         ),
         sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
-        comment="Endpoint slots held by running containers of every butido process (DESIGN.md §8).",
+        comment="Endpoint slots held by the running containers of every butido process.",
     )
     _indexes("endpoint_leases")
     op.create_table(
@@ -83,7 +83,7 @@ def upgrade() -> None:
         *_holder("slot_requests"),
         sa.Column("priority", sa.Integer(), nullable=False, comment="The submit's priority."),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        comment="Jobs waiting for a slot of an endpoint: the fair queue the leases are granted from.",
+        comment="Jobs waiting for an endpoint slot: the fair queue of the leases.",
     )
     _indexes("slot_requests")
 

@@ -44,6 +44,15 @@ from butido_py.cli.options import repository_options
     is_flag=True,
     help="Say why each job runs: what differs from the nearest earlier job of its package.",
 )
+@click.option(
+    "--priority",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Get endpoint slots before builds of lower priority when they are short "
+    "(every butido process sharing the database).",
+)
 @run_options
 @repository_options
 @click.pass_context
@@ -66,15 +75,18 @@ def build(
     as_json: bool,
     commit: str,
     allow_dirty: bool,
+    priority: int,
 ) -> None:
     """Build package NAME (exactly VERSION, if given) and everything it depends on in IMAGE.
 
     Everything is checked before anything is written: the package and its dependency tree,
     source hashes, lint, phases, allowed images and environment names, and that every endpoint
     answers and has the image. Then the plan is recorded and the jobs run in containers on the
-    endpoints, as many in parallel as `maxjobs` allows. A job whose inputs match an earlier
-    successful job whose artifacts still exist is reused instead of run. Ctrl-C stops the build
-    and removes its containers; so does SIGTERM.
+    endpoints, as many in parallel as `maxjobs` allows across every butido process sharing the
+    database; when slots are short they go to the highest --priority first, then round-robin
+    between builds. A job whose inputs match an earlier successful job whose artifacts still
+    exist is reused instead of run. Ctrl-C stops the build and removes its containers; so does
+    SIGTERM.
 
     A job runs again when a component of its key changed: its script, image, environment
     (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
@@ -107,6 +119,7 @@ def build(
         keep_containers=keep_containers,
         commit=commit,
         allow_dirty=allow_dirty,
+        priority=priority,
     )
     services = app.services()
     if dry_run:
