@@ -408,8 +408,8 @@ class SlotListener:
             log.warning("cannot listen for free endpoint slots: %s", error)
             self._ready.set()
             return
-        raw.detach()  # its own connection: never handed back to the pool while listening
         connection = raw.driver_connection
+        raw.detach()  # its own connection: never handed back to the pool while listening
         try:
             connection.autocommit = True  # type: ignore[union-attr]
             connection.execute(f"LISTEN {SLOT_CHANNEL}")  # type: ignore[union-attr]
