@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from butido_py.app.recovery import reclaim_leases
 from butido_py.app.services import Services, Warn
 from butido_py.config.images import expand_image
 from butido_py.config.model import Config, EndpointConfig
@@ -31,6 +32,7 @@ from butido_py.errors import (
     SourceError,
 )
 from butido_py.lint import ScriptSettings, find_linter, lint_packages, render_checked
+from butido_py.orchestrator.db_scheduler import Reclaim
 from butido_py.orchestrator.model import (
     BuildJob,
     BuildListener,
@@ -70,6 +72,8 @@ class BuildRequest:
     allow_dirty: bool = False
     #: Seconds each job may run (`--timeout`, over packages' meta job_timeout and the config).
     timeout: float | None = None
+    #: Higher gets endpoint slots first when they are short (`--priority`).
+    priority: int = 0
 
 
 class CanceledBeforeStartError(ButidoError):
@@ -137,7 +141,13 @@ def run_prepared(
         raise CanceledBeforeStartError(
             f"canceled before submit {prepared.submit_uuid} started: nothing was recorded"
         )
-    run = run_build(prepared, services.database(), listener)
+    database = services.database()
+    run = run_build(
+        prepared,
+        database,
+        listener,
+        reclaim=lambda: reclaim_leases(database, services.config, warn=services.warn),
+    )
     done = threading.Event()
 
     def watch() -> None:
@@ -227,6 +237,7 @@ def _settings(
         quarantine_seconds=config.docker.quarantine_seconds,
         heartbeat_timeout=config.heartbeat_timeout,
         job_timeouts=job_timeouts(packages, request.timeout, config.docker.job_timeout),
+        priority=request.priority,
     )
 
 
@@ -269,9 +280,17 @@ def _meta_timeout(package: Package) -> float | None:
     return seconds
 
 
-def run_build(prepared: PreparedBuild, database: Database, listener: BuildListener) -> BuildRun:
-    """The run object (call `.run()`; `.cancel()` stops it)."""
-    return BuildRun(prepared, BuildRecorder(database), listener)
+def run_build(
+    prepared: PreparedBuild,
+    database: Database,
+    listener: BuildListener,
+    *,
+    reclaim: Reclaim | None = None,
+) -> BuildRun:
+    """The run object (call `.run()`; `.cancel()` stops it). Its jobs take endpoint slots as
+    leases in `database`, shared with every butido process; `reclaim` recovers the builds that
+    died holding some."""
+    return BuildRun(prepared, BuildRecorder(database), listener, reclaim=reclaim)
 
 
 # --- checks ---------------------------------------------------------------------------------------

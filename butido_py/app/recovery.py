@@ -18,6 +18,11 @@ the submit's staging directory (under the configured `staging`) loses what no ar
 records: the scratch directories of extractions that were cut off, and files moved into place
 whose job was not recorded `succeeded` before the orchestrator died — only when this host is
 the orchestrator's and its process is gone (a stale heartbeat alone may be a stalled build).
+
+A lost submit also loses its endpoint slots (db/leases.py): its leases and waiting requests are
+deleted with it. Builds waiting for a slot call `reclaim_leases`, so the slots a dead build held
+come back without waiting for the next command: its holder is checked the same way (`is_lost`),
+and when one is gone, the submits are recovered as above.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from butido_py.config.model import Config, EndpointConfig
+from butido_py.db import leases
 from butido_py.db.artifacts import submit_outputs
 from butido_py.db.database import Database
 from butido_py.db.jobs import mark_submit_lost
-from butido_py.db.submits import RunningSubmitRecord, running_submits
+from butido_py.db.submits import running_submits
 from butido_py.errors import ButidoError
 
 #: Seconds each endpoint may take to answer while the containers of a lost submit are removed.
@@ -58,8 +65,19 @@ class RecoveredSubmit:
     staging_removed: tuple[str, ...] = ()
 
 
+class Orchestrated(Protocol):
+    """A running submit, or the holder of endpoint slots: the process that runs it."""
+
+    @property
+    def orchestrator_host(self) -> str | None: ...
+    @property
+    def orchestrator_pid(self) -> int | None: ...
+    @property
+    def heartbeat_at(self) -> datetime | None: ...
+
+
 def is_lost(
-    submit: RunningSubmitRecord,
+    submit: Orchestrated,
     *,
     host: str,
     now: datetime,
@@ -119,6 +137,7 @@ def recover_lost_submits(
         moved = mark_submit_lost(db, submit.id, at=at, heartbeat_at=submit.heartbeat_at)
         if moved is None:
             continue  # another command recovered it, or it finished or beat meanwhile
+        leases.drop_submit(db, submit.id)
         removed, skipped = _remove_containers(config.docker.endpoints, submit.uuid, warn)
         recorded = {
             artifact.path
@@ -144,6 +163,30 @@ def recover_lost_submits(
             )
         )
     return recovered
+
+
+def reclaim_leases(
+    db: Database,
+    config: Config,
+    *,
+    warn: Warn,
+    now: datetime | None = None,
+    host: str | None = None,
+    alive: Callable[[int], bool] = pid_alive,
+) -> list[RecoveredSubmit]:
+    """Give back the endpoint slots of dead builds: the leases of submits that are no longer
+    running are dropped; when a holder's process is gone (`is_lost`), the running submits are
+    recovered (`recover_lost_submits`, which drops their leases)."""
+    leases.drop_orphans(db)
+    at = now or datetime.now(UTC)
+    here = host or socket.gethostname()
+    timeout = timedelta(seconds=config.heartbeat_timeout)
+    holders = leases.slot_holders(db)
+    if not any(
+        is_lost(holder, host=here, now=at, timeout=timeout, pid_alive=alive) for holder in holders
+    ):
+        return []
+    return recover_lost_submits(db, config, warn=warn, now=at, host=here, alive=alive)
 
 
 #: The scratch directories of `stores.staging.extract_outputs`.

@@ -188,6 +188,14 @@ SUBMITS = Table(
         nullable=True,
         comment="Last sign of life of the orchestrator; stale + running = lost.",
     ),
+    Column(
+        "priority",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        comment="build --priority: higher gets endpoint slots first when they are short.",
+    ),
     Index("ix_submits_submit_time", "submit_time"),
     Index("ix_submits_requested_package_id", "requested_package_id"),
     Index("ix_submits_requested_image_id", "requested_image_id"),
@@ -381,4 +389,51 @@ JOB_ATTEMPTS = Table(
     UniqueConstraint("job_id", "attempt"),
     Index("ix_job_attempts_endpoint_id", "endpoint_id"),
     comment="Every try of a job on an endpoint; infrastructure failures are retried.",
+)
+
+
+def _holder_columns() -> list[Column[object]]:
+    """Who holds (or waits for) a slot: the submit, its job and the orchestrator process."""
+    return [
+        Column("endpoint_id", Integer, _fk("endpoints.id"), nullable=False),
+        Column("job_id", Integer, _fk("jobs.id"), nullable=False, unique=True),
+        Column("submit_id", Integer, _fk("submits.id"), nullable=False),
+        Column("holder_host", String, nullable=False),
+        Column("holder_pid", Integer, nullable=False),
+        Column(
+            "heartbeat_at",
+            UtcDateTime,
+            nullable=False,
+            comment="Refreshed with the submit's heartbeat; stale = the holder is gone.",
+        ),
+    ]
+
+
+ENDPOINT_LEASES = Table(
+    "endpoint_leases",
+    METADATA,
+    _id(),
+    *_holder_columns(),
+    Column(
+        "maxjobs",
+        Integer,
+        nullable=False,
+        comment="The holder's configured maxjobs; the smallest live one holds.",
+    ),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Index("ix_endpoint_leases_endpoint_id", "endpoint_id"),
+    Index("ix_endpoint_leases_submit_id", "submit_id"),
+    comment="Endpoint slots held by the running containers of every butido process.",
+)
+
+SLOT_REQUESTS = Table(
+    "slot_requests",
+    METADATA,
+    _id(),
+    *_holder_columns(),
+    Column("priority", Integer, nullable=False, comment="The submit's priority."),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Index("ix_slot_requests_endpoint_id", "endpoint_id"),
+    Index("ix_slot_requests_submit_id", "submit_id"),
+    comment="Jobs waiting for an endpoint slot: the fair queue of the leases.",
 )

@@ -7,6 +7,10 @@ least-utilised endpoint's) to create its container and copy its inputs in, then 
 the endpoint's `maxjobs` *run* slots to start it, and gives the run slot back as soon as the
 container has stopped, before its /outputs are copied out. So the next job's container is ready
 when a running one ends, and copying files in and out overlaps the running containers.
+
+The run slots are this process's unless the caller passes `run_slot`: the `DatabaseScheduler`
+(db_scheduler.py) keeps the container slots and the Docker part here and takes the run slot as
+a lease in the database instead, shared with every butido process.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 
 from butido_py.config.model import EndpointConfig
@@ -34,15 +38,25 @@ from butido_py.orchestrator.scheduling import Placement
 
 log = logging.getLogger(__name__)
 
+#: Held while the container of a placement runs (at most `maxjobs` at once on its endpoint).
+RunSlot = Callable[[Placement], AbstractContextManager[object]]
+
 
 class LocalScheduler:
-    def __init__(self, endpoints: Sequence[EndpointConfig], submit: uuid.UUID) -> None:
+    def __init__(
+        self,
+        endpoints: Sequence[EndpointConfig],
+        submit: uuid.UUID,
+        *,
+        run_slot: RunSlot | None = None,
+    ) -> None:
         self._endpoints = {endpoint.name: endpoint for endpoint in endpoints}
         self._submit = submit
         #: Container slots: where a job's container is made (least-utilised endpoint first).
         self._slots = Scheduler([(e.name, PREPARED_PER_SLOT * e.maxjobs) for e in endpoints])
         #: Run slots: never more than `maxjobs` running containers on an endpoint.
         self._run_slots = {e.name: Scheduler([(e.name, e.maxjobs)]) for e in endpoints}
+        self._run_slot = run_slot or self._local_run_slot
         self._lock = threading.Lock()
         self._containers: dict[str, str] = {}  # container id → endpoint name
         self._clients = EndpointClients()
@@ -73,7 +87,7 @@ class LocalScheduler:
 
         @contextmanager
         def running(container_id: str) -> Iterator[None]:
-            with self._run_slots[endpoint].slot(), hooks.running(container_id):
+            with self._run_slot(placement), hooks.running(container_id):
                 yield
 
         tracked = replace(hooks, created=created, running=running)
@@ -81,6 +95,12 @@ class LocalScheduler:
         with self._lock:
             self._containers.pop(outcome.container_id or "", None)
         return outcome
+
+    def _local_run_slot(self, placement: Placement) -> AbstractContextManager[object]:
+        return self._run_slots[placement.endpoint].slot()
+
+    def heartbeat(self) -> None:
+        """Nothing to refresh: the slots live in this process."""
 
     def take_out(self, endpoint: str) -> None:
         self._slots.set_available(endpoint, False)

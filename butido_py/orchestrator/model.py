@@ -56,6 +56,8 @@ class BuildSettings:
     #: (package name, version) → seconds its container may run (docs/build.md#timeouts); a
     #: package not in it has no limit.
     job_timeouts: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: `build --priority`: higher gets endpoint slots first when they are short.
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)

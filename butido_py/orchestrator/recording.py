@@ -65,6 +65,11 @@ class BuildRecorder:
 
     # --- synchronous ------------------------------------------------------------------------
 
+    @property
+    def database(self) -> Database:
+        """The database written to (the endpoint slots' leases live there too)."""
+        return self._db
+
     def record_plan(self, prepared: PreparedBuild) -> None:
         submit = PlannedSubmit(
             uuid=prepared.submit_uuid,

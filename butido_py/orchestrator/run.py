@@ -22,6 +22,7 @@ from butido_py.endpoint.scheduler import NoEndpointError, SchedulerClosedError
 from butido_py.errors import ButidoError, DatabaseError
 from butido_py.orchestrator.attempts import JobAttempts
 from butido_py.orchestrator.dag_runner import DagRunner, JobResult
+from butido_py.orchestrator.db_scheduler import DatabaseScheduler, Reclaim
 from butido_py.orchestrator.heap import fix_malloc_thresholds
 from butido_py.orchestrator.ledger import JobLedger
 from butido_py.orchestrator.local_scheduler import LocalScheduler
@@ -61,13 +62,22 @@ class BuildRun:
         listener: BuildListener,
         *,
         scheduler: JobScheduler | None = None,
+        reclaim: Reclaim | None = None,
     ) -> None:
-        """`scheduler`: where and how jobs run (default: this process's slots and Docker)."""
+        """`scheduler`: where and how jobs run (default: endpoint slots as leases in the
+        recorder's database, shared with every butido process, and Docker); `reclaim` recovers
+        dead builds that hold slots (app/recovery.py), called while jobs wait for one."""
         self.prepared = prepared
         self._recorder = recorder
         self._listener = listener
         self._jobs = {job.uuid: job for job in prepared.jobs}
-        self._scheduler = scheduler or LocalScheduler(prepared.endpoints, prepared.submit_uuid)
+        self._scheduler = scheduler or DatabaseScheduler(
+            prepared.endpoints,
+            prepared.submit_uuid,
+            recorder.database,
+            priority=prepared.settings.priority,
+            reclaim=reclaim,
+        )
         containers = LocalScheduler.containers(prepared.endpoints)
         self._runner: DagRunner[uuid.UUID] = DagRunner(
             {job.uuid: frozenset(need for need, _ in job.needs) for job in prepared.jobs},
@@ -144,6 +154,7 @@ class BuildRun:
         while not self._stopped.wait(HEARTBEAT_SECONDS):
             try:
                 self._recorder.heartbeat(self.prepared.submit_uuid)
+                self._scheduler.heartbeat()
             except ButidoError as error:
                 log.warning("heartbeat failed: %s", error)
 

@@ -1,10 +1,10 @@
 """The scheduling seam: how a build places its jobs on endpoints and runs their containers there.
 
 The run loop asks a `JobScheduler` for a slot (`acquire`), runs the job's container in it (`run`)
-and gives it back (`release`); it never counts slots or talks to an engine itself. Today's
-implementation, `LocalScheduler`, keeps the slots in this process (endpoint/scheduler.py) and runs
-containers with the docker SDK; a database-backed one (DESIGN.md §8: endpoint slots as leases in
-the database, shared by every butido process of a farm) fits behind the same methods.
+and gives it back (`release`); it never counts slots or talks to an engine itself. Builds use
+`DatabaseScheduler` (db_scheduler.py): endpoint slots are leases in the database, shared by every
+butido process of a farm (DESIGN.md §8), granted fairly between submits. `LocalScheduler` keeps
+the slots in this process (endpoint/scheduler.py); both run containers with the docker SDK.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ class JobScheduler(Protocol):
     ) -> ContainerOutcome:
         """Run the job's container on its endpoint to its end. `hooks.running` is entered only
         once the endpoint may run one more container (at most `maxjobs` at once)."""
+        ...
+
+    def heartbeat(self) -> None:
+        """The run is alive (called with the submit's heartbeat): refresh what it holds."""
         ...
 
     def take_out(self, endpoint: str) -> None:

@@ -51,6 +51,15 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Say why each job runs: what differs from the nearest earlier job of its package.",
 )
+@click.option(
+    "--priority",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Get endpoint slots before builds of lower priority when they are short "
+    "(every butido process sharing the database).",
+)
 @run_options
 @timeout_option
 @repository_options
@@ -75,20 +84,20 @@ def build(
     commit: str,
     allow_dirty: bool,
     timeout: float | None,
+    priority: int,
 ) -> None:
     """Build package NAME (exactly VERSION, if given) and everything it depends on in IMAGE.
 
     Everything is checked before anything is written: the package and its dependency tree,
     source hashes, lint, phases, allowed images and environment names, and that the endpoints
     answer and have the image (one that does not answer is left out with a warning). Then the
-    plan is recorded and the jobs run in containers on the endpoints, as many in parallel as
-    `maxjobs` allows. A job whose inputs match an earlier successful job whose artifacts still
-    exist is reused instead of run. Ctrl-C, SIGTERM and SIGHUP stop the build and remove its
-    containers. A job that runs longer than --timeout is stopped and fails (kind `timeout`).
+    plan is recorded and the jobs run in containers, as many in parallel as `maxjobs` allows
+    across every butido process sharing the database (short slots go to the highest --priority,
+    then round-robin between builds). A job whose inputs match an earlier successful job whose
+    artifacts still exist is reused instead of run. Ctrl-C, SIGTERM and SIGHUP stop the build.
 
-    A job runs again when a component of its key changed: its script, image, environment
-    (SOURCE_DATE_EPOCH included: the last change of the package's own files), sources, patches or
-    the artifacts of a job it needs. --explain says which; --dry-run says what would happen.
+    --explain says why each job runs (what differs from the nearest earlier job of its package);
+    --dry-run says what would run, recording and running nothing.
 
     Exit status: 0 all succeeded or reused, 1 a job failed, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 
@@ -116,6 +125,7 @@ def build(
         commit=commit,
         allow_dirty=allow_dirty,
         timeout=timeout,
+        priority=priority,
     )
     app.recover = not dry_run  # a dry run writes nothing, not even crash recovery
     services = app.services()

@@ -23,7 +23,7 @@ from tests.helpers.databases import fresh_database_url
 TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
-    "job_input_artifacts", "rebuild_results", "job_attempts",
+    "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests",
 }  # fmt: skip
 
 
@@ -96,7 +96,7 @@ def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) ->
     with engine.begin() as connection:
         connection.execute(text("insert into images (name) values ('debian:bookworm')"))
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0002", "0003"]
+    assert [m.revision for m in upgraded.applied] == ["0002", "0003", "0004"]
     assert "job_attempts" in tables(engine)
     with engine.connect() as connection:
         names = connection.execute(text("select name from images")).scalars().all()
@@ -216,6 +216,18 @@ def test_0003_adds_job_key_documents_to_recorded_jobs(engine: Engine) -> None:
     downgrade_schema(engine, "0002")
     assert "job_key_document" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0003"]
+    assert [m.revision for m in upgraded.applied] == ["0003", "0004"]
     assert "job_key_document" in {c["name"] for c in inspect(engine).get_columns("jobs")}
+    assert drift(engine, METADATA) == []
+
+
+def test_0004_adds_endpoint_leases_slot_requests_and_submit_priority(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "0003")
+    assert "endpoint_leases" not in tables(engine)
+    assert "priority" not in {c["name"] for c in inspect(engine).get_columns("submits")}
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == ["0004"]
+    assert {"endpoint_leases", "slot_requests"} <= tables(engine)
+    assert "priority" in {c["name"] for c in inspect(engine).get_columns("submits")}
     assert drift(engine, METADATA) == []

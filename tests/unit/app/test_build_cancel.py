@@ -37,7 +37,7 @@ class FakeRun:
 @pytest.fixture
 def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
     run = FakeRun()
-    monkeypatch.setattr(app_build, "run_build", lambda *_: run)
+    monkeypatch.setattr(app_build, "run_build", lambda *_, **__: run)
     return run
 
 

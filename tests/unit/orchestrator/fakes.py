@@ -161,6 +161,9 @@ class FakeScheduler:
         self.canceled.set()
         self._slots.close()
 
+    def heartbeat(self) -> None:
+        return
+
     def close(self, *, sweep: bool) -> None:
         self.closed = True
         self.swept = sweep
