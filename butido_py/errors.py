@@ -22,7 +22,9 @@ class ExitCode(IntEnum):
     STORE = 7
     SOURCE = 8
     SCRIPT = 9
-    INTERRUPTED = 130
+    HUNG_UP = 129  # SIGHUP (128 + 1): the terminal or the CI runner went away
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM (128 + 15)
 
 
 class ButidoError(Exception):

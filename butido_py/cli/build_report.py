@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.errors import ExitCode
+from butido_py.errors import ButidoError, ExitCode
 from butido_py.states import JobState, SubmitState
 
 if TYPE_CHECKING:
@@ -76,35 +76,48 @@ def run_options(func: F) -> F:
     return func
 
 
-#: The exit code of a build canceled by SIGTERM (128 + the signal, as shells report it).
-TERMINATED = 128 + signal.SIGTERM
-#: ... by SIGHUP (its terminal or its CI runner went away).
-HUNG_UP = 128 + signal.SIGHUP
-
 _SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
-#: The exit code of a build a signal canceled, when it is not Ctrl-C's.
-_SIGNAL_EXIT_CODES = {signal.SIGTERM: TERMINATED, signal.SIGHUP: HUNG_UP}
+#: The exit code of an operation a signal stopped (128 + the signal, as shells report it).
+_SIGNAL_EXIT_CODES = {
+    signal.SIGINT: ExitCode.INTERRUPTED,
+    signal.SIGTERM: ExitCode.TERMINATED,
+    signal.SIGHUP: ExitCode.HUNG_UP,
+}
+
+
+class StoppedBeforeStartError(ButidoError):
+    """A signal came while the build was still being checked: nothing was recorded."""
+
+    def __init__(self, signum: int) -> None:
+        name = _SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)
+        super().__init__(f"{name}: stopped before the build started: nothing was recorded")
+        self.exit_code = _SIGNAL_EXIT_CODES.get(signal.Signals(signum), ExitCode.INTERRUPTED)
 
 
 @dataclass(slots=True)
 class Interruption:
-    """The cancel event handed to the application, and the signal that set it (not frozen: the
-    signal handler records it)."""
+    """The cancel event handed to the application, the signal that set it, and whether the run
+    has started (not frozen: the signal handler and the listener change it)."""
 
     cancel: threading.Event = field(default_factory=threading.Event)
     signum: int | None = None
+    started: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
 def cancel_on_signals() -> Iterator[Interruption]:
-    """Ctrl-C (SIGINT), SIGTERM and SIGHUP set the cancel event while the operation runs: the
-    build stops, its containers are removed; a second signal is not needed."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP: before the run starts (checks, planning) the command
+    stops at once, nothing being recorded yet; once it runs they set the cancel event: the build
+    stops and its containers are removed; a second signal is not needed."""
     interruption = Interruption()
     if threading.current_thread() is not threading.main_thread():  # no handlers off it
         yield interruption
         return
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if not interruption.started.is_set():
+            interruption.signum = signum
+            raise StoppedBeforeStartError(signum)
         if interruption.signum is None:
             interruption.signum = signum
             name = _SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)
@@ -122,11 +135,17 @@ def cancel_on_signals() -> Iterator[Interruption]:
 class ReportingListener:
     """The header when the run starts (not with --json), then the progress display."""
 
-    def __init__(self, progress: BuildListener, *, header: bool) -> None:
+    def __init__(
+        self, progress: BuildListener, *, header: bool, started: threading.Event | None = None
+    ) -> None:
         self._progress = progress
         self._header = header
+        self._started = started
 
     def started(self, prepared: PreparedBuild) -> None:
+        """The plan is recorded: from now on a signal cancels the run instead of stopping."""
+        if self._started is not None:
+            self._started.set()
         if self._header:
             echo_header(prepared)
         self._progress.started(prepared)
@@ -138,14 +157,17 @@ class ReportingListener:
         self._progress.finished()
 
 
-def listener_for(app: AppContext, *, as_json: bool) -> BuildListener:
+def listener_for(
+    app: AppContext, *, as_json: bool, interruption: Interruption | None = None
+) -> BuildListener:
     """Bars on a terminal (not with --json), one line per event on stderr otherwise."""
     from butido_py.cli.progress import BarProgress, PlainProgress  # noqa: PLC0415
 
     progress: BuildListener = (
         BarProgress() if app.show_progress and not as_json else PlainProgress(sys.stderr)
     )
-    return ReportingListener(progress, header=not as_json)
+    started = interruption.started if interruption is not None else None
+    return ReportingListener(progress, header=not as_json, started=started)
 
 
 def echo_result(
@@ -162,8 +184,8 @@ def exit_code(result: BuildResult, interruption: Interruption | None = None) -> 
     """0: succeeded; 1: failed; canceled: 130 (Ctrl-C), 143 (SIGTERM), 129 (SIGHUP)."""
     if result.state == SubmitState.CANCELED:
         signum = interruption.signum if interruption is not None else None
-        if signum is not None and signum in _SIGNAL_EXIT_CODES:
-            return int(_SIGNAL_EXIT_CODES[signal.Signals(signum)])
+        if signum is not None:
+            return int(_SIGNAL_EXIT_CODES.get(signal.Signals(signum), ExitCode.INTERRUPTED))
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK if result.state == SubmitState.SUCCEEDED else ExitCode.FAILURE)
 

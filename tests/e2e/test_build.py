@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -177,6 +178,32 @@ def test_a_signal_cancels_the_build(
     assert record.state is SubmitState.CANCELED
     jobs, _ = db_jobs.jobs_of_submit(db, record.id)
     assert {j.state for j in jobs} == {JobState.CANCELED}
+
+
+def test_a_signal_during_the_checks_stops_at_once_and_records_nothing(space: Workspace) -> None:
+    # An endpoint that accepts connections and never answers keeps the endpoint check waiting.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        config = space.root / "config.toml"
+        config.write_text(
+            config.read_text() + f'\n[docker.endpoints.silent]\nuri = "tcp://127.0.0.1:{port}"\n'
+            'endpoint_type = "http"\nmaxjobs = 1\ntimeout = 60\n'
+        )
+        process = space.popen("build", "hello", "2.12.1", "-I", "tiny")
+        try:
+            time.sleep(4)  # started, and waiting for the silent endpoint
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert time.monotonic() - started < 20  # not the endpoint's 60 s
+    assert process.returncode == 143, stderr
+    assert "SIGTERM: stopped before the build started: nothing was recorded" in stderr
+    assert "Traceback" not in stderr
+    assert db_submits.list_submits(space.database(), db_submits.SubmitFilter()) == []
 
 
 def test_a_job_past_its_timeout_fails_with_kind_timeout(

@@ -127,15 +127,20 @@ def build(
         timeout=timeout,
         priority=priority,
     )
-    app.recover = not dry_run  # a dry run writes nothing, not even crash recovery
-    services = app.services()
+    services = _services(app, dry_run=dry_run)
     if dry_run:
         echo_dry_run(_plan_only(request, services), as_json=as_json, explain=explain)
         return
     with cancel_on_signals() as interruption:
-        result = build(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+        listener = listener_for(app, as_json=as_json, interruption=interruption)
+        result = build(request, services, listener, interruption.cancel)
     _report(result, services, as_json=as_json, explain=explain)
     ctx.exit(exit_code(result, interruption))
+
+
+def _services(app: AppContext, *, dry_run: bool) -> Services:
+    app.recover = not dry_run  # a dry run writes nothing, not even crash recovery
+    return app.services()
 
 
 def _plan_only(request: BuildRequest, services: Services) -> DryRun:

@@ -78,7 +78,8 @@ def rebuild(
     request = RebuildRequest(submit_uuid, options, allow_image_change=allow_image_change)
     services = app.services()
     with cancel_on_signals() as interruption:
-        result = rebuild(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+        listener = listener_for(app, as_json=as_json, interruption=interruption)
+        result = rebuild(request, services, listener, interruption.cancel)
     echo_rebuild(result, as_json=as_json)
     code = exit_code(result.build, interruption)
     ctx.exit(code if code != ExitCode.OK or result.reproduced else int(ExitCode.FAILURE))

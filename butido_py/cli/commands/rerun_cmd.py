@@ -80,7 +80,8 @@ def rerun(
     request = RerunRequest(submit_uuid, options, failed=failed, chosen=jobs)
     services = app.services()
     with cancel_on_signals() as interruption:
-        result = rerun(request, services, listener_for(app, as_json=as_json), interruption.cancel)
+        listener = listener_for(app, as_json=as_json, interruption=interruption)
+        result = rerun(request, services, listener, interruption.cancel)
     echo_result(result.build, as_json=as_json, extra={"original": str(result.original)})
     ctx.exit(exit_code(result.build, interruption))
 
