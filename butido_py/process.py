@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,3 +59,23 @@ def run(
     except OSError as error:
         raise ProcessError(f"cannot run {argv[0]}: {error.strerror or error}") from None
     return ProcessResult(argv, done.returncode, done.stdout, done.stderr)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this host (a zombie does not count)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, it belongs to someone else
+    except OSError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): existing is all we know
+    # "pid (comm) S …": the state follows the last parenthesis (comm may contain any).
+    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] != "Z"

@@ -319,8 +319,9 @@ def owners(
     now: datetime | None = None,
 ) -> dict[str, Owner]:
     """Container id → its owner; one query for the running submits, one per other submit."""
-    from butido_py.app.recovery import is_lost, pid_alive  # noqa: PLC0415
+    from butido_py.app.recovery import is_lost  # noqa: PLC0415
     from butido_py.db.submits import find_submit, running_submits  # noqa: PLC0415 - slow import
+    from butido_py.process import pid_alive  # noqa: PLC0415
 
     at, host = now or datetime.now(UTC), socket.gethostname()
     running = {

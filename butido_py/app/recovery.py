@@ -27,7 +27,6 @@ and when one is gone, the submits are recovered as above.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import uuid
@@ -45,6 +44,7 @@ from butido_py.db.database import Database
 from butido_py.db.jobs import mark_submit_lost
 from butido_py.db.submits import running_submits
 from butido_py.errors import ButidoError
+from butido_py.process import pid_alive
 
 #: Seconds each endpoint may take to answer while the containers of a lost submit are removed.
 CLEANUP_TIMEOUT = 5
@@ -92,26 +92,6 @@ def is_lost(
     if submit.orchestrator_host == host:
         return stale or not pid_alive(submit.orchestrator_pid)
     return stale
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process `pid` exists on this host (a zombie does not count)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, it belongs to someone else
-    except OSError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (not Linux): existing is all we know
-    # "pid (comm) S …": the state follows the last parenthesis (comm may contain any).
-    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] != "Z"
 
 
 def recover_lost_submits(

@@ -14,18 +14,17 @@ the claim is made again without it, so the job runs itself or waits for another 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from butido_py.db.coalescing import InFlightJob
 from butido_py.orchestrator.model import BuildJob, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse_match import ReuseMatch
+from butido_py.process import pid_alive
 from butido_py.states import JobState, SubmitState
 
 log = logging.getLogger(__name__)
@@ -107,23 +106,3 @@ class Coalescing:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back; every recorded time is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` exists on this host and is not a zombie (a killed build that its
-    parent did not reap yet)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists and belongs to someone else
-    except OSError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] != "Z"

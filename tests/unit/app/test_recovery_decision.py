@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from butido_py.app.recovery import is_lost, pid_alive
+from butido_py.app.recovery import is_lost
 from butido_py.db.endpoints import back_off_seconds
 from butido_py.db.submits import RunningSubmitRecord
+from butido_py.process import pid_alive
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 TIMEOUT = timedelta(minutes=10)

@@ -19,7 +19,7 @@ import pytest
 from butido_py.db import jobs as db_jobs
 from butido_py.db.coalescing import InFlightJob, claim_job_key
 from butido_py.db.database import Database
-from butido_py.orchestrator.coalescing import Coalescing, pid_alive
+from butido_py.orchestrator.coalescing import Coalescing
 from butido_py.orchestrator.container_run import ContainerOutcome
 from butido_py.orchestrator.model import (
     BuildResult,
@@ -31,6 +31,7 @@ from butido_py.orchestrator.model import (
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.run import BuildRun
 from butido_py.orchestrator.scheduling import Placement
+from butido_py.process import pid_alive
 from butido_py.states import JobState, SubmitState
 from tests.unit.orchestrator.fakes import (
     Behaviour,
