@@ -361,7 +361,7 @@ def slot_holders(db: Database) -> list[SlotHolder]:
 
 
 def live_leases(db: Database) -> list[LeaseRecord]:
-    """Every lease, oldest first (tests, benchmarks, `docs/farm-slots.md`'s query)."""
+    """Every lease, oldest first (tests, benchmarks, `docs/farm.md`'s query)."""
     with db.begin() as connection:
         rows = connection.execute(
             select(
