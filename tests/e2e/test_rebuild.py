@@ -180,7 +180,8 @@ def test_a_rebuild_runs_the_recorded_scripts_after_a_configuration_change(
     assert done.code == 0, done.stderr + done.stdout
     assert (
         "warning: the scripts or environments of hello 2.12.1 differ from what submit "
-        f"{original} recorded (the configuration changed since); the recorded ones run"
+        f"{original} recorded (the configuration or the SOURCE_DATE_EPOCH policy changed since); "
+        "the recorded ones run"
     ) in done.stderr
     db = space.database()
     (rebuild,) = db_submits.child_submits(db, must_find(space, original).id)

@@ -239,8 +239,8 @@ def _in_flight(**changes: object) -> InFlightJob:
         ({"state": JobState.SUCCEEDED, "heartbeat_at": None}, True),
         ({"state": JobState.FAILED}, False),
         ({"submit_state": SubmitState.LOST}, False),
-        ({"heartbeat_at": datetime.now(UTC) - timedelta(seconds=601)}, False),
-        ({"heartbeat_at": datetime.now(UTC).replace(tzinfo=None)}, True),  # SQLite: naive UTC
+        ({"heartbeat_at": -601.0}, False),  # seconds from now, made when the test runs
+        ({"heartbeat_at": "naive"}, True),  # SQLite: naive UTC
     ],
 )
 def test_which_jobs_in_flight_can_be_waited_for(
@@ -249,6 +249,11 @@ def test_which_jobs_in_flight_can_be_waited_for(
     coalescing = Coalescing(
         plan(tmp_path, GRAPH, [endpoint("a")]), BuildRecorder(database), lambda _job: None
     )
+    when = changes.get("heartbeat_at")
+    if isinstance(when, float):
+        changes = {**changes, "heartbeat_at": datetime.now(UTC) + timedelta(seconds=when)}
+    elif when == "naive":
+        changes = {**changes, "heartbeat_at": datetime.now(UTC).replace(tzinfo=None)}
     assert coalescing.usable(_in_flight(**changes)) is usable
 
 
