@@ -11,14 +11,19 @@ key changed, and otherwise only if those outputs come out different (early cutof
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from butido_py.app.build import BuildRequest, check_build
 from butido_py.app.explain import earlier_documents
 from butido_py.app.services import Services
-from butido_py.orchestrator.model import Artifact, BuildJob, PreparedBuild
+from butido_py.orchestrator.model import (
+    Artifact,
+    BuildJob,
+    PreparedBuild,
+    artifact_origins,
+    needed_artifacts,
+)
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse import ReuseDecisions
 from butido_py.plan.job_key import key_of_document
@@ -95,8 +100,9 @@ class _Decider:
         if not self._prepared.settings.reuse:  # --no-reuse: every job runs
             return self._remember(job, JobDecision(job, Decision.RUN, None, (_REUSE_OFF,)))
         running = [need for need in job.transitive if self._runs(need)]
-        inputs = tuple(a for need in job.transitive for a in self._artifacts.get(need, ()))
-        document = self._reuse.document(job, inputs, self._origins(job))
+        inputs = needed_artifacts(job, self._artifacts)
+        origins = artifact_origins(job, self._jobs, self._artifacts)
+        document = self._reuse.document(job, inputs, origins)
         pending = self._pending(job, document, running) if running else None
         return self._remember(job, pending or self._known(job, document))
 
@@ -132,10 +138,3 @@ class _Decider:
         earlier = earlier_documents(self._services.database(), package.name, package.version)
         other, changes = explain(document, [(str(j), d) for j, d in earlier], job.label)
         return (uuid.UUID(other) if other else None), changes
-
-    def _origins(self, job: BuildJob) -> Mapping[str, str]:
-        return {
-            artifact.sha256: f"{self._jobs[need].label}: {artifact.path}"
-            for need in job.transitive
-            for artifact in self._artifacts.get(need, ())
-        }

@@ -27,6 +27,8 @@ from butido_py.orchestrator.model import (
     JobEventKind,
     JobSummary,
     PreparedBuild,
+    artifact_origins,
+    needed_artifacts,
 )
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.reuse_match import ReuseMatch
@@ -73,16 +75,12 @@ class JobLedger:
     def inputs_of(self, job: BuildJob) -> tuple[Artifact, ...]:
         """The artifacts of every job `job` needs (directly or not)."""
         with self._lock:
-            return tuple(a for need in job.transitive for a in self._artifacts.get(need, ()))
+            return needed_artifacts(job, self._artifacts)
 
     def input_origins(self, job: BuildJob) -> dict[str, str]:
         """sha256 of each input artifact → "<package> <version>: <path>" of the job it came from."""
         with self._lock:
-            return {
-                artifact.sha256: f"{self._jobs[need].label}: {artifact.path}"
-                for need in job.transitive
-                for artifact in self._artifacts.get(need, ())
-            }
+            return artifact_origins(job, self._jobs, self._artifacts)
 
     # --- transitions --------------------------------------------------------------------------
 

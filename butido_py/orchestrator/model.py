@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -183,3 +184,21 @@ class BuildResult:
 
     def count(self, state: str) -> int:
         return sum(1 for j in self.jobs if j.state == state)
+
+
+def needed_artifacts(
+    job: BuildJob, artifacts: Mapping[UUID, Sequence[Artifact]]
+) -> tuple[Artifact, ...]:
+    """The artifacts of every job `job` needs (directly or not): what goes to its /inputs."""
+    return tuple(a for need in job.transitive for a in artifacts.get(need, ()))
+
+
+def artifact_origins(
+    job: BuildJob, jobs: Mapping[UUID, BuildJob], artifacts: Mapping[UUID, Sequence[Artifact]]
+) -> dict[str, str]:
+    """sha256 of each input artifact of `job` → "<package> <version>: <path>" of its job."""
+    return {
+        artifact.sha256: f"{jobs[need].label}: {artifact.path}"
+        for need in job.transitive
+        for artifact in artifacts.get(need, ())
+    }
