@@ -1,0 +1,91 @@
+# ruff: noqa: S608 - the SQL below is built from constants of bench_db.py only
+"""Benchmark: the pages of `butido serve` on a PostgreSQL database with 1,000,000 jobs.
+
+Creates (or, with --reuse, keeps) the database `butido_bench_web`, filled by bench_db.py's
+generator (50,000 submits of 20 jobs, artifacts, env vars, edges, releases), then times the
+server-side handling of the home page (with and without filters), a submit page (DAG drawn by
+`dot`), a job page, a package page and the JSON API, through the real Starlette application
+in-process (no network). Target: home page and submit page under 200 ms. Prints figures; asserts
+nothing about time.
+
+    .venv/bin/python bench/bench_web.py [--url postgresql+psycopg://…/butido_test] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SEED_SQL, SUBMITS, libpq  # noqa: E402
+
+from butido_py.db.engine import open_engine  # noqa: E402
+from butido_py.db.migrate import setup_schema  # noqa: E402
+
+BENCH_DB = "butido_bench_web"
+TARGET_MS = 200
+
+
+def create_and_seed(base_url: str, reuse: bool) -> str:
+    """bench_db.py's database under this benchmark's own name (both may run at once)."""
+    url = make_url(base_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+    with psycopg.connect(libpq(base_url), autocommit=True) as admin:
+        exists = admin.execute(
+            "select 1 from pg_database where datname = %s", (BENCH_DB,)
+        ).fetchone()
+        if exists and reuse:
+            print(f"reusing database {BENCH_DB}")
+            return url
+        if exists:
+            admin.execute(f"drop database {BENCH_DB} with (force)")
+        admin.execute(f"create database {BENCH_DB}")
+    engine = open_engine(url)
+    setup_schema(engine)
+    engine.dispose()
+    started = time.perf_counter()
+    with psycopg.connect(libpq(url), autocommit=True) as connection:
+        for statement in SEED_SQL:
+            connection.execute(statement.encode())
+    print(f"seeded {SUBMITS * JOBS_PER_SUBMIT:,} jobs in {time.perf_counter() - started:.0f} s")
+    return url
+
+
+def timed(label: str, action: Callable[[], object], repeat: int = 20) -> float:
+    action()  # warm up caches and the connection pool
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(samples)
+    verdict = "ok" if median < TARGET_MS else "SLOW"
+    print(f"  {label:<44} median {median:7.1f} ms  max {max(samples):7.1f} ms  {verdict}")
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("BUTIDO_TEST_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
+    parser.add_argument("--seed-only", action="store_true", help="create the database and stop")
+    args = parser.parse_args()
+    url = create_and_seed(args.url, args.reuse)
+    if not args.seed_only:
+        run_pages(url)
+
+
+def run_pages(url: str) -> None:
+    raise NotImplementedError
+
+
+if __name__ == "__main__":
+    main()
