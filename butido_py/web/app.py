@@ -178,12 +178,12 @@ def create_app(db: Database) -> Starlette:
         get("/jobs/{key}", pages.job),
         get("/jobs/{key}/log", pages.job_log),
         get("/jobs/{key}/log/stream", pages.log_stream),
-        get("/packages/{name}", pages.package),
+        get("/packages/{name:path}", pages.package),
         get("/releases", pages.releases),
         get("/api/submits", pages.api_submits),
         get("/api/submits/{key}", pages.api_submit),
         get("/api/jobs/{key}", pages.api_job),
-        get("/api/packages/{name}", pages.api_package),
+        get("/api/packages/{name:path}", pages.api_package),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {
