@@ -14,6 +14,7 @@ nothing about time.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -28,8 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SEED_SQL, SUBMITS, libpq  # noqa: E402
 
+from starlette.applications import Starlette  # noqa: E402
+
+from butido_py.db.database import open_database  # noqa: E402
 from butido_py.db.engine import open_engine  # noqa: E402
+from butido_py.db.jobs import JobFilter, list_jobs  # noqa: E402
 from butido_py.db.migrate import setup_schema  # noqa: E402
+from butido_py.db.submits import SubmitFilter, list_submits  # noqa: E402
+from butido_py.states import JobState  # noqa: E402
+from butido_py.web.app import create_app  # noqa: E402
 
 BENCH_DB = "butido_bench_web"
 TARGET_MS = 200
@@ -83,8 +91,55 @@ def main() -> None:
         run_pages(url)
 
 
+def asgi_get(app: Starlette, path: str) -> tuple[int, bytes]:
+    """One GET through the application itself: the server's time, without a network."""
+    target, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": target, "raw_path": target.encode(),
+        "query_string": query.encode(), "headers": [], "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80), "root_path": "",
+    }  # fmt: skip
+    status, body = 0, bytearray()
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])  # type: ignore[call-overload]
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))  # type: ignore[arg-type]
+
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    return status, bytes(body)
+
+
 def run_pages(url: str) -> None:
-    raise NotImplementedError
+    db = open_database(url)
+    app = create_app(db)
+    newest = list_submits(db, SubmitFilter(limit=1))[-1]
+    failed_job = list_jobs(db, JobFilter(states=[JobState.FAILED], limit=1))[-1]
+    pages = {
+        "home page /": "/",
+        "home page, failed only": "/?failed=1",
+        "home page, package filter": "/?package=pkg7",
+        "home page, page 2 (before=)": "/?before=2020-12-01T00:00:00%2B00:00",
+        "submit page (DAG by dot, 20 jobs)": f"/submits/{newest.uuid}",
+        "submit page by an 8-digit prefix": f"/submits/{str(newest.uuid)[:8]}",
+        "job page (failed job)": f"/jobs/{failed_job.uuid}",
+        "package page": "/packages/pkg7",
+        "releases": "/releases",
+        "/api/submits": "/api/submits",
+        "/api/submits/UUID": f"/api/submits/{newest.uuid}",
+    }
+    print(f"server time per page, {SUBMITS * JOBS_PER_SUBMIT:,} jobs, target {TARGET_MS} ms:")
+    for label, path in pages.items():
+        status, _ = asgi_get(app, path)
+        assert status == 200, (path, status)
+        timed(label, lambda path=path: asgi_get(app, path))  # type: ignore[misc]
+    db.close()
 
 
 if __name__ == "__main__":
