@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - the SQL below is built from constants of bench_db.py only
 """Benchmark: the pages of `butido serve` on a PostgreSQL database with 1,000,000 jobs.
 
 Creates (or, with --reuse, keeps) the database `butido_bench_web`, filled by bench_db.py's
@@ -27,17 +26,16 @@ from sqlalchemy import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SEED_SQL, SUBMITS, libpq  # noqa: E402
+from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SEED_SQL, SUBMITS, libpq
+from starlette.applications import Starlette
 
-from starlette.applications import Starlette  # noqa: E402
-
-from butido_py.db.database import open_database  # noqa: E402
-from butido_py.db.engine import open_engine  # noqa: E402
-from butido_py.db.jobs import JobFilter, list_jobs  # noqa: E402
-from butido_py.db.migrate import setup_schema  # noqa: E402
-from butido_py.db.submits import SubmitFilter, list_submits  # noqa: E402
-from butido_py.states import JobState  # noqa: E402
-from butido_py.web.app import create_app  # noqa: E402
+from butido_py.db.database import open_database
+from butido_py.db.engine import open_engine
+from butido_py.db.jobs import JobFilter, list_jobs
+from butido_py.db.migrate import setup_schema
+from butido_py.db.submits import SubmitFilter, list_submits
+from butido_py.states import JobState
+from butido_py.web.app import create_app
 
 BENCH_DB = "butido_bench_web"
 TARGET_MS = 200

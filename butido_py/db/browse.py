@@ -37,7 +37,9 @@ def uuids_with_prefix(
         return [row.uuid for row in rows]
 
 
-def job_states_of_submits(db: Database, submit_ids: Sequence[int]) -> dict[int, dict[JobState, int]]:
+def job_states_of_submits(
+    db: Database, submit_ids: Sequence[int]
+) -> dict[int, dict[JobState, int]]:
     """submit id -> how many of its jobs are in each state (through ix_jobs_submit_id)."""
     counts: dict[int, dict[JobState, int]] = {submit_id: {} for submit_id in submit_ids}
     if not submit_ids:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from butido_py.db.attempts import JobAttemptRecord
 from butido_py.db.records import JobRecord, RebuildResultRecord, SubmitRecord
-from butido_py.web.data import PackageView, SubmitPage, SubmitView, JobView
+from butido_py.web.data import JobView, PackageView, SubmitPage, SubmitView
 
 
 def _time(value: datetime | None) -> str | None:

@@ -8,6 +8,7 @@ them in its thread pool, so the synchronous queries of db/ do not block the even
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from butido_py.db.browse import UuidKind
 from butido_py.db.database import Database
 from butido_py.states import JobState, SubmitState
 from butido_py.web import api, charts, dag, data, live, present
@@ -32,9 +34,7 @@ PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
-    env.filters.update(
-        when=present.when, percent=present.percent, short=present.short, iso=_iso
-    )
+    env.filters.update(when=present.when, percent=present.percent, short=present.short, iso=_iso)
     env.globals.update(duration=present.duration, JobState=JobState, SubmitState=SubmitState)
     return env
 
@@ -64,9 +64,7 @@ class Pages:
     def submit(self, request: Request) -> Response:
         view = data.submit_view(self.db, self._uuid(request, "submit"))
         svg = dag.render_svg(view.jobs, view.edges)
-        return self._page(
-            "submit.html", view=view, svg=svg, graphviz=dag.graphviz_available()
-        )
+        return self._page("submit.html", view=view, svg=svg, graphviz=dag.graphviz_available())
 
     def job(self, request: Request) -> Response:
         view = data.job_view(self.db, self._uuid(request, "job"))
@@ -123,17 +121,21 @@ class Pages:
 
     # --- errors ---------------------------------------------------------------------------------
 
-    def _uuid(self, request: Request, kind: data.browse.UuidKind) -> Any:
+    def _uuid(self, request: Request, kind: UuidKind) -> uuid.UUID:
         return data.resolve(self.db, kind, request.path_params["key"])
 
     def not_found(self, request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code != 404:
             return self._page(
-                "error.html", exc.status_code, message=exc.detail, matches=(), status=exc.status_code
+                "error.html",
+                exc.status_code,
+                message=exc.detail,
+                matches=(),
+                status=exc.status_code,
             )
         message = str(exc) if isinstance(exc, data.NotFoundError) else "no such page"
-        matches = exc.matches if isinstance(exc, data.Ambiguous) else ()
-        kind = exc.kind if isinstance(exc, data.Ambiguous) else ""
+        matches = exc.matches if isinstance(exc, data.AmbiguousError) else ()
+        kind = exc.kind if isinstance(exc, data.AmbiguousError) else ""
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "matches": [str(m) for m in matches]}, 404)
         return self._page(

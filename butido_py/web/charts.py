@@ -50,7 +50,7 @@ def duration_chart(jobs_newest_first: Sequence[JobRecord]) -> Chart | None:
     ]
     if not ran:
         return None
-    top = max(1.0, max(seconds for _, seconds in ran))
+    top = max(1.0, *(seconds for _, seconds in ran))
     plot_width = WIDTH - LEFT - 4
     plot_height = HEIGHT - BOTTOM - 4
     step = plot_width / len(ran)

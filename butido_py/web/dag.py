@@ -54,9 +54,9 @@ def dot_source(jobs: Sequence[JobRecord], edges: Sequence[JobDependencyRecord]) 
         lines.append(
             f"  {_quoted(str(job.uuid))} [label={label}, "
             f'fillcolor="{STATE_COLOURS[job.state]}", '
-            f"URL={_quoted('/jobs/' + str(job.uuid))}, target=\"_top\", "
+            f'URL={_quoted("/jobs/" + str(job.uuid))}, target="_top", '
             f"tooltip={_quoted(f'{job.package_name} {job.package_version}: {job.state.value}')}, "
-            f'id={_quoted("node-" + str(job.uuid))}, class={_quoted("job " + job.state.value)}];'
+            f"id={_quoted('node-' + str(job.uuid))}, class={_quoted('job ' + job.state.value)}];"
         )
     for edge in edges:
         style = ', style="dashed"' if edge.kind.value == "runtime" else ""

@@ -41,7 +41,7 @@ class NotFoundError(LookupError):
     """Nothing answers to what a URL names: a 404 page, with this text."""
 
 
-class Ambiguous(NotFoundError):
+class AmbiguousError(NotFoundError):
     """A UUID prefix that matches several submits or jobs."""
 
     def __init__(self, kind: str, prefix: str, matches: tuple[uuid.UUID, ...]) -> None:
@@ -61,7 +61,7 @@ def resolve(db: Database, kind: browse.UuidKind, text: str) -> uuid.UUID:
     if not found:
         raise NotFoundError(f"no {kind} {text} in the database")
     if len(found) > 1:
-        raise Ambiguous(kind, text, tuple(found))
+        raise AmbiguousError(kind, text, tuple(found))
     return found[0]
 
 

@@ -47,7 +47,8 @@ def script_html(text: str) -> Markup:
 
 
 def script_css() -> str:
-    return str(HtmlFormatter(style=SCRIPT_STYLE).get_style_defs(".highlight"))
+    formatter = HtmlFormatter(style=SCRIPT_STYLE)
+    return str(formatter.get_style_defs(".highlight"))  # type: ignore[no-untyped-call]
 
 
 def outcome(log_text: str | None) -> LogOutcome:

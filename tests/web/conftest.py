@@ -24,6 +24,7 @@ HOSTILE_LOG = '<script>window.__pwned = 1</script><img src=x onerror="window.__p
 HOSTILE_NAME = "<script>window.__pwned=3</script>"
 HOSTILE_SUBMIT = "5b000000-0000-4000-8000-0000000000ee"
 HOSTILE_JOB = "10b00000-0000-4000-8000-0000000000ee"
+FAILED_LOG = f"#BUTIDO:PHASE:build\n{HOSTILE_LOG}\n#BUTIDO:STATE:ERR:{HOSTILE_LOG}"
 
 
 def plant_hostile(db: Database) -> None:
@@ -42,7 +43,7 @@ def plant_hostile(db: Database) -> None:
     jobs.mark_running(db, uuid.UUID(HOSTILE_JOB), endpoint="ep1", at=at(4, 1, 9, 0, 2))
     jobs.mark_failed(
         db, uuid.UUID(HOSTILE_JOB), at=at(4, 1, 9, 0, 9), failure_kind=FailureKind.SCRIPT,
-        exit_code=1, log_text=f"#BUTIDO:PHASE:build\n{HOSTILE_LOG}\n#BUTIDO:STATE:ERR:{HOSTILE_LOG}",
+        exit_code=1, log_text=FAILED_LOG,
     )  # fmt: skip
     submits.finish_submit(db, uuid.UUID(HOSTILE_SUBMIT), SubmitState.FAILED, at=at(4, 1, 9, 0, 9))
 
@@ -73,7 +74,9 @@ def seeded(
 
 
 @pytest.fixture(params=BACKENDS)
-def seeded_db(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str) -> Iterator[Database]:
+def seeded_db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
+) -> Iterator[Database]:
     """The seeded history for one test that changes it."""
     with seeded_database(request.param, tmp_path, postgres_url) as db:
         yield db

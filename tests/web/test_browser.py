@@ -56,9 +56,7 @@ def _shoot(browser: WebDriver, screenshots: Path, name: str) -> None:
     browser.save_screenshot(str(screenshots / f"{name}.png"))
 
 
-def test_submit_page_renders_its_dag(
-    browser: WebDriver, seeded: Server, screenshots: Path
-) -> None:
+def test_submit_page_renders_its_dag(browser: WebDriver, seeded: Server, screenshots: Path) -> None:
     browser.get(seeded.base + f"/submits/{sid(1)}")
     nodes = browser.find_elements(By.CSS_SELECTOR, "#dag svg g.node")
     assert len(nodes) == 4
@@ -84,7 +82,10 @@ def test_a_hostile_log_line_is_not_executed(browser: WebDriver, seeded: Server) 
     assert "<script>window.__pwned = 1</script>" in browser.find_element(By.ID, "log").text
 
 
-SLOW = '{{phase "build"}}\nfor i in $(seq 1 12); do echo "step $i"; sleep 0.5; done\nmkdir -p /outputs\necho x > /outputs/slow-1.pkg'
+SLOW = (
+    '{{phase "build"}}\nfor i in $(seq 1 12); do echo "step $i"; sleep 0.5; done\n'
+    "mkdir -p /outputs\necho x > /outputs/slow-1.pkg"
+)
 
 
 @pytest.mark.docker
@@ -104,7 +105,8 @@ def test_the_live_log_grows_while_the_job_runs(
         first = log.text
         WebDriverWait(browser, 30, poll_frequency=0.2).until(lambda _: log.text != first)
         grown = log.text
-        assert len(grown) > len(first) and grown.startswith(first)
+        assert len(grown) > len(first)
+        assert grown.startswith(first)
         _shoot(browser, screenshots, "job-live")
         WebDriverWait(browser, 60, poll_frequency=0.5).until(
             lambda b: "finished" in b.find_element(By.ID, "live-note").text
@@ -124,7 +126,10 @@ def _running_job(server: Server, builder: threading.Thread) -> str:
             submit = server.get(f"/api/submits/{listing['submits'][0]['uuid']}").json()
             assert isinstance(submit, dict)
             (job,) = submit["jobs"]
-            if job["state"] == "running" and "step 1" in server.get(f"/jobs/{job['uuid']}/log").text:
+            if (
+                job["state"] == "running"
+                and "step 1" in server.get(f"/jobs/{job['uuid']}/log").text
+            ):
                 return str(job["uuid"])
         time.sleep(0.2)
     raise AssertionError("the job did not start running")
