@@ -92,7 +92,10 @@ class Pages:
         job_uuid = self._uuid(request, "job")
         # A reconnecting EventSource sends the offset it reached as Last-Event-ID.
         given = request.headers.get("last-event-id") or request.query_params.get("from")
-        offset = _int(given, default=0, low=0, high=2**62)
+        try:
+            offset = _int(given, default=0, low=0, high=2**62)
+        except ValueError:
+            raise BadRequestError(f"bad log offset {given!r}") from None
         return live.log_events(self.db, job_uuid, offset)
 
     def package(self, request: Request) -> Response:
@@ -146,12 +149,23 @@ class Pages:
         return self._page("error.html", 400, message=str(exc), matches=(), status=400)
 
 
+class BadRequestError(ValueError):
+    """A query parameter that means nothing: a 400 page (other errors stay bugs, and 500s)."""
+
+
 def _submit_query(request: Request) -> data.SubmitQuery:
     params = request.query_params
     state = params.get("state") or None
     if state is not None and state not in {s.value for s in SubmitState}:
-        raise ValueError(f"unknown submit state {state!r}")
+        raise BadRequestError(f"unknown submit state {state!r}")
     before = params.get("before") or None
+    try:
+        return _query_of(params, state, before)
+    except ValueError as error:
+        raise BadRequestError(f"bad query parameter: {error}") from None
+
+
+def _query_of(params: Any, state: str | None, before: str | None) -> data.SubmitQuery:
     return data.SubmitQuery(
         state=SubmitState(state) if state else None,
         failed_only=params.get("failed") == "1",
@@ -192,6 +206,6 @@ def create_app(db: Database) -> Starlette:
         404: pages.not_found,
         HTTPException: pages.not_found,
         data.NotFoundError: pages.not_found,
-        ValueError: pages.bad_request,
+        BadRequestError: pages.bad_request,
     }
     return Starlette(routes=routes, exception_handlers=handlers)

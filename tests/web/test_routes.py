@@ -167,6 +167,8 @@ def test_unknown_things_are_404(seeded: Server, path: str) -> None:
 def test_a_bad_filter_is_400(seeded: Server) -> None:
     assert seeded.get("/?state=bogus").status == 400
     assert seeded.get("/?before=yesterday").status == 400
+    assert seeded.get("/?limit=many").status == 400
+    assert seeded.get(f"/jobs/{jid(9)}/log/stream?from=x").status == 400
 
 
 def test_markup_from_logs_scripts_and_package_names_stays_text(seeded: Server) -> None:
