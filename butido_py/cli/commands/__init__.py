@@ -75,6 +75,10 @@ TOP_COMMANDS: dict[str, LazyCommand] = {
         _MODULE.format("rerun_cmd"),
         "Run the failed jobs of submit SUBMIT_UUID again and reuse the artifacts of the others.",
     ),
+    "serve": LazyCommand(
+        _MODULE.format("serve_cmd"),
+        "Serve a read-only web view of the database: submits, DAGs, jobs, live logs, packages.",
+    ),
     "source": LazyCommand(
         _MODULE.format("source_cmd"),
         "Verify, download and list the sources of packages.",
