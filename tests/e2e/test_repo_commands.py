@@ -9,7 +9,6 @@ repo-template.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +17,6 @@ import click
 import pytest
 
 from butido_py.cli.commands.repo_cmd import COMMANDS
-from butido_py.cli.context import AppContext
-from butido_py.cli.main import run
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import Result, Runner
 from tests.e2e.golden_files import assert_golden
@@ -78,27 +75,6 @@ app 1.0
 @pytest.fixture
 def pkgs(tmp_path: Path) -> Path:
     return init_repo(tmp_path / "pkgs", PACKAGES)
-
-
-@pytest.fixture
-def inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Runner:
-    """Like `butido`, but in this process: the environment is cleaned the same way."""
-    for key in list(os.environ):
-        if key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST":
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run_inline(*args: str, cwd: Path) -> Result:
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = run(AppContext(), list(args))
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return run_inline
 
 
 def test_tree_of_prints_the_tree_with_build_dependencies_marked(butido: Runner, pkgs: Path) -> None:
