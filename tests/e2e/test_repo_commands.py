@@ -335,3 +335,49 @@ def test_tree_of_golden_on_repo_template(butido: Runner, template_repo: Path, go
     result = butido(*GOLDEN_CASES[golden], cwd=template_repo)
     assert (result.code, result.stderr) == (0, "")
     assert_golden(golden, result.stdout)
+
+
+# butido's default `package_print_format` (src/config/util.rs) as handlebars-rust renders it,
+# worked out by hand from its template compiler (template.rs): a `~` trims the text before the
+# tag, and a block tag alone on its line (judged on the source, before trimming) also drops the
+# line break after it — so the separator follows the version directly. Every package ends with
+# a line break of its own (butido's `writeln!`).
+BUTIDO_PRINTS = {
+    ("dependencies-of", "app"): (
+        "0 - app : 1.0==================================Dependencies:\n"
+        "lib =2.1 (build)\nutil 0.5 (runtime)\n[object] (runtime)\n[object] (runtime)\n\n"
+    ),
+    ("what-depends", "base"): "".join(
+        f"{i} - {name} : {version}==================================Dependencies:\n"
+        "base 1 (runtime)\n\n"
+        for i, (name, version) in enumerate([("lib", "2.0"), ("lib", "2.1"), ("util", "0.5")], 1)
+    ),
+    ("what-depends", "lib", "-t", "build"): (
+        "1 - app : 1.0==================================Dependencies:\nlib =2.1 (build)\n\n"
+    ),
+    ("find-pkg", "^lib$", "=2.0", "-S", "-p", "-E"): (
+        "0 - lib : 2.0==================================Sources:\n"
+        "src = u - aa (sha256)\nPatches:\n    Environment:\n    \n"
+    ),
+    ("find-pkg", "^util$"): "0 - util : 0.5\n",
+}
+
+
+@pytest.mark.parametrize("args", sorted(BUTIDO_PRINTS), ids=" ".join)
+def test_packages_print_as_butido_prints_them(
+    inline: Runner, pkgs: Path, args: tuple[str, ...]
+) -> None:
+    result = inline(*args, cwd=pkgs)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == BUTIDO_PRINTS[args]
+
+
+def test_package_print_format_is_honoured_by_every_package_listing(
+    inline: Runner, pkgs: Path
+) -> None:
+    template = "{{#each p.dependencies.runtime as |d|}}{{d}};{{/each}}"
+    text = f"package_print_format = {template!r}\n{CONFIG}"
+    (pkgs / "config.toml").write_text(text)
+    assert inline("find-pkg", "^util$", cwd=pkgs).stdout == "base 1;\n"
+    assert inline("what-depends", "base", cwd=pkgs).stdout == "base 1;\n" * 3
+    assert inline("dependencies-of", "util", cwd=pkgs).stdout == "base 1;\n"
