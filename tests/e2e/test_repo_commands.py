@@ -204,7 +204,7 @@ def test_missing_dependency_and_cycle_are_one_line_errors(butido: Runner, pkgs: 
 
 
 def test_what_depends(inline: Runner, pkgs: Path) -> None:
-    result = inline("what-depends", "base", "--csv", cwd=pkgs)
+    result = inline("what-depends", "base", "--csv", "--header", cwd=pkgs)
     assert result.stdout.splitlines() == [
         "Name,Version,Dependency,Type",
         "lib,2.0,base 1,runtime",
@@ -266,7 +266,7 @@ def test_find_pkg_terse_and_constraint(inline: Runner, pkgs: Path) -> None:
 
 
 def test_find_pkg_csv(inline: Runner, pkgs: Path) -> None:
-    assert inline("find-pkg", "^lib", "--csv", cwd=pkgs).stdout.splitlines() == [
+    assert inline("find-pkg", "^lib", "--csv", "--header", cwd=pkgs).stdout.splitlines() == [
         "Name,Version,pkg.toml",
         "lib,2.0,lib/2.0/pkg.toml",
         "lib,2.1,lib/2.1/pkg.toml",
@@ -381,3 +381,22 @@ def test_package_print_format_is_honoured_by_every_package_listing(
     assert inline("find-pkg", "^util$", cwd=pkgs).stdout == "base 1;\n"
     assert inline("what-depends", "base", cwd=pkgs).stdout == "base 1;\n" * 3
     assert inline("dependencies-of", "util", cwd=pkgs).stdout == "base 1;\n"
+
+
+def test_csv_has_no_header_unless_asked_as_butido(inline: Runner, pkgs: Path) -> None:
+    plain = inline("what-depends", "lib", "-t", "build", "--csv", cwd=pkgs)
+    assert plain.stdout == "app,1.0,lib =2.1,build\n"
+    headed = inline("find-pkg", "^util$", "--csv", "--header", cwd=pkgs)
+    assert headed.stdout == "Name,Version,pkg.toml\nutil,0.5,util/pkg.toml\n"
+
+
+def test_source_listings_piped_print_butido_layouts(inline: Runner, pkgs: Path) -> None:
+    assert inline("source", "url", "lib", cwd=pkgs).stdout == (
+        "lib 2.0 -> src = u\nlib 2.1 -> src = u\n"
+    )
+    of = inline("source", "of", "lib", "=2.0", cwd=pkgs).stdout.split("\n")
+    assert of[0] == "lib 2.0"
+    assert of[1].startswith("\t/")
+    assert of[1].endswith("/lib-2.0/src.source")
+    missing = inline("source", "list-missing", cwd=pkgs).stdout.splitlines()
+    assert missing[0].startswith("app 1.0 -> /")

@@ -13,7 +13,12 @@ from typing import Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import choose_format, output_options, repository_options
+from butido_py.cli.options import (
+    choose_format,
+    header_option,
+    output_options,
+    repository_options,
+)
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.config import images as config_images
 from butido_py.errors import RepositoryError
@@ -336,7 +341,8 @@ def _section_options(func: F) -> F:
     "--json", "as_json", is_flag=True, help="Print the packages as JSON (with -s: the scripts)."
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Print name, version and pkg.toml as CSV.")
-@click.option("--no-header", is_flag=True, help="Omit the header line of --csv.")
+@header_option
+@click.option("--no-header", is_flag=True, help="Accepted for compatibility (CSV has no header).")
 @repository_options
 @click.pass_obj
 def find_pkg(
