@@ -56,9 +56,13 @@ class AppContext:
         self, commit: str = "HEAD", allow_dirty: bool = False, *, work_tree: bool = True
     ) -> Repository:
         """The package repository around the current directory at `commit` (cached);
-        `work_tree=False` reads the commit from git objects whatever the work tree holds."""
+        `work_tree=False` reads the commit from git objects whatever the work tree holds.
+
+        The configuration is read and checked first, as butido does for every command that runs
+        in a repository: a broken config.toml fails the command instead of being ignored."""
         key = (commit, allow_dirty, work_tree)
         if key not in self._repositories:
+            self.loaded()
             # Imported here: GitPython is slow to import and some commands never read packages.
             from butido_py.repository.load import load_repository  # noqa: PLC0415
 

@@ -37,15 +37,35 @@ class EnumChoice(click.Choice[str], Generic[E]):
 # --- output format ------------------------------------------------------------------------------
 
 
+#: Key of the click context's meta that holds `--header`.
+CSV_HEADER = "butido.csv_header"
+
+
 def output_options(func: F) -> F:
-    """Adds --json, --csv and --no-header to a listing command (see `choose_format`)."""
+    """Adds --json, --csv, --header and --no-header to a listing command (see `choose_format`)."""
+    func = header_option(func)
+    func = click.option("--no-header", is_flag=True, help="Omit the header line of a table.")(func)
     func = click.option(
-        "--no-header", is_flag=True, help="Omit the header line of CSV and table output."
+        "--csv", "as_csv", is_flag=True, help="Print CSV (as butido: no header line; see --header)."
     )(func)
-    func = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (with a header line).")(
-        func
-    )
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def _remember_header(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[CSV_HEADER] = value
+    return value
+
+
+def header_option(func: F) -> F:
+    """`--header`: CSV output starts with a header line (butido prints none; read by
+    `render_rows` through the click context, so commands need no parameter for it)."""
+    return click.option(
+        "--header",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_header,
+        help="Start CSV output with a header line.",
+    )(func)
 
 
 def choose_format(*, as_json: bool, as_csv: bool) -> OutputFormat:

@@ -35,7 +35,7 @@ def render_rows(
     text_rows = [[_text(cell) for cell in row] for row in rows]
     if fmt is OutputFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        if header:
+        if header and _csv_header_requested():
             writer.writerow(headers)
         writer.writerows(text_rows)
         return
@@ -44,6 +44,15 @@ def render_rows(
             click.echo(" ".join(row))
         return
     _render_table(list(headers), text_rows, header=header)
+
+
+def _csv_header_requested() -> bool:
+    """`--header` was given (butido's CSV has no header line)."""
+    ctx = click.get_current_context(silent=True)
+    # Imported here: options imports this module's users' decorators, not the reverse.
+    from butido_py.cli.options import CSV_HEADER  # noqa: PLC0415
+
+    return ctx is not None and bool(ctx.find_root().meta.get(CSV_HEADER, False))
 
 
 def _render_table(headers: list[str], rows: list[list[str]], *, header: bool) -> None:

@@ -46,52 +46,66 @@ class Setting:
 
 DEFAULT_PROGRESS_FORMAT: Final = "{elapsed_precise} {percent:>3}% {bar:5.cyan/blue} | {msg}"
 
+#: butido's own default (src/config/util.rs, after `indoc!`), byte for byte: a repository's
+#: `find-pkg`, `what-depends` and `dependencies-of` output stays what butido prints.
 DEFAULT_PACKAGE_PRINT_FORMAT: Final = """\
 {{i}} - {{p.name}} : {{p.version}}
-{{#if print_any}}
+{{~ #if print_any }}
 ==================================
-{{/if}}
+
 {{~#if print_sources}}
 Sources:
-{{#each p.sources}}    {{@key}} = {{this.url}} - {{this.hash.hash}} ({{this.hash.type}})
-{{/each}}
-{{~/if}}
+    {{#each p.sources ~}}
+        {{~@key}} = {{this.url}} - {{this.hash.hash}} ({{this.hash.type}})
+    {{/each~}}
+{{/if~}}
 {{~#if print_dependencies}}
 Dependencies:
-{{#if print_build_deps}}{{#each p.dependencies.build}}    {{this}} (build)
-{{/each}}{{/if}}
-{{~#if print_runtime_deps}}{{#each p.dependencies.runtime}}    {{this}} (runtime)
-{{/each}}{{/if}}
-{{~/if}}
+    {{#if print_build_deps ~}}
+        {{~ #each p.dependencies.build}}
+            {{~ this}} (build)
+    {{/each ~}}
+    {{/if ~}}
+    {{~ #if print_runtime_deps ~}}
+        {{~ #each p.dependencies.runtime}}
+            {{~ this}} (runtime)
+    {{/each ~}}
+    {{/if ~}}
+{{/if}}
 {{~#if print_patches}}
 Patches:
-{{#each p.patches}}    {{this}}
-{{/each}}
-{{~/if}}
+    {{#each p.patches}}{{this}},
+    {{/each~}}
+{{/if}}
 {{~#if print_env}}
 Environment:
-{{#each p.environment}}    {{@key}}={{this}}
-{{/each}}
-{{~/if}}
+    {{#each p.environment}}{{@key}}={{this}}
+    {{/each~}}
+{{/if~}}
+{{~#if print_flags}}
+Flags:
+    {{#each p.flags}}{{this}}
+    {{/each~}}
+{{/if~}}
 {{~#if print_allowed_images}}
-Allowed images:
-{{#each p.allowed_images}}    {{this}}
-{{/each}}
-{{~/if}}
+Only supported on:
+    {{#each p.allowed_images}}{{this}}
+    {{/each~}}
+{{/if~}}
 {{~#if print_denied_images}}
-Denied images:
-{{#each p.denied_images}}    {{this}}
-{{/each}}
-{{~/if}}
+Denied on:
+    {{#each p.denied_images}}{{this}}
+    {{/each~}}
+{{/if~}}
 {{~#if print_phases}}
 Phases:
-{{#each p.phases}}    {{@key}}
-{{/each}}
-{{~/if}}
+    {{#each p.phases}}{{@key}}
+    {{/each~}}
+{{/if~}}
 {{~#if print_script}}
-Script:
 {{script}}
-{{~/if}}
+{{/if~}}
+{{~ /if ~}}
 """
 
 #: butido's theme names (syntect) and the Pygments style each one is rendered with.

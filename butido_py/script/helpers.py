@@ -8,9 +8,11 @@ built-in helpers of handlebars-rust that pybars lacks (`eq`, `ne`, `gt`, `gte`, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import pybars
+from pybars._compiler import _each as _pybars_each
+from pybars._compiler import _with as _pybars_with
 
 
 class TemplateError(Exception):
@@ -194,7 +196,55 @@ def _len(_this: object, *args: object) -> int:
     return 0
 
 
+# --- block parameters (`{{#each xs as |x i|}}`, `{{#with x as |y|}}`) ----------------------
+# pybars has no block parameters; the template module rewrites `as |x i|` into one string
+# parameter starting with BLOCK_PARAMS_MARK, and these helpers bind the names in the scope's
+# overrides (template lookup searches the overrides of enclosing scopes, as handlebars does).
+
+BLOCK_PARAMS_MARK: Final = "\u2063as|"
+
+
+def _block_names(args: tuple[object, ...]) -> tuple[object, tuple[str, ...]] | None:
+    if len(args) == 2 and isinstance(args[1], str) and args[1].startswith(BLOCK_PARAMS_MARK):
+        return args[0], tuple(args[1][len(BLOCK_PARAMS_MARK) :].split())
+    return None
+
+
+def _each(this: object, options: Mapping[str, Any], *args: object) -> object:
+    bound = _block_names(args)
+    if bound is None:
+        return _pybars_each(this, options, *args)
+    items, names = bound
+    items = _json(items)
+    if not isinstance(items, list | tuple | Mapping) or not items:
+        return options["inverse"](this)
+    pairs = list(items.items()) if isinstance(items, Mapping) else list(enumerate(items))
+    result = pybars.strlist()
+    last = len(pairs) - 1
+    for index, (key, value) in enumerate(pairs):
+        overrides = dict(zip(names, (value, key), strict=False))
+        scope = pybars.Scope(
+            value, this, options["root"], overrides=overrides, index=index,
+            key=key if isinstance(items, Mapping) else None, first=index == 0, last=index == last,
+        )  # fmt: skip
+        result.grow(options["fn"](scope))
+    return result
+
+
+def _with(this: object, options: Mapping[str, Any], *args: object) -> object:
+    bound = _block_names(args)
+    if bound is None:
+        return _pybars_with(this, options, *args)
+    value, names = bound
+    if not _json(value):
+        return options["inverse"](this)
+    overrides = dict(zip(names, (value,), strict=False))
+    return options["fn"](pybars.Scope(value, this, options["root"], overrides=overrides))
+
+
 HELPERS: Final[dict[str, Callable[..., object]]] = {
+    "each": _each,
+    "with": _with,
     "phase": _phase,
     "state": _state,
     "progress": _progress,

@@ -9,7 +9,11 @@ three pieces of its runtime (through the compiled module's globals):
   never HTML-escaped, and in strict mode a `Missing` value is an error naming the variable; block
   and helper parameters (`{{#if this.patches[0]}}`) only see a falsy `Missing`, as in butido;
 - standalone lines (a block tag alone on its line) are removed like the handlebars spec and
-  handlebars-rust do, instead of pybars' own approximation.
+  handlebars-rust do, instead of pybars' own approximation;
+- spaces inside block tags (`{{~ #if x }}`, `{{ /if ~}}`, butido's own default
+  `package_print_format` has them) are removed before pybars parses the template;
+- block parameters (`{{#each xs as |x i|}}`, `{{#with x as |y|}}`) become one marked string
+  parameter of our `each`/`with` helpers, which bind the names (helpers.py).
 
 pybars3 parses butido's `this.patches[0]` and the standard `this.patches.[0]` natively.
 Compiled templates are cached by their text; compiling is serialised because pybars' compiler
@@ -28,7 +32,13 @@ from typing import Any, Final, cast
 import pybars
 
 from butido_py.errors import ScriptError
-from butido_py.script.helpers import HELPERS, Missing, TemplateError, render_json
+from butido_py.script.helpers import (
+    BLOCK_PARAMS_MARK,
+    HELPERS,
+    Missing,
+    TemplateError,
+    render_json,
+)
 
 _COMPILE_LOCK: Final = threading.Lock()
 _STRICT: ContextVar[bool] = ContextVar("butido_template_strict", default=True)
@@ -38,6 +48,11 @@ _TAG: Final = r"\{\{~?(?:[#^/!][^{}]*|else(?:\s[^{}]*)?|\^)~?\}\}"
 _STANDALONE_LINE: Final = re.compile(rf"^[ \t]*({_TAG})[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
 _TRIM_AFTER: Final = re.compile(r"~\}\}\s*")
 _TRIM_BEFORE: Final = re.compile(r"\s*\{\{~")
+#: Spaces between `{{`, `~` and a block sigil, and before `~}}`/`}}` of a block tag.
+_SPACE_BEFORE_SIGIL: Final = re.compile(r"\{\{(~?)[ \t]+(?=[#^/]|else\b)")
+_SPACE_AFTER_SIGIL: Final = re.compile(r"(\{\{~?[#^/])[ \t]+")
+_SPACE_BEFORE_CLOSE: Final = re.compile(r"(\{\{~?(?:[#^/]|else\b)[^{}]*?)[ \t]+(~?\}\})")
+_BLOCK_PARAMS: Final = re.compile(r"(\{\{~?#\w[^{}|]*?)[ \t]+as[ \t]+\|([\w \t]+)\|(~?\}\})")
 _NEAR: Final = re.compile(r" near (.*)$", re.DOTALL)
 #: Comments and raw blocks (skipped), and block open/close tags, for the balance check.
 _BLOCK_TAGS: Final = re.compile(
@@ -106,8 +121,20 @@ class _Compiler(pybars.Compiler):  # type: ignore[misc]
 _COMPILER: Final = _Compiler()
 
 
+def normalize_tags(source: str) -> str:
+    """Block tags without inner spaces, and block parameters as a marked string parameter."""
+    source = _SPACE_BEFORE_SIGIL.sub(r"{{\1", source)
+    source = _SPACE_AFTER_SIGIL.sub(r"\1", source)
+    source = _SPACE_BEFORE_CLOSE.sub(r"\1\2", source)
+    return _BLOCK_PARAMS.sub(
+        lambda m: f'{m.group(1)} "{BLOCK_PARAMS_MARK}{" ".join(m.group(2).split())}"{m.group(3)}',
+        source,
+    )
+
+
 def strip_standalone(source: str) -> str:
     """Remove the whitespace and line break around block tags alone on their line, then `~`."""
+    source = normalize_tags(source)
     source = _STANDALONE_LINE.sub(lambda match: match.group(1), source)
     source = _TRIM_AFTER.sub("}}", source)
     return _TRIM_BEFORE.sub("{{", source)
@@ -173,6 +200,9 @@ def _step(value: object, segment: str) -> object:
         if segment.startswith("@") or (value.overrides and segment in value.overrides):
             found = value.get(segment)
             return Missing(segment) if found is None else found
+        bound = _block_parameter(value, segment)
+        if bound is not None:
+            return bound
         value = value.context
         while isinstance(value, pybars.Scope):
             value = value.context
@@ -184,6 +214,16 @@ def _step(value: object, segment: str) -> object:
         if segment.isascii() and segment.isdigit() and int(segment) < len(value):
             return value[int(segment)]
     return Missing(segment)
+
+
+def _block_parameter(scope: pybars.Scope, name: str) -> object | None:
+    """`name` bound as a block parameter by an enclosing block (they are lexically scoped)."""
+    parent = scope.parent
+    while isinstance(parent, pybars.Scope):
+        if parent.overrides and name in parent.overrides:
+            return cast(object, parent.overrides[name])
+        parent = parent.parent
+    return None
 
 
 def _path_text(segments: tuple[str, ...]) -> str:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from butido_py.cli.context import AppContext
+from butido_py.cli.main import run
+
 MINIMAL = 'compatibility = 1\navailable_phases = ["build"]\n'
 
 
@@ -56,3 +59,24 @@ def butido(tmp_path: Path, repo: Path) -> Runner:
         return Result(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+def inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Runner:
+    """Like `butido`, but in this process: the environment is cleaned the same way."""
+    for key in list(os.environ):
+        if key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run_inline(*args: str, cwd: Path) -> Result:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = run(AppContext(), list(args))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run_inline

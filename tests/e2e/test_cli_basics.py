@@ -72,7 +72,9 @@ def test_config_show_names_origins(butido: Runner, repo: Path) -> None:
 
 
 def test_config_show_hides_the_password(butido: Runner) -> None:
-    result = butido("config", "show", "--csv", env={"BUTIDO_DATABASE_PASSWORD": "s3cret"})
+    result = butido(
+        "config", "show", "--csv", "--header", env={"BUTIDO_DATABASE_PASSWORD": "s3cret"}
+    )
     assert result.code == 0
     assert "s3cret" not in result.stdout
     assert "database_password,***,environment variable BUTIDO_DATABASE_PASSWORD" in result.stdout

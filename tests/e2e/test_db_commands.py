@@ -134,14 +134,14 @@ J1, J2, J6, J9 = (str(jid(n)) for n in (1, 2, 6, 9))
 #: case id -> arguments after `butido db`.
 CASES: dict[str, tuple[str, ...]] = {
     "submits": ("submits",),
-    "submits-csv": ("submits", "--csv"),
+    "submits-csv": ("submits", "--csv", "--header"),
     "submits-csv-no-header": ("submits", "--csv", "--no-header"),
     "submits-json-limit": ("submits", "--json", "-L", "1"),
-    "submits-for-pkg": ("submits", "--for-pkg", "tool", "--csv"),
-    "submits-with-pkg": ("submits", "--with-pkg", "base", "--csv"),
-    "submits-commit": ("submits", "--commit", "bbbb", "--csv"),
-    "submits-image": ("submits", "-I", "alpine:3.19", "--csv"),
-    "submits-state": ("submits", "--state", "failed", "--state", "running", "--csv"),
+    "submits-for-pkg": ("submits", "--for-pkg", "tool", "--csv", "--header"),
+    "submits-with-pkg": ("submits", "--with-pkg", "base", "--csv", "--header"),
+    "submits-commit": ("submits", "--commit", "bbbb", "--csv", "--header"),
+    "submits-image": ("submits", "-I", "alpine:3.19", "--csv", "--header"),
+    "submits-state": ("submits", "--state", "failed", "--state", "running", "--csv", "--header"),
     "submits-kind": ("submits", "--kind", "rerun", "--json"),
     "submits-between": (
         "submits",
@@ -150,41 +150,42 @@ CASES: dict[str, tuple[str, ...]] = {
         "--older-than",
         "2024-03-01",
         "--csv",
+        "--header",
         "--no-header",
     ),
     "submit-tree": ("submit", S2),
-    "submit-csv": ("submit", S1, "--csv"),
+    "submit-csv": ("submit", S1, "--csv", "--header"),
     "submit-json": ("submit", S2, "--json"),
     "jobs": ("jobs",),
-    "jobs-limit": ("jobs", "-L", "2", "--csv"),
+    "jobs-limit": ("jobs", "-L", "2", "--csv", "--header"),
     "jobs-all-csv": ("jobs", "-L", "0", "--csv", "--no-header"),
     "jobs-of-submit-json": ("jobs", "-S", S3, "--json"),
-    "jobs-state": ("jobs", "--state", "failed", "--state", "canceled", "--csv"),
-    "jobs-package": ("jobs", "-p", "lib", "--csv"),
-    "jobs-endpoint": ("jobs", "-e", "ep2", "--csv"),
-    "jobs-image": ("jobs", "-I", "alpine:3.19", "--csv"),
-    "jobs-env": ("jobs", "-E", "PKG=lib", "--csv"),
-    "jobs-older": ("jobs", "--older-than", "2024-02-01", "--csv"),
-    "jobs-newer": ("jobs", "--newer-than", "2024-01-15 00:00:00", "-p", "app", "--csv"),
+    "jobs-state": ("jobs", "--state", "failed", "--state", "canceled", "--csv", "--header"),
+    "jobs-package": ("jobs", "-p", "lib", "--csv", "--header"),
+    "jobs-endpoint": ("jobs", "-e", "ep2", "--csv", "--header"),
+    "jobs-image": ("jobs", "-I", "alpine:3.19", "--csv", "--header"),
+    "jobs-env": ("jobs", "-E", "PKG=lib", "--csv", "--header"),
+    "jobs-older": ("jobs", "--older-than", "2024-02-01", "--csv", "--header"),
+    "jobs-newer": ("jobs", "--newer-than", "2024-01-15 00:00:00", "-p", "app", "--csv", "--header"),
     "job": ("job", J6, "-E", "-s", "-L", "--no-highlighting"),
     "job-plain-script": ("job", J1, "-s", "--no-line-numbers", "--no-highlighting"),
-    "job-csv": ("job", J6, "--csv"),
+    "job-csv": ("job", J6, "--csv", "--header"),
     "job-json": ("job", J9, "--json", "-L"),
     "log-of": ("log-of", J6),
     "log-of-running": ("log-of", J9),
     "log-of-running-json": ("log-of", J9, "--json"),
     "artifacts": ("artifacts",),
-    "artifacts-csv-limit": ("artifacts", "--csv", "-L", "2"),
+    "artifacts-csv-limit": ("artifacts", "--csv", "--header", "-L", "2"),
     "artifacts-job-json": ("artifacts", "-J", J2, "--json"),
-    "envvars": ("envvars", "--csv"),
+    "envvars": ("envvars", "--csv", "--header"),
     "envvars-json": ("envvars", "--json"),
     "images": ("images",),
     "images-json": ("images", "--json"),
     "releases": ("releases",),
-    "releases-csv": ("releases", "--csv"),
+    "releases-csv": ("releases", "--csv", "--header"),
     "releases-json-store": ("releases", "--to", "stable", "--json"),
     "releases-package": ("releases", "-p", "lib", "--csv", "--no-header"),
-    "releases-older": ("releases", "--older-than", "2024-01-11", "--csv"),
+    "releases-older": ("releases", "--older-than", "2024-01-11", "--csv", "--header"),
 }
 
 #: Cases that run on a terminal (table form).
@@ -281,7 +282,7 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
         report = json.loads(as_json.stdout)
         assert (report["applied"], report["revision"]) == ([], SCHEMA_REVISION)
         assert report["server"].startswith(backend)
-        empty = cli("db", "jobs", "--csv")
+        empty = cli("db", "jobs", "--csv", "--header")
         assert (empty.code, empty.stderr) == (0, "")
         assert empty.stdout == ",".join(_JOB_COLUMNS) + "\n"
 

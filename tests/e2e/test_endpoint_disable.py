@@ -98,7 +98,7 @@ def test_stats_shows_the_health(
     assert (rows["one"]["disabled"], rows["two"]["disabled"]) == (True, False)
     assert rows["two"]["failures"] == 0
     assert rows["one"]["quarantined_until"] is None
-    csv = butido("endpoint", "one", "stats", "--csv", env=env).stdout.splitlines()
+    csv = butido("endpoint", "one", "stats", "--csv", "--header", env=env).stdout.splitlines()
     assert csv[0].endswith(",Disabled,Quarantined Until,Failures")
     assert csv[1].endswith(",yes,-,0")
 

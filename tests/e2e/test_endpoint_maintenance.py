@@ -174,7 +174,7 @@ def test_single_container_commands(
 
 
 def test_images_verify_present_reports_the_missing_image(butido: Runner, configured: Path) -> None:
-    result = butido("endpoint", "images", "verify-present", "--csv")
+    result = butido("endpoint", "images", "verify-present", "--csv", "--header")
     assert result.code == ExitCode.ENDPOINT
     assert result.stdout.splitlines() == [
         "Endpoint,Image,State",

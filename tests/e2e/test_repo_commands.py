@@ -9,7 +9,6 @@ repo-template.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +17,6 @@ import click
 import pytest
 
 from butido_py.cli.commands.repo_cmd import COMMANDS
-from butido_py.cli.context import AppContext
-from butido_py.cli.main import run
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import Result, Runner
 from tests.e2e.golden_files import assert_golden
@@ -78,27 +75,6 @@ app 1.0
 @pytest.fixture
 def pkgs(tmp_path: Path) -> Path:
     return init_repo(tmp_path / "pkgs", PACKAGES)
-
-
-@pytest.fixture
-def inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Runner:
-    """Like `butido`, but in this process: the environment is cleaned the same way."""
-    for key in list(os.environ):
-        if key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST":
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run_inline(*args: str, cwd: Path) -> Result:
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = run(AppContext(), list(args))
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return run_inline
 
 
 def test_tree_of_prints_the_tree_with_build_dependencies_marked(butido: Runner, pkgs: Path) -> None:
@@ -228,7 +204,7 @@ def test_missing_dependency_and_cycle_are_one_line_errors(butido: Runner, pkgs: 
 
 
 def test_what_depends(inline: Runner, pkgs: Path) -> None:
-    result = inline("what-depends", "base", "--csv", cwd=pkgs)
+    result = inline("what-depends", "base", "--csv", "--header", cwd=pkgs)
     assert result.stdout.splitlines() == [
         "Name,Version,Dependency,Type",
         "lib,2.0,base 1,runtime",
@@ -290,7 +266,7 @@ def test_find_pkg_terse_and_constraint(inline: Runner, pkgs: Path) -> None:
 
 
 def test_find_pkg_csv(inline: Runner, pkgs: Path) -> None:
-    assert inline("find-pkg", "^lib", "--csv", cwd=pkgs).stdout.splitlines() == [
+    assert inline("find-pkg", "^lib", "--csv", "--header", cwd=pkgs).stdout.splitlines() == [
         "Name,Version,pkg.toml",
         "lib,2.0,lib/2.0/pkg.toml",
         "lib,2.1,lib/2.1/pkg.toml",
@@ -359,3 +335,68 @@ def test_tree_of_golden_on_repo_template(butido: Runner, template_repo: Path, go
     result = butido(*GOLDEN_CASES[golden], cwd=template_repo)
     assert (result.code, result.stderr) == (0, "")
     assert_golden(golden, result.stdout)
+
+
+# butido's default `package_print_format` (src/config/util.rs) as handlebars-rust renders it,
+# worked out by hand from its template compiler (template.rs): a `~` trims the text before the
+# tag, and a block tag alone on its line (judged on the source, before trimming) also drops the
+# line break after it — so the separator follows the version directly. Every package ends with
+# a line break of its own (butido's `writeln!`).
+BUTIDO_PRINTS = {
+    ("dependencies-of", "app"): (
+        "0 - app : 1.0==================================Dependencies:\n"
+        "lib =2.1 (build)\nutil 0.5 (runtime)\n[object] (runtime)\n[object] (runtime)\n\n"
+    ),
+    ("what-depends", "base"): "".join(
+        f"{i} - {name} : {version}==================================Dependencies:\n"
+        "base 1 (runtime)\n\n"
+        for i, (name, version) in enumerate([("lib", "2.0"), ("lib", "2.1"), ("util", "0.5")], 1)
+    ),
+    ("what-depends", "lib", "-t", "build"): (
+        "1 - app : 1.0==================================Dependencies:\nlib =2.1 (build)\n\n"
+    ),
+    ("find-pkg", "^lib$", "=2.0", "-S", "-p", "-E"): (
+        "0 - lib : 2.0==================================Sources:\n"
+        "src = u - aa (sha256)\nPatches:\n    Environment:\n    \n"
+    ),
+    ("find-pkg", "^util$"): "0 - util : 0.5\n",
+}
+
+
+@pytest.mark.parametrize("args", sorted(BUTIDO_PRINTS), ids=" ".join)
+def test_packages_print_as_butido_prints_them(
+    inline: Runner, pkgs: Path, args: tuple[str, ...]
+) -> None:
+    result = inline(*args, cwd=pkgs)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == BUTIDO_PRINTS[args]
+
+
+def test_package_print_format_is_honoured_by_every_package_listing(
+    inline: Runner, pkgs: Path
+) -> None:
+    template = "{{#each p.dependencies.runtime as |d|}}{{d}};{{/each}}"
+    text = f"package_print_format = {template!r}\n{CONFIG}"
+    (pkgs / "config.toml").write_text(text)
+    assert inline("find-pkg", "^util$", cwd=pkgs).stdout == "base 1;\n"
+    assert inline("what-depends", "base", cwd=pkgs).stdout == "base 1;\n" * 3
+    assert inline("dependencies-of", "util", cwd=pkgs).stdout == "base 1;\n"
+
+
+def test_csv_has_no_header_unless_asked_as_butido(inline: Runner, pkgs: Path) -> None:
+    plain = inline("what-depends", "lib", "-t", "build", "--csv", cwd=pkgs)
+    assert plain.stdout == "app,1.0,lib =2.1,build\n"
+    headed = inline("find-pkg", "^util$", "--csv", "--header", cwd=pkgs)
+    assert headed.stdout == "Name,Version,pkg.toml\nutil,0.5,util/pkg.toml\n"
+
+
+def test_source_listings_piped_print_butido_layouts(inline: Runner, pkgs: Path) -> None:
+    assert inline("source", "url", "lib", cwd=pkgs).stdout == (
+        "lib 2.0 -> src = u\nlib 2.1 -> src = u\n"
+    )
+    of = inline("source", "of", "lib", "=2.0", cwd=pkgs).stdout.split("\n")
+    assert of[0] == "lib 2.0"
+    assert of[1].startswith("\t/")
+    assert of[1].endswith("/lib-2.0/src.source")
+    missing = inline("source", "list-missing", cwd=pkgs).stdout.splitlines()
+    assert missing[0].startswith("app 1.0 -> /")

@@ -13,7 +13,12 @@ from typing import Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import choose_format, output_options, repository_options
+from butido_py.cli.options import (
+    choose_format,
+    header_option,
+    output_options,
+    repository_options,
+)
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.config import images as config_images
 from butido_py.errors import RepositoryError
@@ -182,6 +187,12 @@ def what_depends(
             hint="`butido find-pkg .` lists every package",
         )
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    if fmt in (OutputFormat.TABLE, OutputFormat.PLAIN):
+        # butido prints these packages with `package_print_format`, numbered from 1.
+        dependents = list(dict.fromkeys(p for p in repository.packages for r in rows
+                                        if (p.name, p.version) == r[:2]))  # fmt: skip
+        print_packages(app, dependents, dependency_flags(kinds), start=1)
+        return
     render_rows(["Name", "Version", "Dependency", "Type"], rows, fmt, header=not no_header)
 
 
@@ -205,6 +216,12 @@ def dependencies_of(
 ) -> None:
     """List the declared (direct) dependencies of NAME [CONSTRAINT], with their conditions."""
     kinds = _kinds(types)
+    packages = app.repository(commit, allow_dirty).require(name, constraint)
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    if fmt in (OutputFormat.TABLE, OutputFormat.PLAIN):
+        # butido prints the packages with `package_print_format`, numbered from 0.
+        print_packages(app, packages, dependency_flags(kinds), start=0)
+        return
     rows = [
         (
             package.name,
@@ -213,11 +230,10 @@ def dependencies_of(
             str(dependency.kind),
             _condition_text(dependency),
         )
-        for package in app.repository(commit, allow_dirty).require(name, constraint)
+        for package in packages
         for dependency in package.dependencies
         if dependency.kind in kinds
     ]
-    fmt = choose_format(as_json=as_json, as_csv=as_csv)
     headers = ["Name", "Version", "Dependency", "Type", "Condition"]
     render_rows(headers, rows, fmt, header=not no_header)
 
@@ -325,7 +341,8 @@ def _section_options(func: F) -> F:
     "--json", "as_json", is_flag=True, help="Print the packages as JSON (with -s: the scripts)."
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Print name, version and pkg.toml as CSV.")
-@click.option("--no-header", is_flag=True, help="Omit the header line of --csv.")
+@header_option
+@click.option("--no-header", is_flag=True, help="Accepted for compatibility (CSV has no header).")
 @repository_options
 @click.pass_obj
 def find_pkg(
@@ -352,7 +369,6 @@ def find_pkg(
     # Imported here: the template engine and Pygments take long to import, and the other
     # repository commands in this module do not need them.
     from butido_py.cli.script_display import use_color  # noqa: PLC0415
-    from butido_py.script.template import render_template  # noqa: PLC0415
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     packages = app.repository(commit, allow_dirty).search(regex, constraint)
@@ -373,13 +389,40 @@ def find_pkg(
     flags["print_build_deps"] = DependencyKind.BUILD in kinds
     flags["print_runtime_deps"] = DependencyKind.RUNTIME in kinds
     highlight = use_color() if highlighting is None else highlighting
-    for index, package in enumerate(packages):
+    print_packages(app, packages, flags, start=0, line_numbers=line_numbers, highlight=highlight)
+
+
+def dependency_flags(kinds: set[DependencyKind]) -> dict[str, object]:
+    """The template flags of `what-depends` and `dependencies-of` (as butido): only the
+    dependency section, of the kinds asked for."""
+    flags: dict[str, object] = {dest: False for dest, _flags, _help in _SECTIONS}
+    flags.update(print_any=True, print_dependencies=True)
+    flags["print_build_deps"] = DependencyKind.BUILD in kinds
+    flags["print_runtime_deps"] = DependencyKind.RUNTIME in kinds
+    return flags
+
+
+def print_packages(
+    app: AppContext,
+    packages: Sequence[Package],
+    flags: dict[str, object],
+    *,
+    start: int,
+    line_numbers: bool = False,
+    highlight: bool = False,
+) -> None:
+    """Each package rendered with `package_print_format`, then a line break (butido's
+    `writeln!`); `i` counts from `start`."""
+    # Imported here: the template engine takes long to import (see find_pkg).
+    from butido_py.script.template import compile_template, render_compiled  # noqa: PLC0415
+
+    template = compile_template(app.config.package_print_format)
+    for index, package in enumerate(packages, start):
         script = ""
-        if flags["print_script"]:
+        if flags.get("print_script"):
             script = _formatted_script(app, package, line_numbers=line_numbers, highlight=highlight)
         context = {"i": index, "p": package_context(package), "script": script, **flags}
-        text = render_template(app.config.package_print_format, context, strict=False)
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(render_compiled(template, context, strict=False))
 
 
 def _script(app: AppContext, package: Package) -> str:

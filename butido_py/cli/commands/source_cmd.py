@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import choose_format, output_options, repository_options
-from butido_py.cli.render import render_rows
+from butido_py.cli.render import OutputFormat, render_rows
 from butido_py.errors import RepositoryError, SourceError
 from butido_py.package.model import Package
 from butido_py.sources.cache import CachedSource, SourceCache, VerifyResult, verify_sources
@@ -180,8 +180,11 @@ def list_missing(
         for e in entries
         if not e.path.exists()
     ]
-    headers = ["Package", "Version", "Source", "Path"]
-    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    if fmt is OutputFormat.PLAIN:  # butido's layout when piped
+        _echo_lines(f"{name} {version} -> {path}" for name, version, _source, path in rows)
+        return
+    render_rows(["Package", "Version", "Source", "Path"], rows, fmt, header=not no_header)
 
 
 @source_group.command("url")
@@ -204,8 +207,11 @@ def url(
     app = _app(ctx)
     entries = _select(app, commit=commit, allow_dirty=allow_dirty, name=name, constraint=constraint)
     rows = [(e.package.name, e.package.version, e.source.name, e.source.url) for e in entries]
-    headers = ["Package", "Version", "Source", "URL"]
-    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    if fmt is OutputFormat.PLAIN:  # butido's layout when piped
+        _echo_lines(f"{n} {v} -> {source} = {address}" for n, v, source, address in rows)
+        return
+    render_rows(["Package", "Version", "Source", "URL"], rows, fmt, header=not no_header)
 
 
 @source_group.command("of")
@@ -231,8 +237,27 @@ def of(
         (e.package.name, e.package.version, e.source.name, str(e.path), e.path.exists())
         for e in entries
     ]
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    if fmt is OutputFormat.PLAIN:  # butido's layout when piped: the package, then a tab per path
+        _echo_lines(_of_lines(entries))
+        return
     headers = ["Package", "Version", "Source", "Path", "Present"]
-    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+    render_rows(headers, rows, fmt, header=not no_header)
+
+
+def _of_lines(entries: Sequence[CachedSource]) -> Iterator[str]:
+    current: tuple[str, str] | None = None
+    for entry in entries:
+        package = (entry.package.name, entry.package.version)
+        if package != current:
+            current = package
+            yield f"{package[0]} {package[1]}"
+        yield f"\t{entry.path}"
+
+
+def _echo_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 class _Bar:

@@ -241,3 +241,43 @@ def test_handlebars_rust_builtin_helpers(template: str, expected: str) -> None:
 def test_builtin_helper_errors(template: str, message: str) -> None:
     with pytest.raises(ScriptError, match=message):
         render(template)
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # Spaces between `{{`, `~`, the block sigil and `}}` (butido's default format has them).
+        ("a\n{{~ #if x}}Y{{/if}}", "aY"),
+        ("{{ #if x }}Y{{ /if }}", "Y"),
+        ("{{#if x}}Y{{/if~}}  \nb", "Yb"),
+        ("{{#if x}}a{{ else }}b{{/if}}", "a"),
+        ("{{#if x ~}}  Y  {{~ /if}}", "Y"),
+        ("{{~ this.x}}", "true"),
+    ],
+)
+def test_whitespace_control_with_spaces(template: str, expected: str) -> None:
+    assert render_template(template, {"x": True}, strict=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{#each xs as |v|}}{{v}},{{/each}}", "a,b,"),
+        ("{{#each xs as |v i|}}{{i}}={{v}},{{/each}}", "0=a,1=b,"),
+        ("{{#each m as |v k|}}{{k}}={{v}},{{/each}}", "p=1,"),
+        ("{{#each xs as |v|}}{{#each ../xs}}{{v}}{{this}} {{/each}}{{/each}}", "aa ab ba bb "),
+        ("{{#each xs as |v|}}{{#if v}}{{v}}{{/if}}{{/each}}", "ab"),
+        ("{{#with m as |q|}}{{q.p}}{{/with}}", "1"),
+        ("{{#each xs as |v|}}{{@index}}{{v}}{{/each}}", "0a1b"),
+        ("{{#each none as |v|}}{{v}}{{else}}empty{{/each}}", "empty"),
+        ("{{#each xs}}{{this}}{{/each}}", "ab"),
+    ],
+)
+def test_block_parameters(template: str, expected: str) -> None:
+    context = {"xs": ["a", "b"], "m": {"p": 1}, "none": []}
+    assert render_template(template, context, strict=True) == expected
+
+
+def test_a_block_parameter_is_not_visible_after_its_block() -> None:
+    with pytest.raises(ScriptError, match="`v` not found"):
+        render_template("{{#each xs as |v|}}{{/each}}{{v}}", {"xs": [1]}, strict=True)
