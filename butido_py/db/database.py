@@ -7,20 +7,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from butido_py.config.database import redact_url
 from butido_py.db.engine import open_engine, server_info, sqlite_file
+from butido_py.db.retry import (
+    DEFAULT_RETRY_SECONDS,
+    DatabaseUnavailableError,
+    RetryPolicy,
+    is_transient,
+)
 from butido_py.db.schema import SETUP_HINT, check_schema
 from butido_py.errors import DatabaseError
 
 
 class Database:
-    """A connection pool to one database whose schema is known to be current."""
+    """A connection pool to one database whose schema is known to be current, and the retry
+    policy of the calls a build makes on it (db/retry.py)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self.engine = engine
         self.display_url = redact_url(engine.url.render_as_string(hide_password=False))
+        self.retry = RetryPolicy(seconds=retry_seconds)
 
     @property
     def dialect(self) -> str:
@@ -42,7 +56,12 @@ class Database:
                 f"the database refused a row: {_reason(exc)}",
                 hint="this is a bug in butido_py; please report it with the command you ran",
             ) from exc
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailableError(
+                    f"the database {self.display_url} is unreachable: {_reason(exc)}",
+                    hint="check that the database server is running and reachable",
+                ) from exc
             raise DatabaseError(
                 f"database error on {self.display_url}: {_reason(exc)}",
                 hint="check that the database server is running and reachable",
@@ -87,8 +106,11 @@ def _reason(exc: SQLAlchemyError) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def open_database(url: str, *, check: bool = True) -> Database:
-    """Connect to `url`; with `check`, refuse a missing or out-of-date schema (naming db setup)."""
+def open_database(
+    url: str, *, check: bool = True, retry_seconds: float = DEFAULT_RETRY_SECONDS
+) -> Database:
+    """Connect to `url`; with `check`, refuse a missing or out-of-date schema (naming db setup).
+    `retry_seconds`: `database_retry_seconds`, the bound of `Database.retry`."""
     if check:
         _refuse_missing_sqlite_file(url)
     engine = open_engine(url)
@@ -100,7 +122,7 @@ def open_database(url: str, *, check: bool = True) -> Database:
     except (DatabaseError, SQLAlchemyError):
         engine.dispose()
         raise
-    return Database(engine)
+    return Database(engine, retry_seconds=retry_seconds)
 
 
 def _refuse_missing_sqlite_file(url: str) -> None:
