@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from butido_py.errors import DatabaseError
+
+# The pool logs (at ERROR, with a traceback) every connection it could not reset because the
+# server went away; the retry policy (db/retry.py) reports outages once, in one line.
+logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ T = TypeVar("T")
 DEFAULT_RETRY_SECONDS = 120
 FIRST_DELAY = 0.1
 MAX_DELAY = 5.0
+#: Seconds between two warnings about the same outage.
+WARN_EVERY = 30.0
 
 #: SQLSTATE classes worth another try: connection exception, operator intervention (the server
 #: shuts down), transaction rollback (serialization failure, deadlock), insufficient resources.
@@ -79,6 +81,7 @@ class RetryPolicy:
     clock: Callable[[], float] = time.monotonic
     gave_up: threading.Event = field(default_factory=threading.Event)
     on_give_up: list[Callable[[DatabaseUnavailableError], None]] = field(default_factory=list)
+    warned_at: float | None = None
 
     def call(self, operation: Callable[[], T], *, patient: bool = False) -> T:
         """`operation()`, tried again on `DatabaseUnavailableError` until `seconds` passed (once
@@ -95,9 +98,16 @@ class RetryPolicy:
                 if (self.gave_up.is_set() and not patient) or waited + delay > self.seconds:
                     raise self._give_up(error, waited, tries) from error
                 if tries == 1:
-                    log.warning("database unreachable, trying again: %s", error.message)
+                    self._warn(error)
             self.sleep(delay)
             delay = next_delay(delay)
+
+    def _warn(self, error: DatabaseUnavailableError) -> None:
+        """One warning per outage, not one per waiting thread."""
+        now = self.clock()
+        if self.warned_at is None or now - self.warned_at > WARN_EVERY:
+            self.warned_at = now
+            log.warning("database unreachable, waiting for it: %s", error.message)
 
     def _give_up(
         self, error: DatabaseUnavailableError, waited: float, tries: int

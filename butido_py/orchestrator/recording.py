@@ -51,6 +51,8 @@ from butido_py.states import DependencyKind, FailureKind, JobState, SubmitState
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: A queued write, and what to do once it is done (or given up).
+Task = tuple[Callable[[], None] | None, Callable[[], None] | None]
 
 
 #: Log appends (each at most about LOG_FLUSH_CHARS) queued for the writer at once.
@@ -65,7 +67,7 @@ class BuildRecorder:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         #: Log appends waiting for the writer: a job thread that is ahead of the database waits
         #: (the container's output waits in the engine meanwhile) instead of piling up text.
@@ -209,7 +211,7 @@ class BuildRecorder:
         if self._writer is None or not self._writer.is_alive():
             return
         done = threading.Event()
-        self._queue.put(done.set)
+        self._queue.put((None, done.set))  # never dropped
         done.wait()
 
     def stop(self) -> None:
@@ -217,11 +219,13 @@ class BuildRecorder:
             self._queue.put(None)
             self._writer.join()
 
-    def _write(self, write: Callable[[], None]) -> None:
+    def _write(self, write: Callable[[], None], *, then: Callable[[], None] | None = None) -> None:
+        """Queue `write` (retried as a whole by `_run`); `then` runs once after it, whatever
+        happened (it gives a log slot back)."""
         if self._writer is None:
-            self._run(write)
+            self._run(write, then)
         else:
-            self._queue.put(write)
+            self._queue.put((write, then))
 
     def _move(
         self,
@@ -243,10 +247,20 @@ class BuildRecorder:
         self._write(_replayable(write, committed))
 
     def _write_loop(self) -> None:
-        while (write := self._queue.get()) is not None:
-            self._run(write)
+        while (task := self._queue.get()) is not None:
+            self._run(*task)
 
-    def _run(self, write: Callable[[], None]) -> None:
+    def _run(
+        self, write: Callable[[], None] | None, then: Callable[[], None] | None = None
+    ) -> None:
+        try:
+            if write is not None:
+                self._run_write(write)
+        finally:
+            if then is not None:
+                then()
+
+    def _run_write(self, write: Callable[[], None]) -> None:
         if self.unavailable is not None:
             self.dropped += 1
             return
@@ -315,17 +329,11 @@ class BuildRecorder:
         def append() -> None:
             db_jobs.append_log(self._db, job, text)
 
-        def append_and_release() -> None:
-            try:
-                append()
-            finally:
-                self._log_slots.release()
-
         # Wait for a slot while the writer runs; without a writer (none yet, or stopped
         # meanwhile: nobody would release a slot) the append is made here.
         while self._writer is not None and self._writer.is_alive():
             if self._log_slots.acquire(timeout=1.0):
-                self._write(append_and_release)
+                self._write(append, then=self._log_slots.release)
                 return
         self._run(append)
 
