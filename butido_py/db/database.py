@@ -119,10 +119,34 @@ def open_database(
             check_schema(engine, redact_url(url))
         else:
             server_info(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise _open_error(url, exc) from exc
     except (DatabaseError, SQLAlchemyError):
         engine.dispose()
         raise
     return Database(engine, retry_seconds=retry_seconds)
+
+
+def _open_error(url: str, exc: DBAPIError) -> DatabaseError:
+    """One line for what went wrong opening the database (never its password)."""
+    reason = _reason(exc)
+    path = sqlite_file(url)
+    if path is not None and "not a database" in reason:
+        return DatabaseError(
+            f"{path} is not a SQLite database ({reason})",
+            hint="point database_url at butido's SQLite file, or at a new path for "
+            "`butido db setup`",
+        )
+    if "permission denied" in reason.lower():
+        return DatabaseError(
+            f"the database {redact_url(url)} refuses its user: {reason}",
+            hint="grant the user the rights on the database and its schema (docs/database.md)",
+        )
+    return DatabaseError(
+        f"cannot use the database {redact_url(url)}: {reason}",
+        hint="check the database_* keys or --db-* flags",
+    )
 
 
 def _refuse_missing_sqlite_file(url: str) -> None:
