@@ -23,6 +23,11 @@ A lost submit also loses its endpoint slots (db/leases.py): its leases and waiti
 deleted with it. Builds waiting for a slot call `reclaim_leases`, so the slots a dead build held
 come back without waiting for the next command: its holder is checked the same way (`is_lost`),
 and when one is gone, the submits are recovered as above.
+
+The same look also repairs finished submits that contradict their jobs (db/invariant.py), as
+older versions could leave after a database outage: a `succeeded` submit with unfinished or
+failed jobs becomes `failed`, unfinished jobs of a finished submit become `lost` (`canceled` in a
+canceled submit); one warning per repaired submit says what was changed.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from pathlib import Path
 from typing import Protocol
 
 from butido_py.config.model import Config, EndpointConfig
-from butido_py.db import leases
+from butido_py.db import invariant, leases
 from butido_py.db.artifacts import submit_outputs
 from butido_py.db.database import Database
 from butido_py.db.jobs import mark_submit_lost
@@ -103,7 +108,9 @@ def recover_lost_submits(
     host: str | None = None,
     alive: Callable[[int], bool] = pid_alive,
 ) -> list[RecoveredSubmit]:
-    """Record the submits of dead orchestrators `lost` and remove their containers."""
+    """Record the submits of dead orchestrators `lost` and remove their containers; repair
+    finished submits that contradict their jobs (`repair_contradictions`)."""
+    repair_contradictions(db, warn=warn, now=now)
     running = running_submits(db)
     if not running:
         return []
@@ -143,6 +150,26 @@ def recover_lost_submits(
             )
         )
     return recovered
+
+
+def repair_contradictions(
+    db: Database, *, warn: Warn, now: datetime | None = None
+) -> list[invariant.Repaired]:
+    """Make every finished submit that breaks the invariant tell the truth; one warning each.
+    (Staging files without artifact rows are `stores.staging`'s; they would be checked here.)"""
+    at = now or datetime.now(UTC)
+    repaired = []
+    for found in invariant.find_contradictions(db):
+        done = invariant.repair(db, found, at=at)
+        if done is None:
+            continue  # another command repaired it meanwhile
+        repaired.append(done)
+        warn(
+            f"submit {done.uuid} contradicted its jobs ({done.problem}): repaired, "
+            f"{done.jobs_closed} unfinished jobs recorded {done.jobs_state}, the submit "
+            f"{'stays' if done.now is done.was else 'recorded'} {done.now}"
+        )
+    return repaired
 
 
 def reclaim_leases(

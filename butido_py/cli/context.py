@@ -100,7 +100,8 @@ class AppContext:
             # Imported here: SQLAlchemy is slow to import and most commands do not need it.
             from butido_py.db.database import open_database  # noqa: PLC0415
 
-            self._database = open_database(self.database_url())
+            retry = self.config.database.retry_seconds
+            self._database = open_database(self.database_url(), retry_seconds=retry)
             if self.recover:
                 self._recover(self._database)
         return self._database

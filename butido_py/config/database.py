@@ -99,10 +99,50 @@ def _apply_overrides(url: str, overrides: DatabaseOverrides) -> str:
     return urlunsplit(parts._replace(netloc=netloc, path=path))
 
 
-def redact_url(url: str) -> str:
-    """The URL with its password replaced by `***`, for display."""
+_SUPPORTED = ("sqlite", *_POSTGRES_SCHEMES)
+_ENCODE_HINT = (
+    "a '@', '#', '/', '?' or ':' in the user or password must be percent-encoded "
+    "(%40, %23, %2F, %3F, %3A), or use the database_host, database_user, database_password keys"
+)
+
+
+def url_problem(url: str) -> tuple[str, str] | None:
+    """What is wrong with a database URL, and a hint; None when it can be used. Never quotes
+    the URL (it may hold a password)."""
+    scheme, found, rest = url.partition("://")
+    if not found or not scheme:
+        return "database_url is not a URL", "write it as postgresql://USER:PASSWORD@HOST/NAME"
+    if scheme not in _SUPPORTED:
+        return (
+            f"database_url uses the driver {scheme!r}, which butido_py does not support",
+            "use postgresql://USER:PASSWORD@HOST/NAME or sqlite:///PATH",
+        )
+    if scheme == "sqlite":
+        return None
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.fragment or parts.netloc.count("@") > 1 or rest.split("?")[0].count("@") > 1:
+        return "database_url cannot be parsed: its user or password is not encoded", _ENCODE_HINT
+    try:
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        return "database_url has a port that is not a number", _ENCODE_HINT
+    return None
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by `***`, for display; everything between the user
+    and the last `@` of the location when the URL cannot be parsed (an unencoded password)."""
+    scheme, found, rest = url.partition("://")
+    location = rest.split("?")[0]
+    if not found or "@" not in location:
         return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    userinfo, _, after = rest.rpartition("@") if "?" not in rest else _split_at(rest)
+    if ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{after}"
+
+
+def _split_at(rest: str) -> tuple[str, str, str]:
+    location, _, query = rest.partition("?")
+    userinfo, at, after = location.rpartition("@")
+    return userinfo, at, f"{after}?{query}"

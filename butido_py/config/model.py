@@ -98,6 +98,8 @@ class DatabaseConfig:
     name: str | None
     connection_timeout: int
     default_query_limit: int
+    #: Seconds a build retries a lost database connection before it gives up (db/retry.py).
+    retry_seconds: int = 120
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,8 @@ TOP_LEVEL: Final[tuple[Setting, ...]] = (
             "Seconds to wait for a database connection."),
     Setting("database_default_query_limit", ValueKind.INTEGER, 10,
             "Default --limit of the db listings; 0 means unlimited."),
+    Setting("database_retry_seconds", ValueKind.INTEGER, 120,
+            "Seconds a build retries the database through an outage before it fails."),
     Setting("available_phases", ValueKind.STRING_LIST, REQUIRED,
             "Ordered list of the script phases."),
     Setting("heartbeat_timeout", ValueKind.INTEGER, 600,

@@ -261,6 +261,7 @@ def _read_database(top: _TableReader) -> DatabaseConfig:
         name=top.string("database_name"),
         connection_timeout=_int_or(top.integer("database_connection_timeout"), 30),
         default_query_limit=_int_or(top.integer("database_default_query_limit"), 10),
+        retry_seconds=_int_or(top.integer("database_retry_seconds", minimum=0), 120),
     )
 
 

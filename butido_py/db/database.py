@@ -7,20 +7,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from butido_py.config.database import redact_url
 from butido_py.db.engine import open_engine, server_info, sqlite_file
+from butido_py.db.retry import (
+    DEFAULT_RETRY_SECONDS,
+    DatabaseUnavailableError,
+    RetryPolicy,
+    is_transient,
+)
 from butido_py.db.schema import SETUP_HINT, check_schema
 from butido_py.errors import DatabaseError
 
 
 class Database:
-    """A connection pool to one database whose schema is known to be current."""
+    """A connection pool to one database whose schema is known to be current, and the retry
+    policy of the calls a build makes on it (db/retry.py)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self.engine = engine
         self.display_url = redact_url(engine.url.render_as_string(hide_password=False))
+        self.retry = RetryPolicy(seconds=retry_seconds)
 
     @property
     def dialect(self) -> str:
@@ -42,7 +56,12 @@ class Database:
                 f"the database refused a row: {_reason(exc)}",
                 hint="this is a bug in butido_py; please report it with the command you ran",
             ) from exc
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailableError(
+                    f"the database {self.display_url} is unreachable: {_reason(exc)}",
+                    hint="check that the database server is running and reachable",
+                ) from exc
             raise DatabaseError(
                 f"database error on {self.display_url}: {_reason(exc)}",
                 hint="check that the database server is running and reachable",
@@ -87,8 +106,11 @@ def _reason(exc: SQLAlchemyError) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def open_database(url: str, *, check: bool = True) -> Database:
-    """Connect to `url`; with `check`, refuse a missing or out-of-date schema (naming db setup)."""
+def open_database(
+    url: str, *, check: bool = True, retry_seconds: float = DEFAULT_RETRY_SECONDS
+) -> Database:
+    """Connect to `url`; with `check`, refuse a missing or out-of-date schema (naming db setup).
+    `retry_seconds`: `database_retry_seconds`, the bound of `Database.retry`."""
     if check:
         _refuse_missing_sqlite_file(url)
     engine = open_engine(url)
@@ -97,10 +119,34 @@ def open_database(url: str, *, check: bool = True) -> Database:
             check_schema(engine, redact_url(url))
         else:
             server_info(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise _open_error(url, exc) from exc
     except (DatabaseError, SQLAlchemyError):
         engine.dispose()
         raise
-    return Database(engine)
+    return Database(engine, retry_seconds=retry_seconds)
+
+
+def _open_error(url: str, exc: DBAPIError) -> DatabaseError:
+    """One line for what went wrong opening the database (never its password)."""
+    reason = _reason(exc)
+    path = sqlite_file(url)
+    if path is not None and "not a database" in reason:
+        return DatabaseError(
+            f"{path} is not a SQLite database ({reason})",
+            hint="point database_url at butido's SQLite file, or at a new path for "
+            "`butido db setup`",
+        )
+    if "permission denied" in reason.lower():
+        return DatabaseError(
+            f"the database {redact_url(url)} refuses its user: {reason}",
+            hint="grant the user the rights on the database and its schema (docs/database.md)",
+        )
+    return DatabaseError(
+        f"cannot use the database {redact_url(url)}: {reason}",
+        hint="check the database_* keys or --db-* flags",
+    )
 
 
 def _refuse_missing_sqlite_file(url: str) -> None:

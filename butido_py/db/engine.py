@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,7 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from butido_py.config.database import url_problem
 from butido_py.errors import DatabaseError
+
+# The pool logs (at ERROR, with a traceback) every connection it could not reset because the
+# server went away; the retry policy (db/retry.py) reports outages once, in one line.
+logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +28,15 @@ class ServerInfo:
 
 def open_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their directory created and foreign keys enforced."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise DatabaseError(problem[0], hint=problem[1])
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"invalid database URL: {exc}", hint="check database_url") from exc
+    except (ArgumentError, ValueError):
+        raise DatabaseError(
+            "database_url cannot be parsed", hint="write it as postgresql://USER:PASSWORD@HOST/NAME"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_file(url)
         if path is not None:
@@ -40,7 +51,7 @@ def sqlite_file(url: str) -> Path | None:
     """The database file of a SQLite URL; None for other databases and in-memory SQLite."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # a port that is no number
         return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None

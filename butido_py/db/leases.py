@@ -173,11 +173,13 @@ def request_slot(
     holder: Holder,
     at: datetime,
 ) -> SlotRequest:
-    """Queue the job for a slot of `endpoint` (id, name)."""
+    """Queue the job for a slot of `endpoint` (id, name). A job waits for one slot at a time:
+    a request of it left by a try whose commit was not acknowledged is replaced (db/retry.py)."""
     with db.begin() as connection:
         job_id: int = connection.execute(
             select(JOBS.c.id).where(JOBS.c.uuid == job_uuid)
         ).scalar_one()
+        connection.execute(delete(SLOT_REQUESTS).where(SLOT_REQUESTS.c.job_id == job_id))
         request_id = connection.execute(
             insert(SLOT_REQUESTS)
             .values(

@@ -12,6 +12,10 @@ a thread LISTENs on `leases.SLOT_CHANNEL` and wakes them when another process re
 slow poll as a safety net); SQLite has no notifications and is polled every `SQLITE_POLL`
 seconds, with a read that takes no lock. While a job waits, holders that died are reclaimed
 (`reclaim`, crash recovery) at most every `RECLAIM_SECONDS`.
+
+Every call on the database goes through its retry policy (db/retry.py): through an outage a job
+waits for its lease (or to give it back) instead of failing; a grant whose commit was not
+acknowledged is found among the live leases.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from butido_py.config.model import EndpointConfig
 from butido_py.db import leases
@@ -45,6 +50,7 @@ NOTIFIED_POLL = 1.0
 RECLAIM_SECONDS = 2.0
 
 Reclaim = Callable[[], object]
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -97,8 +103,9 @@ class DatabaseScheduler:
         self._local.take_out(endpoint)
 
     def heartbeat(self) -> None:
-        if self._submit_id is not None:
-            leases.refresh(self._db, self._submit_id, _now())
+        submit_id = self._submit_id
+        if submit_id is not None:
+            self._retry(lambda: leases.refresh(self._db, submit_id, _now()))
 
     def cancel(self) -> None:
         with self._woken:
@@ -113,13 +120,17 @@ class DatabaseScheduler:
         self._local.close(sweep=sweep)
         if self._listener is not None:
             self._listener.stop()
-        if self._submit_id is not None:
+        submit_id = self._submit_id
+        if submit_id is not None:
             try:  # every job gave its lease back; this only covers a failed release
-                leases.drop_submit(self._db, self._submit_id)
+                self._retry(lambda: leases.drop_submit(self._db, submit_id))
             except ButidoError as error:
                 log.warning("could not give the endpoint slots back: %s", error)
 
     # --- the lease ------------------------------------------------------------------------------
+
+    def _retry(self, operation: Callable[[], T]) -> T:
+        return self._db.retry.call(operation)
 
     @contextmanager
     def _lease(self, placement: Placement) -> Iterator[None]:
@@ -129,33 +140,52 @@ class DatabaseScheduler:
             yield
         finally:
             try:
-                leases.release(self._db, request)
+                self._retry(lambda: leases.release(self._db, request))
             finally:
                 self._wake()
 
     def _wait_for_lease(self, placement: Placement) -> leases.SlotRequest:
         self._start_listening()
-        request = leases.request_slot(
-            self._db,
-            endpoint=(self._endpoint_id(placement.endpoint), placement.endpoint),
-            job_uuid=placement.job,
-            submit_id=self._submit_id_once(),
-            priority=self._priority,
-            holder=self._holder,
-            at=_now(),
+        endpoint = (self._endpoint_id(placement.endpoint), placement.endpoint)
+        submit_id = self._submit_id_once()
+        request = self._retry(
+            lambda: leases.request_slot(
+                self._db,
+                endpoint=endpoint,
+                job_uuid=placement.job,
+                submit_id=submit_id,
+                priority=self._priority,
+                holder=self._holder,
+                at=_now(),
+            )
         )
         maxjobs = self._maxjobs[placement.endpoint]
         try:
             while True:
                 seen = self._generation_while_open()
-                if leases.try_grant(self._db, request, maxjobs=maxjobs, at=_now()):
+                if self._try_grant(request, placement.job, maxjobs):
                     return request
                 self._maybe_reclaim()
                 self._sleep(seen)
         except BaseException:
-            leases.withdraw(self._db, request)
-            self._wake()
+            try:
+                self._retry(lambda: leases.withdraw(self._db, request))
+            finally:
+                self._wake()
             raise
+
+    def _try_grant(self, request: leases.SlotRequest, job: uuid.UUID, maxjobs: int) -> bool:
+        tried = False
+
+        def grant() -> bool:
+            nonlocal tried
+            # A grant whose commit was made but not acknowledged (the connection broke).
+            if tried and any(lease.job_uuid == job for lease in leases.live_leases(self._db)):
+                return True
+            tried = True
+            return leases.try_grant(self._db, request, maxjobs=maxjobs, at=_now())
+
+        return self._retry(grant)
 
     def _generation_while_open(self) -> int:
         with self._woken:
@@ -192,13 +222,15 @@ class DatabaseScheduler:
     def _submit_id_once(self) -> int:
         with self._lock:
             if self._submit_id is None:
-                self._submit_id = leases.submit_for_slots(self._db, self._submit, self._priority)
+                self._submit_id = self._retry(
+                    lambda: leases.submit_for_slots(self._db, self._submit, self._priority)
+                )
             return self._submit_id
 
     def _endpoint_id(self, name: str) -> int:
         with self._lock:
             if name not in self._endpoint_ids:
-                self._endpoint_ids[name] = leases.endpoint_id(self._db, name)
+                self._endpoint_ids[name] = self._retry(lambda: leases.endpoint_id(self._db, name))
             return self._endpoint_ids[name]
 
     def _start_listening(self) -> None:

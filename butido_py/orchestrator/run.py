@@ -6,7 +6,9 @@ when an earlier job with that key still has its artifacts (reuse.py), or is queu
 endpoint through the scheduling seam (scheduling.py), tried again on another endpoint after an
 endpoint failure (attempts.py, endpoint_health.py). Every transition is written as it happens
 (ledger.py). `cancel()` (Ctrl-C) starts nothing new, removes the submit's containers and marks
-what did not finish `canceled`.
+what did not finish `canceled`. When the database stays away past `database_retry_seconds`
+(db/retry.py), the run cancels the same way and its submit is settled `failed` once the
+database answers again (db/invariant.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from butido_py.db.coalescing import InFlightJob
+from butido_py.db.invariant import Settled
+from butido_py.db.retry import DatabaseUnavailableError
 from butido_py.endpoint.scheduler import NoEndpointError, SchedulerClosedError
 from butido_py.errors import ButidoError, DatabaseError
 from butido_py.orchestrator.attempts import JobAttempts
@@ -85,6 +89,8 @@ class BuildRun:
         )
         self._canceled = threading.Event()
         self._stopped = threading.Event()
+        #: Set when the database stayed away past the retry bound (the run then cancels).
+        self._database_gone: DatabaseUnavailableError | None = None
         self._ledger = JobLedger(prepared, recorder, listener)
         self._reuse = ReuseDecisions(prepared, recorder)
         self._attempts = JobAttempts(
@@ -101,6 +107,12 @@ class BuildRun:
         self._runner.cancel()
         self._scheduler.cancel()
 
+    def _give_up(self, error: DatabaseUnavailableError) -> None:
+        """The database stayed away past the retry bound: start nothing more and stop."""
+        log.warning("stopping the build: %s", error)
+        self._database_gone = error
+        self.cancel()
+
     @property
     def canceled(self) -> bool:
         return self._canceled.is_set()
@@ -111,6 +123,7 @@ class BuildRun:
         started = time.monotonic()
         fix_malloc_thresholds()
         self._recorder.record_plan(self.prepared)
+        self._recorder.database.retry.on_give_up.append(self._give_up)
         self._recorder.start()
         self.prepared.staging_dir.mkdir(parents=True, exist_ok=True)
         self._listener.started(self.prepared)
@@ -122,19 +135,46 @@ class BuildRun:
             self._scheduler.close(sweep=not self.prepared.settings.keep_containers)
             self._listener.finished()
         jobs = self._ledger.summaries()
-        state = self._final_state(job.state for job in jobs)
-        self._recorder.finish_submit(self.prepared.submit_uuid, state)
-        self._recorder.stop()
+        settled = self._finish(self._final_state(job.state for job in jobs))
+        # (The staging directory's check — every file has an artifact row — belongs here.)
+        self._raise_database_gone(settled)
         self._raise_write_errors()
         return BuildResult(
             submit_uuid=self.prepared.submit_uuid,
-            state=state,
+            state=settled.state,
             staging_dir=self.prepared.staging_dir,
             jobs=jobs,
             seconds=time.monotonic() - started,
         )
 
+    def _finish(self, state: SubmitState) -> Settled:
+        """The submit's final state, through the invariant; waits for the database."""
+        submit = self.prepared.submit_uuid
+        try:
+            return self._recorder.finish_submit(submit, state)
+        except DatabaseUnavailableError as error:
+            raise DatabaseError(
+                f"submit {submit} could not be finished: {error.message}",
+                hint="it stays `running` until the next butido command, once this one has "
+                "ended, records it lost (crash recovery, docs/recovery.md)",
+            ) from error
+        finally:
+            self._recorder.stop()
+
+    def _raise_database_gone(self, settled: Settled) -> None:
+        gone = self._database_gone or self._recorder.unavailable
+        if gone is None:
+            return
+        raise DatabaseError(
+            f"the build stopped: {gone.message}; submit {self.prepared.submit_uuid} is recorded "
+            f"{settled.state} ({settled.jobs_failed} running jobs failed, "
+            f"{settled.jobs_canceled} canceled, {self._recorder.dropped} records given up)",
+            hint="build again once the database is reachable: finished jobs are reused",
+        )
+
     def _final_state(self, states: Iterable[str]) -> SubmitState:
+        if self._database_gone is not None or self._recorder.unavailable is not None:
+            return SubmitState.FAILED
         if self._canceled.is_set():
             return SubmitState.CANCELED
         if all(JobState(state).ok for state in states):

@@ -9,8 +9,9 @@ import click
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import choose_format, output_options
 from butido_py.cli.render import print_json, render_rows
-from butido_py.config.database import redact_url
+from butido_py.config.database import redact_url, url_problem
 from butido_py.config.describe import describe_config
+from butido_py.errors import ConfigError
 
 
 @click.group("config")
@@ -28,6 +29,9 @@ def check(app: AppContext, as_json: bool) -> None:
     """
     loaded = app.loaded()
     config = loaded.config
+    problem = url_problem(app.database_url())
+    if problem is not None:
+        raise ConfigError(problem[0], hint=problem[1])
     summary = {
         "valid": True,
         "sources": list(loaded.sources),
@@ -68,7 +72,7 @@ def show(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> None:
     """Print every effective setting with the file or variable it came from."""
     config = app.config
     items = [
-        (key, value, config.origin_of(key) or _origin_of_parent(config.origins, key))
+        (key, _masked(key, value), config.origin_of(key) or _origin_of_parent(config.origins, key))
         for key, value in describe_config(config)
     ]
     if as_json:
@@ -77,6 +81,11 @@ def show(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> None:
     rows = [(key, _display(value), origin) for key, value, origin in items]
     fmt = choose_format(as_json=False, as_csv=as_csv)
     render_rows(["Key", "Value", "Origin"], rows, fmt, header=not no_header)
+
+
+def _masked(key: str, value: object) -> object:
+    """A URL's password never shows (`postgresql://u:***@h/db`)."""
+    return redact_url(value) if key == "database_url" and isinstance(value, str) else value
 
 
 def _display(value: object) -> object:
