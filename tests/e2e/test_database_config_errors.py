@@ -98,6 +98,8 @@ def role_without_rights(postgres_url: str) -> Iterator[str]:
             connection.execute(text(f"create schema {schema}"))
             connection.execute(text(f"create table {schema}.alembic_version (version_num text)"))
             connection.execute(text(f"revoke all on schema {schema} from public"))
+            # It sees the schema's tables but may read none of them.
+            connection.execute(text(f"grant usage on schema {schema} to {role}"))
     except Exception as error:  # noqa: BLE001 - the test role may not create roles
         admin.dispose()
         pytest.skip(f"cannot create a role: {error}")
