@@ -139,7 +139,8 @@ def mark_succeeded(
     exit_code: int = 0,
     log_text: str | None = None,
 ) -> None:
-    """`log_text` replaces the log appended so far (None keeps it)."""
+    """`log_text`: a whole log given at the end, kept in butido's column (db/logs.py reads it
+    when the job has no log chunk); None keeps what is there."""
     values: dict[str, Any] = {"finished_at": at, "exit_code": exit_code}
     if log_text is not None:
         values["log_text"] = log_text
@@ -229,11 +230,6 @@ def _state_of(connection: Connection, job_uuid: uuid.UUID) -> JobState:
     if current is None:
         raise DatabaseError(f"job {job_uuid} does not exist")
     return JobState(current)
-
-
-def append_log(db: Database, job_uuid: uuid.UUID, text: str) -> None:
-    """Append to a running job's log, so that `db log-of` can show it while it runs."""
-    _update_job(db, job_uuid, log_text=func.coalesce(JOBS.c.log_text, "") + text)
 
 
 def _update_job(db: Database, job_uuid: uuid.UUID, **values: Any) -> None:

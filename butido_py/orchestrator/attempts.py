@@ -119,7 +119,7 @@ class JobAttempts:
             # Either cancel() sees the container (the scheduler registered it) or this the flag.
             created=lambda _container: not self._canceled.is_set(),
             record=lambda record: self._log_record(job, endpoint, record),
-            log_text=lambda text: self._recorder.append_log(job.uuid, text),
+            log_bytes=lambda data: self._recorder.append_log(job.uuid, data),
             running=lambda container: self._running(job, endpoint, container),
         )
         try:

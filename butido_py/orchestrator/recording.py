@@ -24,6 +24,7 @@ from butido_py.db import attempts as db_attempts
 from butido_py.db import coalescing as db_coalescing
 from butido_py.db import endpoints as db_endpoints
 from butido_py.db import jobs as db_jobs
+from butido_py.db import logs as db_logs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
 from butido_py.db.records import (
@@ -42,7 +43,7 @@ from butido_py.states import DependencyKind, FailureKind, SubmitState
 log = logging.getLogger(__name__)
 
 
-#: Log appends (each at most about LOG_FLUSH_CHARS) queued for the writer at once.
+#: Log chunks (each at most about LOG_FLUSH_BYTES) queued for the writer at once.
 LOG_APPENDS_IN_FLIGHT = 4
 
 
@@ -241,9 +242,11 @@ class BuildRecorder:
             )
         )
 
-    def append_log(self, job: uuid.UUID, text: str) -> None:
+    def append_log(self, job: uuid.UUID, data: bytes) -> None:
+        """More of the job's output, byte for byte: one chunk of its current attempt's log."""
+
         def append() -> None:
-            db_jobs.append_log(self._db, job, text)
+            db_logs.append_chunk(self._db, job, data)
 
         def append_and_release() -> None:
             try:
