@@ -31,7 +31,6 @@ from butido_py.db.records import (
     JobDependencyRecord,
     JobDetailRecord,
     JobRecord,
-    LogRecord,
 )
 from butido_py.errors import DatabaseError
 from butido_py.states import (
@@ -378,9 +377,7 @@ def find_job(db: Database, job_uuid: uuid.UUID) -> JobRecord | None:
 def find_job_detail(db: Database, job_uuid: uuid.UUID) -> JobDetailRecord | None:
     with db.begin() as connection:
         row = connection.execute(
-            job_select()
-            .add_columns(JOBS.c.script_text, JOBS.c.log_text)
-            .where(JOBS.c.uuid == job_uuid)
+            job_select().add_columns(JOBS.c.script_text).where(JOBS.c.uuid == job_uuid)
         ).one_or_none()
         if row is None:
             return None
@@ -392,16 +389,8 @@ def find_job_detail(db: Database, job_uuid: uuid.UUID) -> JobDetailRecord | None
         )
         pairs = tuple((e.name, e.value) for e in env)
     fields = row._asdict()
-    script_text, log_text = fields.pop("script_text"), fields.pop("log_text")
-    return JobDetailRecord(JobRecord(**fields), script_text, log_text, pairs)
-
-
-def find_log(db: Database, job_uuid: uuid.UUID) -> LogRecord | None:
-    with db.begin() as connection:
-        row = connection.execute(
-            select(JOBS.c.state, JOBS.c.log_text).where(JOBS.c.uuid == job_uuid)
-        ).one_or_none()
-    return None if row is None else LogRecord(job_uuid, row.state, row.log_text)
+    script_text = fields.pop("script_text")
+    return JobDetailRecord(JobRecord(**fields), script_text, pairs)
 
 
 def jobs_of_submit(

@@ -328,9 +328,7 @@ def _follow(
     deadline); its exit code into `outcome`, and `timeout` as its failure when it ran out."""
     container.start()
     deadline = Deadline(container, run.timeout)
-    collector = LogCollector(
-        hooks, tail=run.tail, log_file=log_file, max_size=run.max_log_size
-    )
+    collector = LogCollector(hooks, tail=run.tail, log_file=log_file, max_size=run.max_log_size)
     try:
         for chunk in container.output():
             collector.feed(chunk)

@@ -20,6 +20,10 @@ branch_labels = None
 depends_on = None
 
 
+OLD_COMMENT = "The raw log; appended to while the job runs."
+NEW_COMMENT = "butido's log column: logs recorded before log_chunks (0005); NULL since."
+
+
 def upgrade() -> None:
     op.create_table(
         "log_chunks",
@@ -42,8 +46,8 @@ def upgrade() -> None:
             "log_text",
             existing_type=sa.Text(),
             existing_nullable=True,
-            comment="butido's log column: logs recorded before log_chunks (0005); NULL since.",
-            existing_comment="The raw log; appended to while the job runs.",
+            comment=NEW_COMMENT,
+            existing_comment=OLD_COMMENT,
         )
 
 
@@ -53,7 +57,7 @@ def downgrade() -> None:
             "log_text",
             existing_type=sa.Text(),
             existing_nullable=True,
-            comment="The raw log; appended to while the job runs.",
-            existing_comment="butido's log column: logs recorded before log_chunks (0005); NULL since.",
+            comment=OLD_COMMENT,
+            existing_comment=NEW_COMMENT,
         )
     op.drop_table("log_chunks")
