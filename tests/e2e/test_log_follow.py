@@ -27,10 +27,9 @@ from tests.helpers.seed import jid, seed
 RUNNING = jid(9)
 HOSTILE = (
     b"plain \xff\xfe invalid utf-8\n"
-    + b"progress 10%\rprogress 99%\r\n"
-    + b"\x1b]0;owned title\x07\x1b[2J\x1b[31mred\x1b[0m\n"
-    + b"L" * (3 << 20)  # a 3 MiB line without a line break, at the very end
-)
+    b"progress 10%\rprogress 99%\r\n"
+    b"\x1b]0;owned title\x07\x1b[2J\x1b[31mred\x1b[0m\n"
+) + b"L" * (3 << 20)  # a 3 MiB line without a line break, at the very end
 
 
 @pytest.fixture(params=BACKENDS)
@@ -79,7 +78,8 @@ def test_follow_shows_lines_as_they_are_printed_and_ends_with_the_job(
 ) -> None:
     cli, db = setup
     follower = _follower(cli)
-    assert follower.stdout is not None and follower.stderr is not None
+    assert follower.stdout is not None
+    assert follower.stderr is not None
     # What was stored before comes first (and tells that the follower is up).
     assert follower.stdout.readline() == b"#BUTIDO:PHASE:configure\n"
     assert follower.stdout.readline() == b"checking for gcc... yes\n"
@@ -133,7 +133,8 @@ def test_a_hostile_log_round_trips_raw_and_is_shown_safely(setup: tuple[Cli, Dat
     )
     assert raw.stdout == HOSTILE  # byte for byte
     shown = cli.in_terminal("db", "log-of", str(RUNNING)).stdout
-    assert "\x1b]" not in shown and "\x07" not in shown and "\x1b[2J" not in shown
+    for obeyed in ("\x1b]", "\x07", "\x1b[2J"):
+        assert obeyed not in shown
     assert "\r" not in shown  # the terminal's own CR LF was turned back into LF
     assert "plain \ufffd\ufffd invalid utf-8\n" in shown
     assert "progress 10%^Mprogress 99%\n" in shown

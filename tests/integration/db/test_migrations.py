@@ -25,7 +25,8 @@ from tests.helpers.databases import fresh_database_url
 TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
-    "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests", "log_chunks",
+    "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests",
+    "log_chunks",
 }  # fmt: skip
 
 
@@ -244,29 +245,33 @@ def test_0005_adds_log_chunks_and_keeps_recorded_logs_readable(
     assert "log_chunks" not in tables(engine)
     with engine.begin() as connection:
         for statement in SEED_0004:
-            connection.execute(
-                text(statement), {"log": "#BUTIDO:PHASE:build\nmake\n#BUTIDO:STATE:OK"}
-            )
+            connection.execute(text(statement), {"log": LOG_0004})
     upgraded = setup_schema(engine)
     assert [m.revision for m in upgraded.applied] == ["0005"]
     assert drift(engine, METADATA) == []
     db = open_database(empty_url)
     try:
         job = uuid.UUID(int=1)
-        assert logs.read_log_bytes(db, job) == b"#BUTIDO:PHASE:build\nmake\n#BUTIDO:STATE:OK"
+        assert logs.read_log_bytes(db, job) == LOG_0004.encode()
         logs.append_chunk(db, job, b"more")  # chunks, once there, are the log
         assert logs.read_log_bytes(db, job) == b"more"
     finally:
         db.close()
 
 
+LOG_0004 = "#BUTIDO:PHASE:build\nmake\n#BUTIDO:STATE:OK"
 SEED_0004 = (
     "insert into images (id, name) values (1, 'debian')",
     "insert into packages (id, name, version) values (1, 'a', '1')",
     "insert into githashes (id, hash) values (1, 'abc')",
-    "insert into submits (id, uuid, submit_time, requested_image_id, requested_package_id, "
-    "repo_hash_id, state, kind, dirty) values (1, '00000000000000000000000000000002', "
-    "'2024-01-01 00:00:00', 1, 1, 1, 'succeeded', 'build', false)",
-    "insert into jobs (id, submit_id, package_id, image_id, script_text, log_text, uuid, state, "
-    "attempt) values (1, 1, 1, 1, 's', :log, '00000000000000000000000000000001', 'succeeded', 1)",
+    (
+        "insert into submits (id, uuid, submit_time, requested_image_id, requested_package_id, "
+        "repo_hash_id, state, kind, dirty) values (1, '00000000000000000000000000000002', "
+        "'2024-01-01 00:00:00', 1, 1, 1, 'succeeded', 'build', false)"
+    ),
+    (
+        "insert into jobs (id, submit_id, package_id, image_id, script_text, log_text, uuid, "
+        "state, attempt) values (1, 1, 1, 1, 's', :log, '00000000000000000000000000000001', "
+        "'succeeded', 1)"
+    ),
 )
