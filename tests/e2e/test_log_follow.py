@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from butido_py.db import jobs, logs
+from butido_py.db import jobs, logs, submits
 from butido_py.db.database import Database, open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from butido_py.states import FailureKind
+from butido_py.states import FailureKind, SubmitState
 from tests.e2e.test_db_commands import Cli, make_cli
 from tests.helpers.databases import BACKENDS, fresh_database_url
-from tests.helpers.seed import jid, seed
+from tests.helpers.seed import jid, seed, sid
 
 #: The running job of the seed, with two lines stored.
 RUNNING = jid(9)
@@ -141,3 +141,30 @@ def test_a_hostile_log_round_trips_raw_and_is_shown_safely(setup: tuple[Cli, Dat
     assert "^[]0;owned title^G^[[2J\x1b[31mred\x1b[0m\n" in shown  # colour kept
     assert shown.endswith("L" * 64 + "\n")
     assert shown.count("L") == 3 << 20
+
+
+def test_watch_a_submit_until_it_ends(setup: tuple[Cli, Database]) -> None:
+    cli, db = setup
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "butido_py", "db", "submit", str(sid(3)), "--watch"],
+        cwd=cli.repo,
+        env=cli.environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert watcher.stdout is not None
+    first = watcher.stdout.readline().decode()
+    assert "tool 0.4 running (phase configure)" in first
+    assert f"job {RUNNING}" in first
+    logs.append_chunk(db, RUNNING, b"#BUTIDO:PHASE:install\n")
+    assert "tool 0.4 running (phase install)" in watcher.stdout.readline().decode()
+    now = datetime.now(UTC)
+    jobs.mark_succeeded(db, RUNNING, at=now)
+    submits.finish_submit(db, sid(3), SubmitState.SUCCEEDED, at=now)
+    stdout, stderr = watcher.communicate(timeout=30)
+    assert (watcher.returncode, stderr) == (0, b"")
+    assert stdout.decode().endswith(f"submit {sid(3)} succeeded\n")
+    shown = cli.in_terminal("db", "submit", str(sid(3)), "--watch")
+    assert shown.code == 0
+    assert f"Submit {sid(3)}: succeeded\n" in shown.stdout
+    assert "tool" in shown.stdout
