@@ -143,19 +143,19 @@ class LogCollector:
             self._kept += len(chunk)
 
     def _take(self, records: list[LogRecord]) -> None:
+        """The verdict, the markers, the last lines (only they are decoded: a fast build prints
+        millions of lines) and the log file."""
         if not records:
             return
         self.log = self.log.then(log_outcome(records))
-        texts = []
         for record in records:
-            text = record.canonical.replace("\0", "")
-            texts.append(text)
-            self._tail.append((self._count, text))
-            self._count += 1
             if record.kind is not RecordKind.LINE:
                 self._hooks.record(record)
+        start, self._count = self._count, self._count + len(records)
+        first = max(0, len(records) - (self._tail.maxlen or 0))
+        self._tail.extend((start + i, _shown(records[i])) for i in range(first, len(records)))
         if self._file is not None:
-            self._file.write("".join(f"{text}\n" for text in texts))
+            self._file.write("".join(f"{_shown(record)}\n" for record in records))
 
     def _flush(self) -> None:
         if self._pending:
@@ -163,6 +163,10 @@ class LogCollector:
             self._pending.clear()
             self._pending_bytes = 0
         self._last_flush = time.monotonic()
+
+
+def _shown(record: LogRecord) -> str:
+    return record.canonical.replace("\0", "")
 
 
 def log_cut_marker(max_size: int, dropped: int) -> bytes:
