@@ -230,9 +230,31 @@ def stored_form(records: Iterable[LogRecord]) -> str:
     return b"\n".join(parts).decode("utf-8", "replace").replace("\0", "")
 
 
+#: What a log may send to a terminal: SGR colour sequences (ESC [ … m); every other control
+#: character (C0 but tab and line feed, DEL, C1) is shown in caret notation instead, so that an
+#: OSC title, a carriage return or a cursor movement from a job's output is seen, not obeyed.
+_TERMINAL_UNSAFE: Final = re.compile(r"\x1b\[[0-9;:]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` (a log line, an error message from a log) safe to write to a terminal."""
+    return _TERMINAL_UNSAFE.sub(_neutralise, text)
+
+
+def _neutralise(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if len(found) > 1:
+        return found  # colour
+    code = ord(found)
+    if code < 0x20:
+        return "^" + chr(code + 0x40)
+    return "^?" if code == 0x7F else f"\\x{code:02x}"
+
+
 def display_line(record: LogRecord, *, color: bool) -> str:
-    """One record for people: the stored form, markers coloured when `color` is set."""
-    text = record.canonical.replace("\0", "")
+    """One record for people: the stored form, markers coloured when `color` is set, control
+    sequences other than colour neutralised (`terminal_safe`)."""
+    text = terminal_safe(record.canonical.replace("\0", ""))
     code = _COLORS.get(record.kind) if color else None
     return f"{code}{text}{ANSI_RESET}" if code else text
 

@@ -230,6 +230,7 @@ def _settings(
         write_log=request.write_log,
         log_dir=config.log_dir,
         build_error_lines=config.build_error_lines,
+        max_log_size=config.max_log_size,
         staging_roots=(config.staging, staging_dir.parent),
         release_dirs=tuple(config.releases_root / s for s in config.release_stores),
         job_attempts=config.docker.job_attempts,

@@ -19,6 +19,7 @@ import click
 
 from butido_py.cli.context import AppContext
 from butido_py.errors import ButidoError, ExitCode
+from butido_py.logproto import terminal_safe
 from butido_py.states import JobState, SubmitState
 
 if TYPE_CHECKING:
@@ -242,13 +243,13 @@ def echo_failure(job: JobSummary) -> None:
     where = f" on {job.endpoint}" if job.endpoint else ""
     click.secho(
         f"[ERROR] {job.package} {job.version}: job {job.uuid} failed{phase}{where}"
-        + (f": {job.error}" if job.error else ""),
+        + (f": {terminal_safe(job.error)}" if job.error else ""),
         fg="red",
     )
     if job.last_lines:
         click.echo(f"Last {len(job.last_lines)} lines of job {job.uuid}:")
         for index, line in job.last_lines:
-            click.echo(f"{index:>4} | {line}")
+            click.echo(f"{index:>4} | {terminal_safe(line)}")
     click.echo(
         f"  more: butido db log-of {job.uuid} | less -SR +G\n        butido db job {job.uuid}"
     )

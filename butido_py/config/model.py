@@ -124,6 +124,8 @@ class Config:
     #: Crash recovery: a running submit of another host whose heartbeat is older than this many
     #: seconds is recorded lost (same host: as soon as its process is gone).
     heartbeat_timeout: int = 600
+    #: Bytes of a job's log stored at most (the rest is cut with a marker); None: no limit.
+    max_log_size: int | None = 1 << 30
     #: Where each value came from, e.g. ("docker.endpoints.a.maxjobs", "/repo/config.toml").
     origins: tuple[tuple[str, str], ...] = ()
 

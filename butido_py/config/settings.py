@@ -119,6 +119,9 @@ SCRIPT_THEMES: Final[dict[str, str]] = {
     "Solarized (light)": "solarized-light",
 }
 
+#: Bytes of a job's log stored at most by default (config key max_log_size).
+DEFAULT_MAX_LOG_SIZE: Final = 1 << 30
+
 TOP_LEVEL: Final[tuple[Setting, ...]] = (
     Setting("compatibility", ValueKind.INTEGER, REQUIRED,
             "Configuration format version; must be 1."),
@@ -163,6 +166,8 @@ TOP_LEVEL: Final[tuple[Setting, ...]] = (
             "Ordered list of the script phases."),
     Setting("heartbeat_timeout", ValueKind.INTEGER, 600,
             "Seconds without a heartbeat after which a running submit of another host is lost."),
+    Setting("max_log_size", ValueKind.INTEGER, DEFAULT_MAX_LOG_SIZE,
+            "Bytes of a job's log stored at most; the rest is cut with a marker. 0: no limit."),
     Setting("docker", ValueKind.TABLE, None, "Docker images and endpoints."),
     Setting("containers", ValueKind.TABLE, None, "Environment passed to job containers."),
 )  # fmt: skip

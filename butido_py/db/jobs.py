@@ -31,7 +31,6 @@ from butido_py.db.records import (
     JobDependencyRecord,
     JobDetailRecord,
     JobRecord,
-    LogRecord,
 )
 from butido_py.errors import DatabaseError
 from butido_py.states import (
@@ -139,7 +138,8 @@ def mark_succeeded(
     exit_code: int = 0,
     log_text: str | None = None,
 ) -> None:
-    """`log_text` replaces the log appended so far (None keeps it)."""
+    """`log_text`: a whole log given at the end, kept in butido's column (db/logs.py reads it
+    when the job has no log chunk); None keeps what is there."""
     values: dict[str, Any] = {"finished_at": at, "exit_code": exit_code}
     if log_text is not None:
         values["log_text"] = log_text
@@ -229,11 +229,6 @@ def _state_of(connection: Connection, job_uuid: uuid.UUID) -> JobState:
     if current is None:
         raise DatabaseError(f"job {job_uuid} does not exist")
     return JobState(current)
-
-
-def append_log(db: Database, job_uuid: uuid.UUID, text: str) -> None:
-    """Append to a running job's log, so that `db log-of` can show it while it runs."""
-    _update_job(db, job_uuid, log_text=func.coalesce(JOBS.c.log_text, "") + text)
 
 
 def _update_job(db: Database, job_uuid: uuid.UUID, **values: Any) -> None:
@@ -382,9 +377,7 @@ def find_job(db: Database, job_uuid: uuid.UUID) -> JobRecord | None:
 def find_job_detail(db: Database, job_uuid: uuid.UUID) -> JobDetailRecord | None:
     with db.begin() as connection:
         row = connection.execute(
-            job_select()
-            .add_columns(JOBS.c.script_text, JOBS.c.log_text)
-            .where(JOBS.c.uuid == job_uuid)
+            job_select().add_columns(JOBS.c.script_text).where(JOBS.c.uuid == job_uuid)
         ).one_or_none()
         if row is None:
             return None
@@ -396,16 +389,8 @@ def find_job_detail(db: Database, job_uuid: uuid.UUID) -> JobDetailRecord | None
         )
         pairs = tuple((e.name, e.value) for e in env)
     fields = row._asdict()
-    script_text, log_text = fields.pop("script_text"), fields.pop("log_text")
-    return JobDetailRecord(JobRecord(**fields), script_text, log_text, pairs)
-
-
-def find_log(db: Database, job_uuid: uuid.UUID) -> LogRecord | None:
-    with db.begin() as connection:
-        row = connection.execute(
-            select(JOBS.c.state, JOBS.c.log_text).where(JOBS.c.uuid == job_uuid)
-        ).one_or_none()
-    return None if row is None else LogRecord(job_uuid, row.state, row.log_text)
+    script_text = fields.pop("script_text")
+    return JobDetailRecord(JobRecord(**fields), script_text, pairs)
 
 
 def jobs_of_submit(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -215,7 +216,12 @@ JOBS = Table(
     Column("image_id", Integer, _fk("images.id"), nullable=False),
     Column("container_hash", String, nullable=True),
     Column("script_text", Text, nullable=False),
-    Column("log_text", Text, nullable=True, comment="The raw log; appended to while the job runs."),
+    Column(
+        "log_text",
+        Text,
+        nullable=True,
+        comment="butido's log column: logs recorded before log_chunks (0005); NULL since.",
+    ),
     Column("uuid", Uuid, nullable=False, unique=True),
     Column("state", _enum(JobState, "job_state"), nullable=False),
     Column("failure_kind", _enum(FailureKind, "failure_kind"), nullable=True),
@@ -389,6 +395,16 @@ JOB_ATTEMPTS = Table(
     UniqueConstraint("job_id", "attempt"),
     Index("ix_job_attempts_endpoint_id", "endpoint_id"),
     comment="Every try of a job on an endpoint; infrastructure failures are retried.",
+)
+
+LOG_CHUNKS = Table(
+    "log_chunks",
+    METADATA,
+    Column("job_id", Integer, _fk("jobs.id"), primary_key=True),
+    Column("attempt", Integer, primary_key=True, comment="The job's attempt that printed it."),
+    Column("seq", Integer, primary_key=True, comment="0, 1, 2, … within the attempt."),
+    Column("bytes", LargeBinary, nullable=False, comment="The output exactly as printed."),
+    comment="Job logs as they arrive, one row per flushed chunk: any process can follow them.",
 )
 
 

@@ -163,7 +163,6 @@ class JobRecord:
 class JobDetailRecord:
     job: JobRecord
     script_text: str
-    log_text: str | None
     env: EnvPairs
 
 
@@ -210,13 +209,6 @@ class ReleaseRecord:
     release_date: datetime
     package_name: str
     package_version: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    job_uuid: UUID
-    state: JobState
-    log_text: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ class JobAttempts:
             # Either cancel() sees the container (the scheduler registered it) or this the flag.
             created=lambda _container: not self._canceled.is_set(),
             record=lambda record: self._log_record(job, endpoint, record),
-            log_text=lambda text: self._recorder.append_log(job.uuid, text),
+            log_bytes=lambda data: self._recorder.append_log(job.uuid, data),
             running=lambda container: self._running(job, endpoint, container),
         )
         try:
@@ -157,6 +157,7 @@ class JobAttempts:
             tail=prepared.settings.build_error_lines,
             log_path=self._log_path(job),
             timeout=prepared.settings.job_timeouts.get(job.package.key),
+            max_log_size=prepared.settings.max_log_size,
         )
 
     @contextmanager

@@ -36,13 +36,12 @@ from butido_py.orchestrator.model import Artifact, BuildJob
 from butido_py.states import FailureKind
 from butido_py.stores.staging import StagedFile, extract_outputs
 
-#: How often the log of a running job is appended to the database (seconds) ...
-LOG_FLUSH_SECONDS = 1.0
-#: ... or sooner, once this much of it is waiting (or a quarter of what was appended so far, if
-#: more, up to LOG_FLUSH_MAX_CHARS: every append rewrites the stored log, so their number should
-#: grow slower than the log, but what waits is held in memory).
-LOG_FLUSH_CHARS = 1 << 20
-LOG_FLUSH_MAX_CHARS = 2 << 20
+#: How often the output of a running job is appended to its log (seconds): short, so that a
+#: follower (`db log-of --follow`) sees a line soon after it was printed ...
+LOG_FLUSH_SECONDS = 0.25
+#: ... or sooner, once this many bytes wait. An append is one INSERT of a chunk (db/logs.py),
+#: whatever the log's length, so a chunk's size only bounds what waits in memory.
+LOG_FLUSH_BYTES = 1 << 20
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 #: Seconds a timed-out job's container gets between SIGTERM and SIGKILL.
 TIMEOUT_GRACE_SECONDS = 1
@@ -79,26 +78,36 @@ class ContainerHooks:
     created: Callable[[str], bool]
     #: A `#BUTIDO:` marker line (phase, progress, state).
     record: Callable[[LogRecord], None]
-    #: More of the log in its stored form, to append to the job's log.
-    log_text: Callable[[str], None]
+    #: More of the job's output, byte for byte, to append to the job's log.
+    log_bytes: Callable[[bytes], None]
     #: Entered to run the container (container id): it may wait for a free slot of the endpoint
     #: and is left when the container has stopped, before /outputs is copied out.
     running: Callable[[str], AbstractContextManager[object]] = lambda _id: nullcontext()
 
 
 class LogCollector:
-    """Follows a job's output without keeping it whole: the verdict, the last lines, the text in
-    batches for the database, and optionally every line in a log file."""
+    """Follows a job's output without keeping it whole: the verdict, the last lines, the bytes
+    in chunks for the database (at most `max_size`, then a marker), optionally every line in a
+    log file."""
 
-    def __init__(self, hooks: ContainerHooks, *, tail: int, log_file: IO[str] | None) -> None:
+    def __init__(
+        self,
+        hooks: ContainerHooks,
+        *,
+        tail: int,
+        log_file: IO[str] | None,
+        max_size: int | None = None,
+    ) -> None:
         self._hooks = hooks
         self._parser = LogParser()
         self._tail: deque[tuple[int, str]] = deque(maxlen=max(0, tail))
         self._file = log_file
-        self._pending: list[str] = []
-        self._pending_chars = 0
-        self._flushed_chars = 0
-        self._flushed_any = False
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        #: Bytes kept for the database so far, and those dropped beyond `max_size`.
+        self._kept = 0
+        self._dropped = 0
+        self._max_size = max_size
         self._last_flush = time.monotonic()
         self._count = 0
         self.log = LogOutcome(LogVerdict.UNKNOWN)
@@ -109,41 +118,63 @@ class LogCollector:
 
     def feed(self, chunk: bytes) -> None:
         self._take(self._parser.feed(chunk))
+        self._keep(chunk)
         if (
-            self._pending_chars
-            >= min(max(LOG_FLUSH_CHARS, self._flushed_chars // 4), LOG_FLUSH_MAX_CHARS)
+            self._pending_bytes >= LOG_FLUSH_BYTES
             or time.monotonic() - self._last_flush >= LOG_FLUSH_SECONDS
         ):
             self._flush()
 
     def finish(self) -> None:
         self._take(self._parser.finish())
+        if self._dropped:
+            self._pending.append(log_cut_marker(self._max_size or 0, self._dropped))
         self._flush()
 
+    def _keep(self, chunk: bytes) -> None:
+        """The chunk as it came, or the part of it below the cap."""
+        if self._max_size is not None and self._kept + len(chunk) > self._max_size:
+            room = max(0, self._max_size - self._kept)
+            self._dropped += len(chunk) - room
+            chunk = chunk[:room]
+        if chunk:
+            self._pending.append(chunk)
+            self._pending_bytes += len(chunk)
+            self._kept += len(chunk)
+
     def _take(self, records: list[LogRecord]) -> None:
+        """The verdict, the markers, the last lines (only they are decoded: a fast build prints
+        millions of lines) and the log file."""
         if not records:
             return
         self.log = self.log.then(log_outcome(records))
         for record in records:
-            text = record.canonical.replace("\0", "")
-            self._pending.append(text)
-            self._pending_chars += len(text) + 1
-            self._tail.append((self._count, text))
-            self._count += 1
             if record.kind is not RecordKind.LINE:
                 self._hooks.record(record)
+        start, self._count = self._count, self._count + len(records)
+        first = max(0, len(records) - (self._tail.maxlen or 0))
+        self._tail.extend((start + i, _shown(records[i])) for i in range(first, len(records)))
         if self._file is not None:
-            self._file.write("".join(f"{text}\n" for text in self._pending[-len(records) :]))
+            self._file.write("".join(f"{_shown(record)}\n" for record in records))
 
     def _flush(self) -> None:
         if self._pending:
-            text = "\n".join(self._pending)
-            self._hooks.log_text(("\n" if self._flushed_any else "") + text)
-            self._flushed_any = True
-            self._flushed_chars += self._pending_chars
+            self._hooks.log_bytes(b"".join(self._pending))
             self._pending.clear()
-            self._pending_chars = 0
+            self._pending_bytes = 0
         self._last_flush = time.monotonic()
+
+
+def _shown(record: LogRecord) -> str:
+    return record.canonical.replace("\0", "")
+
+
+def log_cut_marker(max_size: int, dropped: int) -> bytes:
+    """The line that ends a log cut at `max_size` bytes (config key max_log_size)."""
+    return (
+        f"\n#BUTIDO-LOG-CUT: the log was cut at max_log_size = {max_size} bytes; "
+        f"{dropped} more bytes were not stored\n"
+    ).encode()
 
 
 def container_name(job: BuildJob) -> str:
@@ -185,6 +216,8 @@ class ContainerRun:
     log_path: Path | None = None
     #: Seconds the container may run (from its start) before it is stopped; None: no limit.
     timeout: float | None = None
+    #: Bytes of the log stored at most (config key max_log_size); None: no limit.
+    max_log_size: int | None = None
 
 
 class Deadline:
@@ -299,7 +332,7 @@ def _follow(
     deadline); its exit code into `outcome`, and `timeout` as its failure when it ran out."""
     container.start()
     deadline = Deadline(container, run.timeout)
-    collector = LogCollector(hooks, tail=run.tail, log_file=log_file)
+    collector = LogCollector(hooks, tail=run.tail, log_file=log_file, max_size=run.max_log_size)
     try:
         for chunk in container.output():
             collector.feed(chunk)

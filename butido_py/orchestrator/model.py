@@ -43,6 +43,8 @@ class BuildSettings:
     write_log: bool = False
     log_dir: Path | None = None
     build_error_lines: int = 10
+    #: Bytes of a job's log stored at most (config key max_log_size); None: no limit.
+    max_log_size: int | None = None
     #: Directories whose `<submit uuid>/<path>` may hold reusable artifacts.
     staging_roots: tuple[Path, ...] = ()
     #: Release store directories (`<releases_root>/<store>`).

@@ -32,6 +32,7 @@ from butido_py.db import coalescing as db_coalescing
 from butido_py.db import endpoints as db_endpoints
 from butido_py.db import invariant
 from butido_py.db import jobs as db_jobs
+from butido_py.db import logs as db_logs
 from butido_py.db import submits as db_submits
 from butido_py.db.database import Database
 from butido_py.db.records import (
@@ -55,7 +56,7 @@ T = TypeVar("T")
 Task = tuple[Callable[[], None] | None, Callable[[], None] | None]
 
 
-#: Log appends (each at most about LOG_FLUSH_CHARS) queued for the writer at once.
+#: Log chunks (each at most about LOG_FLUSH_BYTES) queued for the writer at once.
 LOG_APPENDS_IN_FLIGHT = 4
 
 
@@ -325,9 +326,11 @@ class BuildRecorder:
             ),
         )
 
-    def append_log(self, job: uuid.UUID, text: str) -> None:
+    def append_log(self, job: uuid.UUID, data: bytes) -> None:
+        """More of the job's output, byte for byte: one chunk of its current attempt's log."""
+
         def append() -> None:
-            db_jobs.append_log(self._db, job, text)
+            db_logs.append_chunk(self._db, job, data)
 
         # Wait for a slot while the writer runs; without a writer (none yet, or stopped
         # meanwhile: nobody would release a slot) the append is made here.

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -68,7 +68,7 @@ class Pages:
 
     def job(self, request: Request) -> Response:
         view = data.job_view(self.db, self._uuid(request, "job"))
-        log = view.detail.log_text
+        log = view.log.text if view.log is not None else None
         return self._page(
             "job.html",
             view=view,
@@ -78,7 +78,7 @@ class Pages:
             script=present.script_html(view.detail.script_text),
             script_css=present.script_css(),
             live=not view.detail.job.state.finished,
-            log_length=len(log or ""),
+            log_length=len(view.log.data) if view.log is not None else 0,
         )
 
     def job_log(self, request: Request) -> Response:
@@ -86,7 +86,7 @@ class Pages:
         record = data.job_log(self.db, job_uuid)
         if record is None:
             raise data.NotFoundError(f"no job {job_uuid} in the database")
-        return PlainTextResponse(record.log_text or "")
+        return Response(record.data, media_type="text/plain; charset=utf-8")
 
     def log_stream(self, request: Request) -> Response:
         job_uuid = self._uuid(request, "job")

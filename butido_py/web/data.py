@@ -1,7 +1,7 @@
 """What each page shows, read from the database: one function per page, returning plain dataclasses.
 
 Only the query functions of db/ are used (the web view writes nothing). The log is read through
-`job_log` alone, so the place that changes when logs are stored as chunks is one line.
+`job_log` alone, which reads the stored chunks through `db/logs.py` like every other reader.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from butido_py.db import browse
 from butido_py.db.artifacts import artifacts_of_jobs, input_artifacts, rebuild_results
 from butido_py.db.attempts import JobAttemptRecord, attempts_of_job
 from butido_py.db.database import Database
-from butido_py.db.jobs import JobFilter, find_job_detail, find_log, jobs_of_submit, list_jobs
+from butido_py.db.jobs import JobFilter, find_job_detail, jobs_of_submit, list_jobs
+from butido_py.db.logs import log_head, read_log
 from butido_py.db.records import (
     ArtifactRecord,
     JobDependencyRecord,
     JobDetailRecord,
     JobRecord,
-    LogRecord,
     RebuildResultRecord,
     ReleaseRecord,
     SubmitRecord,
@@ -65,9 +65,25 @@ def resolve(db: Database, kind: browse.UuidKind, text: str) -> uuid.UUID:
     return found[0]
 
 
-def job_log(db: Database, job_uuid: uuid.UUID) -> LogRecord | None:
+@dataclass(frozen=True, slots=True)
+class JobLog:
+    """A job's state and its current attempt's log as stored so far, byte for byte."""
+
+    state: JobState
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        """For display: bytes that are not UTF-8 become replacement characters."""
+        return self.data.decode("utf-8", errors="replace")
+
+
+def job_log(db: Database, job_uuid: uuid.UUID) -> JobLog | None:
     """The job's log as stored so far (the one read of logs in the web view)."""
-    return find_log(db, job_uuid)
+    head = log_head(db, job_uuid)
+    if head is None:
+        return None
+    return JobLog(head.state, b"".join(read_log(db, head)))
 
 
 # --- the submits listing ------------------------------------------------------------------------
@@ -161,21 +177,20 @@ class JobView:
     attempts: tuple[JobAttemptRecord, ...]
     inputs: tuple[ArtifactRecord, ...]
     outputs: tuple[ArtifactRecord, ...]
+    log: JobLog | None
 
 
 def job_view(db: Database, job_uuid: uuid.UUID) -> JobView:
     detail = find_job_detail(db, job_uuid)
     if detail is None:
         raise NotFoundError(f"no job {job_uuid} in the database")
-    log = job_log(db, job_uuid)
-    if log is not None:  # the log as the log functions give it (chunks, later)
-        detail = JobDetailRecord(detail.job, detail.script_text, log.log_text, detail.env)
     outputs = artifacts_of_jobs(db, [detail.job.id])[detail.job.id]
     return JobView(
         detail,
         tuple(attempts_of_job(db, job_uuid)),
         tuple(input_artifacts(db, job_uuid)),
         tuple(outputs),
+        job_log(db, job_uuid),
     )
 
 

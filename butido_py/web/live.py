@@ -44,10 +44,11 @@ async def _events(db: Database, job_uuid: uuid.UUID, offset: int) -> AsyncIterat
         if record is None:
             yield event("done", {"state": None})
             return
-        text = record.log_text or ""
-        if len(text) > offset:
-            yield event("append", {"text": text[offset:]}, event_id=len(text))
-            offset, quiet = len(text), 0
+        stored = record.data  # offsets count bytes: the page's log started at one
+        if len(stored) > offset:
+            new = stored[offset:].decode("utf-8", errors="replace")
+            yield event("append", {"text": new}, event_id=len(stored))
+            offset, quiet = len(stored), 0
         if record.state.finished:
             yield event("done", {"state": record.state.value})
             return

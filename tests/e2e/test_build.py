@@ -17,6 +17,7 @@ import pytest
 from butido_py.config.model import EndpointConfig
 from butido_py.db import artifacts as db_artifacts
 from butido_py.db import jobs as db_jobs
+from butido_py.db import logs as db_logs
 from butido_py.db import submits as db_submits
 from butido_py.db.attempts import attempts_of_job
 from butido_py.endpoint.docker_hosts import submit_containers
@@ -105,7 +106,7 @@ def check_recorded(space: Workspace, submit_uuid: str, digests: dict[str, str]) 
         detail = db_jobs.find_job_detail(db, job.uuid)
         assert detail is not None
         assert detail.script_text.startswith("#!/bin/bash\n")
-        assert (detail.log_text or "").endswith("#BUTIDO:STATE:OK")
+        assert (db_logs.read_log_bytes(db, job.uuid) or b"").endswith(b"#BUTIDO:STATE:OK\n")
         env = dict(detail.env)
         assert env["WITH_DOCS"] == "yes"
         assert env["GIT_COMMIT_HASH"] == submit.commit_hash

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from butido_py.db import artifacts, jobs, releases, submits
+from butido_py.db import artifacts, jobs, logs, releases, submits
 from butido_py.db.database import Database
 from butido_py.db.records import ArtifactInput, JobEdge, PlannedJob, PlannedSubmit
 from butido_py.states import DependencyKind, FailureKind, SubmitKind, SubmitState
@@ -111,5 +111,5 @@ def seed(db: Database) -> None:
     )  # fmt: skip
     jobs.mark_queued(db, jid(9), at=at(3, 5, 12, 0, 1))
     jobs.mark_running(db, jid(9), endpoint="ep2", at=at(3, 5, 12, 0, 2))
-    jobs.append_log(db, jid(9), "#BUTIDO:PHASE:configure\n")
-    jobs.append_log(db, jid(9), "checking for gcc... yes\n")
+    logs.append_chunk(db, jid(9), b"#BUTIDO:PHASE:configure\n")
+    logs.append_chunk(db, jid(9), b"checking for gcc... yes\n")

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from butido_py.db import jobs
+from butido_py.db import jobs, logs
 from butido_py.db.database import Database
 from tests.helpers.seed import at, jid, sid
 from tests.web.conftest import HOSTILE_JOB, HOSTILE_NAME, HOSTILE_SUBMIT
@@ -190,7 +190,7 @@ def test_live_log_stream_sends_what_was_appended_then_done(seeded_db: Database) 
         start = page.split('data-stream="')[1].split('"')[0].replace("&amp;", "&")
         events: list[object] = []
         with urllib.request.urlopen(server.base + start, timeout=30) as stream:  # noqa: S310
-            jobs.append_log(seeded_db, jid(9), "make all\n")
+            logs.append_chunk(seeded_db, jid(9), b"make all\n")
             for raw in stream:
                 line = raw.decode().rstrip("\n")
                 if not line.startswith("data: "):

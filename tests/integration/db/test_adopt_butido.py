@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
-from butido_py.db import lookups
+from butido_py.db import logs, lookups
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
@@ -166,6 +166,12 @@ def test_adoption_keeps_every_row_with_its_id_and_derives_the_states(butido_db: 
         submit_uuid(3): "failed",  # jobs ran, the root package's did not
         submit_uuid(4): "succeeded",  # no job at all: nothing to go by
     }
+    db = open_database(butido_db.url.render_as_string(hide_password=False))
+    try:  # butido's logs are read through db/logs.py like any other
+        for n in expected:
+            assert logs.read_log_bytes(db, job_uuid(n)) == BUTIDO_JOBS[n][2].encode()
+    finally:
+        db.close()
 
 
 def test_the_adopted_database_takes_new_rows_after_butidos_ids(butido_db: Engine) -> None:

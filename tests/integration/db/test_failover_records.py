@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from butido_py.db import jobs, submits
+from butido_py.db import jobs, logs, submits
 from butido_py.db.attempts import attempts_of_job, finish_attempt, start_attempt
 from butido_py.db.database import Database
 from butido_py.db.endpoints import (
@@ -43,7 +43,7 @@ def test_attempts_and_a_retry_back_to_queued(db: Database) -> None:
     jobs.mark_queued(db, job, at=T0)
     start_attempt(db, job, attempt=1, endpoint="ep2", at=T0)
     jobs.mark_running(db, job, endpoint="ep2", at=T0, container_hash="c1" * 32)
-    jobs.append_log(db, job, "half a log")
+    logs.append_chunk(db, job, b"half a log")
     finish_attempt(
         db, job, attempt=1, at=T0 + timedelta(seconds=5), container_hash="c1" * 32,
         failure_kind=FailureKind.INFRA, error="engine gone",
@@ -53,7 +53,9 @@ def test_attempts_and_a_retry_back_to_queued(db: Database) -> None:
     assert retried is not None
     assert retried.job.state is JobState.QUEUED
     assert retried.job.attempt == 2
-    assert (retried.job.endpoint, retried.job.container_hash, retried.log_text) == (None,) * 3
+    assert (retried.job.endpoint, retried.job.container_hash) == (None,) * 2
+    assert logs.read_log_bytes(db, job) == b""  # the new attempt's log is empty so far
+    assert logs.read_log_bytes(db, job, attempt=1) == b"half a log"  # the first one is kept
     start_attempt(db, job, attempt=2, endpoint="ep1", at=T0 + timedelta(seconds=6))
     jobs.mark_running(db, job, endpoint="ep1", at=T0 + timedelta(seconds=6))
     finish_attempt(db, job, attempt=2, at=T0 + timedelta(seconds=9), container_hash="c2" * 32)

@@ -4,6 +4,7 @@ models/migrations drift check."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
 
+from butido_py.db import logs
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import downgrade_schema, head_revision, migrations_dir, setup_schema
@@ -24,6 +26,7 @@ TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
     "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests",
+    "log_chunks",
 }  # fmt: skip
 
 
@@ -96,7 +99,7 @@ def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) ->
     with engine.begin() as connection:
         connection.execute(text("insert into images (name) values ('debian:bookworm')"))
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0002", "0003", "0004"]
+    assert [m.revision for m in upgraded.applied] == ["0002", "0003", "0004", "0005"]
     assert "job_attempts" in tables(engine)
     with engine.connect() as connection:
         names = connection.execute(text("select name from images")).scalars().all()
@@ -216,7 +219,7 @@ def test_0003_adds_job_key_documents_to_recorded_jobs(engine: Engine) -> None:
     downgrade_schema(engine, "0002")
     assert "job_key_document" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0003", "0004"]
+    assert [m.revision for m in upgraded.applied] == ["0003", "0004", "0005"]
     assert "job_key_document" in {c["name"] for c in inspect(engine).get_columns("jobs")}
     assert drift(engine, METADATA) == []
 
@@ -227,7 +230,48 @@ def test_0004_adds_endpoint_leases_slot_requests_and_submit_priority(engine: Eng
     assert "endpoint_leases" not in tables(engine)
     assert "priority" not in {c["name"] for c in inspect(engine).get_columns("submits")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0004"]
+    assert [m.revision for m in upgraded.applied] == ["0004", "0005"]
     assert {"endpoint_leases", "slot_requests"} <= tables(engine)
     assert "priority" in {c["name"] for c in inspect(engine).get_columns("submits")}
     assert drift(engine, METADATA) == []
+
+
+def test_0005_adds_log_chunks_and_keeps_recorded_logs_readable(
+    engine: Engine, empty_url: str
+) -> None:
+    """Logs recorded before 0005 stay in jobs.log_text, and db/logs.py reads them from there."""
+    setup_schema(engine)
+    downgrade_schema(engine, "0004")
+    assert "log_chunks" not in tables(engine)
+    with engine.begin() as connection:
+        for statement in SEED_0004:
+            connection.execute(text(statement), {"log": LOG_0004})
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == ["0005"]
+    assert drift(engine, METADATA) == []
+    db = open_database(empty_url)
+    try:
+        job = uuid.UUID(int=1)
+        assert logs.read_log_bytes(db, job) == LOG_0004.encode()
+        logs.append_chunk(db, job, b"more")  # chunks, once there, are the log
+        assert logs.read_log_bytes(db, job) == b"more"
+    finally:
+        db.close()
+
+
+LOG_0004 = "#BUTIDO:PHASE:build\nmake\n#BUTIDO:STATE:OK"
+SEED_0004 = (
+    "insert into images (id, name) values (1, 'debian')",
+    "insert into packages (id, name, version) values (1, 'a', '1')",
+    "insert into githashes (id, hash) values (1, 'abc')",
+    (
+        "insert into submits (id, uuid, submit_time, requested_image_id, requested_package_id, "
+        "repo_hash_id, state, kind, dirty) values (1, '00000000000000000000000000000002', "
+        "'2024-01-01 00:00:00', 1, 1, 1, 'succeeded', 'build', false)"
+    ),
+    (
+        "insert into jobs (id, submit_id, package_id, image_id, script_text, log_text, uuid, "
+        "state, attempt) values (1, 1, 1, 1, 's', :log, '00000000000000000000000000000001', "
+        "'succeeded', 1)"
+    ),
+)

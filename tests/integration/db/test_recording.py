@@ -11,7 +11,7 @@ from threading import Barrier
 
 import pytest
 
-from butido_py.db import artifacts, jobs, releases, submits
+from butido_py.db import artifacts, jobs, logs, releases, submits
 from butido_py.db.database import Database
 from butido_py.db.models import JOB_ENVS, JOBS, SUBMITS
 from butido_py.db.records import ArtifactInput, JobEdge, PlannedJob, PlannedSubmit
@@ -88,7 +88,7 @@ def test_a_plan_is_written_in_one_go(db: Database) -> None:
     assert detail is not None
     assert detail.env == (("A", "1"), ("B", "2"))
     assert detail.script_text == "#!/bin/sh\necho lib\n"
-    assert detail.log_text is None
+    assert logs.read_log_bytes(db, lib.uuid) == b""
     assert detail.job.root_package_name == "app"
 
 
@@ -121,11 +121,9 @@ def test_jobs_move_through_their_states_with_timestamps(db: Database) -> None:
     jobs.mark_queued(db, lib.uuid, at=later(1))
     jobs.mark_running(db, lib.uuid, endpoint="ep1", at=later(2), image_digest="sha256:" + "0" * 64)
     jobs.set_container(db, lib.uuid, "c" * 64)
-    jobs.append_log(db, lib.uuid, "line 1\n")
-    jobs.append_log(db, lib.uuid, "line 2\n")
-    running = jobs.find_log(db, lib.uuid)
-    assert running is not None
-    assert (running.state, running.log_text) == (JobState.RUNNING, "line 1\nline 2\n")
+    logs.append_chunk(db, lib.uuid, b"line 1\n")
+    logs.append_chunk(db, lib.uuid, b"line 2\n")
+    assert logs.read_log_bytes(db, lib.uuid) == b"line 1\nline 2\n"
     jobs.mark_succeeded(db, lib.uuid, at=later(10))
     jobs.mark_reused(db, base.uuid, reused_from=lib.uuid, at=later(3))
     jobs.mark_queued(db, app.uuid, at=later(11))
@@ -147,9 +145,8 @@ def test_jobs_move_through_their_states_with_timestamps(db: Database) -> None:
         JobState.FAILED, FailureKind.SCRIPT, 1,
     )  # fmt: skip
     assert done["doc"].state is JobState.DEP_FAILED
-    log = jobs.find_log(db, lib.uuid)
-    assert log is not None
-    assert log.log_text == "line 1\nline 2\n"  # kept: no log_text given on success
+    assert logs.read_log_bytes(db, lib.uuid) == b"line 1\nline 2\n"  # kept on success
+    assert logs.read_log_bytes(db, app.uuid) == b"x"  # a whole log given at the end
     submits.finish_submit(db, plan.submit.uuid, SubmitState.FAILED, at=later(21))
     finished = submits.find_submit(db, plan.submit.uuid)
     assert finished is not None
@@ -333,7 +330,7 @@ def test_artifacts_over_4_gib_and_late_job_details(db: Database) -> None:
     updates: list[Callable[[], None]] = [
         lambda: jobs.set_job_key(db, missing, "f" * 64),
         lambda: jobs.set_container(db, missing, "c"),
-        lambda: jobs.append_log(db, missing, "x\n"),
+        lambda: logs.append_chunk(db, missing, b"x\n"),
     ]
     for update in updates:
         with pytest.raises(DatabaseError, match=f"job {missing} does not exist"):

@@ -124,6 +124,7 @@ def test_every_top_level_key_of_the_butido_example_is_known() -> None:
         "database_url",
         "database_retry_seconds",
         "heartbeat_timeout",
+        "max_log_size",
     }
     assert set(data) == butido_keys
 

@@ -71,77 +71,76 @@ def test_container_names_are_valid_for_docker(tmp_path: Path) -> None:
 class Hooks:
     def __init__(self) -> None:
         self.markers: list[LogRecord] = []
-        self.texts: list[str] = []
+        self.chunks: list[bytes] = []
 
     def hooks(self) -> ContainerHooks:
         return ContainerHooks(
-            created=lambda _: True, record=self.markers.append, log_text=self.texts.append
+            created=lambda _: True, record=self.markers.append, log_bytes=self.chunks.append
         )
 
 
-def test_collector_keeps_the_verdict_the_tail_and_the_text(
+def test_collector_keeps_the_verdict_the_tail_and_the_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 0.0)  # flush after every chunk
     seen = Hooks()
     log_file = io.StringIO()
     collector = LogCollector(seen.hooks(), tail=2, log_file=log_file)
-    collector.feed(b"#BUTIDO:PHASE:build\nline \x00one\n#BUTIDO:PROG")
-    collector.feed(b'RESS:50\n#BUTIDO:STATE:ERR:"broken"\nlast')
+    printed = [b"#BUTIDO:PHASE:build\nline \x00one\n#BUTIDO:PROG",
+               b'RESS:50\r\n#BUTIDO:STATE:ERR:"broken"\nlast \xff']  # fmt: skip
+    for chunk in printed:
+        collector.feed(chunk)
     collector.finish()
     assert collector.log.verdict is LogVerdict.FAILED
     assert collector.log.phase == "build"
     assert collector.log.error == "broken"
-    assert collector.tail == [(3, "#BUTIDO:STATE:ERR:broken"), (4, "last")]
+    assert collector.tail == [(3, "#BUTIDO:STATE:ERR:broken"), (4, "last \ufffd")]
     assert [m.kind for m in seen.markers] == [
         RecordKind.PHASE,
         RecordKind.PROGRESS,
         RecordKind.ERR,
     ]
-    stored = "#BUTIDO:PHASE:build\nline one\n#BUTIDO:PROGRESS:50\n#BUTIDO:STATE:ERR:broken\nlast"
-    assert "".join(seen.texts) == stored  # NUL bytes removed, batches joined by line breaks
-    assert len(seen.texts) == 3
-    assert log_file.getvalue() == stored + "\n"
+    assert seen.chunks == printed  # byte for byte: NUL, CR, quotes and invalid UTF-8 kept
+    stored = "#BUTIDO:PHASE:build\nline one\n#BUTIDO:PROGRESS:50\n#BUTIDO:STATE:ERR:broken\n"
+    assert log_file.getvalue() == stored + "last \ufffd\n"
 
 
-def test_collector_batches_the_text_between_flushes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collector_batches_the_bytes_between_flushes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
     seen = Hooks()
     collector = LogCollector(seen.hooks(), tail=10, log_file=None)
     for n in range(5):
         collector.feed(f"line {n}\n".encode())
-    assert seen.texts == []  # nothing written before the flush interval has passed
+    assert seen.chunks == []  # nothing written before the flush interval has passed
     collector.finish()
-    assert seen.texts == ["\n".join(f"line {n}" for n in range(5))]
+    assert seen.chunks == ["".join(f"line {n}\n" for n in range(5)).encode()]
     assert collector.log.verdict is LogVerdict.UNKNOWN
 
 
-def test_collector_flushes_early_when_much_text_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A job that prints fast is held in memory only up to LOG_FLUSH_CHARS, whatever the time."""
+def test_collector_flushes_early_when_much_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job that prints fast is held in memory only up to LOG_FLUSH_BYTES, whatever the time;
+    a line without a line break is no exception (it is stored as printed, not cut in lines)."""
     monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
-    monkeypatch.setattr(container_run, "LOG_FLUSH_CHARS", 100)
+    monkeypatch.setattr(container_run, "LOG_FLUSH_BYTES", 100)
     seen = Hooks()
     collector = LogCollector(seen.hooks(), tail=10, log_file=None)
-    lines = [f"line {n:03d} of a fast build" for n in range(20)]  # 24 characters + a newline
-    for line in lines:
-        collector.feed(f"{line}\n".encode())
-    assert [len(text.strip("\n").split("\n")) for text in seen.texts] == [4, 4, 4, 4, 4]
+    for _ in range(20):
+        collector.feed(b"x" * 25)
+    assert [len(chunk) for chunk in seen.chunks] == [100] * 5
     collector.finish()
-    assert "".join(seen.texts) == "\n".join(lines)
+    assert b"".join(seen.chunks) == b"x" * 500
 
 
-def test_the_early_flush_waits_longer_as_the_log_grows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every append rewrites the stored log: beyond 4 x LOG_FLUSH_CHARS, a quarter of what was
-    appended so far must wait before the next append."""
-    monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 3600.0)
-    monkeypatch.setattr(container_run, "LOG_FLUSH_CHARS", 100)
-    monkeypatch.setattr(container_run, "LOG_FLUSH_MAX_CHARS", 500)
+def test_collector_cuts_the_log_at_max_size_with_a_marker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(container_run, "LOG_FLUSH_SECONDS", 0.0)
     seen = Hooks()
-    collector = LogCollector(seen.hooks(), tail=10, log_file=None)
-    for n in range(400):
-        collector.feed(f"line {n:03d} of a fast build\n".encode())  # 25 characters each
-    sizes = [len(text.strip("\n").split("\n")) for text in seen.texts]
-    assert sizes[:4] == [4, 4, 4, 4]  # 100 characters while less than 400 were appended
-    assert sizes[4:7] == [4, 5, 7]  # then a quarter of what was appended so far (400, 500, 625)
-    assert max(sizes) == 20  # never more than LOG_FLUSH_MAX_CHARS waits
-    assert len(sizes) < 400 // 4 / 2  # far fewer appends than at a fixed size
+    collector = LogCollector(seen.hooks(), tail=2, log_file=None, max_size=10)
+    collector.feed(b"12345678")
+    collector.feed(b"90abc\n#BUTIDO:STATE:ERR:late\n")
+    collector.finish()
+    stored = b"".join(seen.chunks)
+    assert stored.startswith(b"1234567890\n#BUTIDO-LOG-CUT: the log was cut at max_log_size")
+    assert stored.endswith(b"; 27 more bytes were not stored\n")
+    assert collector.log.verdict is LogVerdict.FAILED  # what was cut still counts

@@ -33,7 +33,7 @@ DB_COMMANDS: dict[str, LazyCommand] = {
         "List jobs, one row per artifact; newest last. Time filters apply to the submit time.",
     ),
     "log-of": LazyCommand(
-        f"{_PACKAGE}.jobs", "Print the log of a job, also while it is still running."
+        f"{_PACKAGE}.logs", "Print the log of a job, also while it is still running."
     ),
     "releases": LazyCommand(
         f"{_PACKAGE}.listings",

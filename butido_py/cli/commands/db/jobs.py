@@ -1,9 +1,9 @@
-"""`butido db jobs`, `butido db job UUID` and `butido db log-of UUID`."""
+"""`butido db jobs` and `butido db job UUID` (`db log-of` is in logs.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from butido_py.cli.commands.db._shared import (
     time_text,
     yes_no,
 )
+from butido_py.cli.commands.db.logs import echo_log
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
     EnumChoice,
@@ -28,7 +29,6 @@ from butido_py.cli.options import (
     output_options,
 )
 from butido_py.cli.render import OutputFormat, print_json, render_rows
-from butido_py.logproto import parse_log
 from butido_py.states import JobState
 
 if TYPE_CHECKING:
@@ -198,7 +198,8 @@ def db_job(
     attempts = attempts_of_job(app.database(), job_uuid)
     why = _explanation(app, job_uuid) if explain else None
     if fmt is OutputFormat.JSON:
-        print_json(_job_data(detail, attempts, why, script=show_script, log=show_log))
+        log = _log_of(app, job_uuid) if show_log else None
+        print_json(_job_data(detail, attempts, why, script=show_script, log=log))
         return
     if fmt is OutputFormat.CSV:
         headers = ("UUID", "Success", "Package Name", "Package Version", "Ran on", "Image Name",
@@ -208,7 +209,7 @@ def db_job(
                job.container_hash, job.state.value)  # fmt: skip
         render_rows(headers, [row], fmt, header=not no_header)
         return
-    _echo_job(detail)
+    _echo_job(detail, _count_lines(_log_of(app, job_uuid)))
     if why is not None:
         click.echo(f"{'Why:':<17}{why.reason()}")
     if len(attempts) > 1:
@@ -225,7 +226,7 @@ def db_job(
         click.echo(_format_script(app, detail.script_text, line_numbers, colour))
     if show_log:
         click.echo("---")
-        click.echo(_display_log(detail.log_text or ""))
+        echo_log(_log_of(app, job_uuid), raw=False)
 
 
 def _job_data(
@@ -234,7 +235,7 @@ def _job_data(
     why: JobExplanation | None,
     *,
     script: bool,
-    log: bool,
+    log: Iterable[bytes] | None,
 ) -> dict[str, object]:
     data: dict[str, object] = {**job_json(detail.job), "env": dict(detail.env)}
     if why is not None:
@@ -243,8 +244,8 @@ def _job_data(
         data["attempts"] = [_attempt_json(a) for a in attempts]
     if script:
         data["script"] = detail.script_text
-    if log:
-        data["log"] = detail.log_text
+    if log is not None:
+        data["log"] = b"".join(log).decode("utf-8", "replace")
     return data
 
 
@@ -254,7 +255,24 @@ def _explanation(app: AppContext, job_uuid: uuid.UUID) -> JobExplanation:
     return explain_job(app.database(), job_uuid)
 
 
-def _echo_job(detail: JobDetailRecord) -> None:
+def _log_of(app: AppContext, job_uuid: uuid.UUID) -> Iterator[bytes]:
+    """The job's log (its latest attempt) through db/logs.py, in pieces."""
+    from butido_py.db.logs import log_head, read_log  # noqa: PLC0415 - SQLAlchemy
+
+    head = log_head(app.database(), job_uuid)
+    if head is not None:
+        yield from read_log(app.database(), head)
+
+
+def _count_lines(pieces: Iterable[bytes]) -> int:
+    count, last = 0, b"\n"
+    for piece in pieces:
+        count += piece.count(b"\n")
+        last = piece[-1:] or last
+    return count + (last != b"\n")
+
+
+def _echo_job(detail: JobDetailRecord, log_lines: int) -> None:
     job = detail.job
     state = job.state.value
     if job.failure_kind is not None:
@@ -279,7 +297,7 @@ def _echo_job(detail: JobDetailRecord) -> None:
         ("Reused from", str(job.reused_from_uuid) if job.reused_from_uuid else "-"),
         ("Job key", job.job_key or "-"),
         ("Script", f"{len(detail.script_text.splitlines())} lines"),
-        ("Log", f"{len((detail.log_text or '').splitlines())} lines"),
+        ("Log", f"{log_lines} lines"),
     ]
     for name, value in fields:
         click.echo(f"{name + ':':<13}{value}")
@@ -319,33 +337,4 @@ def _format_script(app: AppContext, text: str, line_numbers: bool, highlighting:
     return shown.rstrip("\n")
 
 
-def _display_log(text: str) -> str:
-    """butido's display form: one line per log record, markers coloured on a terminal."""
-    from butido_py.cli.script_display import format_log, use_color  # noqa: PLC0415 - Pygments
-
-    return format_log(parse_log(text.encode()), color=use_color())
-
-
-@click.command("log-of")
-@click.argument("job_uuid", metavar="UUID", type=click.UUID)
-@click.option("--json", "as_json", is_flag=True, help="Print the job's state and raw log as JSON.")
-@click.pass_obj
-def db_log_of(app: AppContext, job_uuid: uuid.UUID, as_json: bool) -> None:
-    """Print the log of a job, also while it is still running."""
-    from butido_py.db.jobs import find_log  # noqa: PLC0415 - SQLAlchemy
-
-    found = find_log(app.database(), job_uuid)
-    if found is None:
-        raise not_found("job", job_uuid)
-    if as_json:
-        state = found.state
-        print_json({"job": str(job_uuid), "state": state.value, "ok": state.ok,
-                    "finished": state.finished, "log": found.log_text})  # fmt: skip
-        return
-    if found.log_text:
-        click.echo(_display_log(found.log_text))
-    if not found.state.finished:
-        click.echo(f"(job {job_uuid} is {found.state.value}; the log may grow)", err=True)
-
-
-COMMANDS: tuple[click.Command, ...] = (db_jobs, db_job, db_log_of)
+COMMANDS: tuple[click.Command, ...] = (db_jobs, db_job)

@@ -122,15 +122,30 @@ def db_submits(
 
 @click.command("submit")
 @click.argument("submit_uuid", metavar="UUID", type=click.UUID)
+@click.option(
+    "--watch", is_flag=True, help="Show the job tree live until the submit ends (exit 1 unless "
+    "it succeeded): redrawn on a terminal, one line per change when piped."
+)  # fmt: skip
 @output_options
 @click.pass_obj
 def db_submit(
-    app: AppContext, submit_uuid: uuid.UUID, as_json: bool, as_csv: bool, no_header: bool
+    app: AppContext,
+    submit_uuid: uuid.UUID,
+    watch: bool,
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
 ) -> None:
     """Show a submit (commit, image, env, state, times, lineage) and its jobs as a tree.
 
     Lineage: the submit it reruns or rebuilds, and its own reruns and rebuilds (with their
-    verdict counts); a rebuild also shows its reproducibility verdicts."""
+    verdict counts); a rebuild also shows its reproducibility verdicts. --watch: states,
+    durations and the current phase of the jobs, live, until the submit ends."""
+    if watch:
+        from butido_py.cli.commands.db.watch import watch_submit  # noqa: PLC0415
+
+        watch_submit(app.database(), submit_uuid)
+        return
     from butido_py.db.jobs import jobs_of_submit  # noqa: PLC0415 - SQLAlchemy
     from butido_py.db.submits import find_submit, submit_env  # noqa: PLC0415 - SQLAlchemy
 
