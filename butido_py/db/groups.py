@@ -8,10 +8,10 @@ change it without anything to keep consistent (docs/database.md).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, Row, select, true, update
 
@@ -29,7 +29,7 @@ _PARENT = GROUPS.alias("parent_group")
 class PlannedGroup:
     """The request of a group, written before any of its submits."""
 
-    uuid: uuid.UUID
+    uuid: UUID
     created_at: datetime
     package_name: str
     package_version: str
@@ -38,14 +38,14 @@ class PlannedGroup:
     commit_hash: str
     env: EnvPairs = ()
     kind: SubmitKind = SubmitKind.BUILD
-    parent_group_uuid: uuid.UUID | None = None
+    parent_group_uuid: UUID | None = None
     triggered_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class GroupRecord:
     id: int
-    uuid: uuid.UUID
+    uuid: UUID
     created_at: datetime
     package_name: str
     package_version: str
@@ -53,7 +53,7 @@ class GroupRecord:
     env: EnvPairs
     commit_hash: str
     kind: SubmitKind
-    parent_uuid: uuid.UUID | None
+    parent_uuid: UUID | None
     triggered_by: str | None
     #: One per image that got a submit, in the order of `images`.
     submits: tuple[SubmitRecord, ...]
@@ -103,12 +103,19 @@ def record_group(db: Database, group: PlannedGroup) -> None:
         )
 
 
-def link_submit(db: Database, group_uuid: uuid.UUID, submit_uuid: uuid.UUID) -> None:
-    """Make the (just recorded) submit one of the group's."""
+def link_submit(db: Database, group_uuid: UUID, submit_uuid: UUID) -> None:
+    """Make the (just recorded) submit one of the group's; the group's `triggered_by` is its
+    first submit's."""
     with db.begin() as connection:
         group_id = id_of_uuid(connection, GROUPS, group_uuid, "group")
         connection.execute(
             update(SUBMITS).where(SUBMITS.c.uuid == submit_uuid).values(group_id=group_id)
+        )
+        who = select(SUBMITS.c.triggered_by).where(SUBMITS.c.uuid == submit_uuid)
+        connection.execute(
+            update(GROUPS)
+            .where(GROUPS.c.id == group_id, GROUPS.c.triggered_by.is_(None))
+            .values(triggered_by=who.scalar_subquery())
         )
 
 
@@ -123,14 +130,14 @@ class GroupFilter:
     limit: int | None = None
 
 
-def find_group(db: Database, group_uuid: uuid.UUID) -> GroupRecord | None:
+def find_group(db: Database, group_uuid: UUID) -> GroupRecord | None:
     with db.begin() as connection:
         rows = _group_rows(connection, GROUPS.c.uuid == group_uuid, limit=None)
         groups = _with_submits(connection, rows)
     return groups[0] if groups else None
 
 
-def group_of_submit(db: Database, submit_uuid: uuid.UUID) -> GroupRecord | None:
+def group_of_submit(db: Database, submit_uuid: UUID) -> GroupRecord | None:
     """The group the submit belongs to (None for a submit recorded without one)."""
     with db.begin() as connection:
         group_id = connection.execute(
