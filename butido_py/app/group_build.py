@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from butido_py.app.build import (
     CANCEL_POLL,
@@ -40,6 +41,9 @@ from butido_py.package.model import Package
 from butido_py.plan.dag import build_dag
 from butido_py.repository.model import Repository
 from butido_py.states import SubmitKind, SubmitState
+
+if TYPE_CHECKING:
+    from butido_py.app.dry_run import DryRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,22 @@ def _refused_error(
         + ("; --all-or-nothing: nothing was run" if all_or_nothing else ""),
         hint=refused[0][1].hint,
     )
+
+
+def dry_run_group(
+    request: GroupRequest, services: Services
+) -> tuple[tuple[str, DryRun | ButidoError], ...]:
+    """Each image's dry run (app/dry_run.py), or why the package tree may not use the image."""
+    from butido_py.app.dry_run import dry_run  # noqa: PLC0415 - only with --dry-run
+
+    base = request.build
+    repository = services.repository(base.commit, base.allow_dirty)
+    root = select_package(repository, base.name, base.version)
+    planned: list[tuple[str, DryRun | ButidoError]] = []
+    for image in requested_images(request, services, repository, root):
+        refusal = image_refusal(repository, root, image, base.env)
+        planned.append((image, refusal or dry_run(replace(base, image=image), services)))
+    return tuple(planned)
 
 
 # --- running --------------------------------------------------------------------------------------
