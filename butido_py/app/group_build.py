@@ -33,7 +33,8 @@ from butido_py.config.images import expand_image
 from butido_py.db import groups as db_groups
 from butido_py.db.database import Database
 from butido_py.db.groups import PlannedGroup
-from butido_py.errors import ButidoError, RepositoryError, UsageError
+from butido_py.db.records import SubmitRecord
+from butido_py.errors import ButidoError, DatabaseError, RepositoryError, UsageError
 from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.run import BuildRun
@@ -44,6 +45,7 @@ from butido_py.states import SubmitKind, SubmitState
 
 if TYPE_CHECKING:
     from butido_py.app.dry_run import DryRun
+    from butido_py.app.repeat import RepeatOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,3 +317,41 @@ def repeat_group(
         parent_group_uuid=original.uuid,
     )
     return GroupPlan(group, tuple(prepared))
+
+
+def load_group(services: Services, group_uuid: uuid.UUID, *, command: str) -> db_groups.GroupRecord:
+    group = db_groups.find_group(services.database(), group_uuid)
+    if group is None:
+        raise DatabaseError(
+            f"no group {group_uuid} in the database",
+            hint="`butido db groups` lists the groups",
+        )
+    if group.state is SubmitState.RUNNING:
+        raise DatabaseError(
+            f"group {group_uuid} is still running: it cannot be repeated yet",
+            hint=f"wait until it has finished, then run `butido {command} {group_uuid}` again",
+        )
+    return group
+
+
+def group_submits(
+    services: Services, group: db_groups.GroupRecord, image: str | None
+) -> tuple[SubmitRecord, ...]:
+    """The group's submits, or the one of `image` (full or short name)."""
+    if image is None:
+        return group.submits
+    submit = group.submit_for(expand_image(services.config, image))
+    if submit is None:
+        raise UsageError(
+            f"group {group.uuid} has no submit for image {image}",
+            hint=f"its images: {', '.join(s.image for s in group.submits) or 'none'}",
+        )
+    return (submit,)
+
+
+def check_one_staging_dir(options: RepeatOptions, submits: int) -> None:
+    if submits > 1 and options.staging_dir is not None:
+        raise UsageError(
+            f"--staging-dir names one submit, but {submits} images make one each",
+            hint="leave --staging-dir out, or repeat one image with --image",
+        )

@@ -304,13 +304,14 @@ def echo_group_result(
     as_json: bool,
     extra: Callable[[BuildResult], dict[str, object]] | None = None,
     after_report: Callable[[BuildResult], None] | None = None,
+    group_extra: dict[str, object] | None = None,
 ) -> None:
     """Each submit's report (each followed by `after_report`), then the group's line and one
     line per image; or the JSON summary, `extra` keys added to each submit's (a group of one:
     the submit's summary with the group added)."""
     results = result.results
     if as_json:
-        click.echo(json.dumps(group_json(result, extra), indent=2))
+        click.echo(json.dumps(group_json(result, extra, group_extra), indent=2))
         return
     for index, build in enumerate(results):
         if index:
@@ -348,8 +349,12 @@ def outcome_text(outcome: ImageOutcome) -> str:
 
 
 def group_json(
-    result: GroupResult, extra: Callable[[BuildResult], dict[str, object]] | None = None
+    result: GroupResult,
+    extra: Callable[[BuildResult], dict[str, object]] | None = None,
+    group_extra: dict[str, object] | None = None,
 ) -> dict[str, object]:
+    """The group, its images and submits; a group of one image also has its submit's summary
+    at the top (the JSON of a build before groups)."""
     more = extra or (lambda _: {})
     images = [
         {
@@ -360,10 +365,10 @@ def group_json(
         }
         for o in result.outcomes
     ]
-    if len(result.outcomes) == 1 and result.results:
-        build = result.results[0]
-        return {**summary_json(build), **more(build), "group": str(result.group_uuid)}
+    single = result.results[0] if len(result.outcomes) == 1 and result.results else None
     return {
+        **({**summary_json(single), **more(single)} if single is not None else {}),
+        **(group_extra or {}),
         "group": str(result.group_uuid),
         "state": result.state,
         "images": images,
