@@ -124,7 +124,7 @@ def _rerun_group(
     with cancel_on_signals() as interruption:
         listener = group_listener(app, 2, as_json=as_json, interruption=interruption)
         result = rerun_group(request, services, listener, interruption.cancel)
-    extra = {"original": str(request.group)}
+    extra: dict[str, object] = {"original": str(request.group)}
     echo_group_result(result, as_json=as_json, extra=lambda _: {}, group_extra=extra)
     return group_exit_code(result, interruption)
 
