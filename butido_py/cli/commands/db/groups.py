@@ -116,11 +116,13 @@ def db_group(
         return
     if wide is None:
         wide = shutil.get_terminal_size().columns >= WIDE_COLUMNS
-    if fmt is OutputFormat.TABLE:
-        _echo_group_header(group)
-        click.echo()
     headers, rows = matrix(group, jobs, wide=wide)
-    render_rows(headers, rows, fmt, header=not no_header)
+    if fmt is OutputFormat.CSV:
+        render_rows(headers, rows, fmt, header=not no_header)
+        return
+    _echo_group_header(group)
+    click.echo()
+    render_rows(headers, rows, OutputFormat.TABLE, header=not no_header)
 
 
 def _jobs_by_submit(db: Database, group: GroupRecord) -> dict[uuid.UUID, list[JobRecord]]:
