@@ -73,6 +73,15 @@ def test_a_group_over_two_images_builds_both_and_shows_the_matrix(workspace: Wor
     assert submit["group"] == report["group"]
     assert [s["uuid"] for s in submit["siblings"]] == [report["submits"][1]["submit"]]
 
+    rebuilt = space.cli("rebuild", report["group"], "--json")
+    assert rebuilt.code == 0, rebuilt.stderr + rebuilt.stdout
+    again = json.loads(rebuilt.stdout)
+    assert again["original"] == report["group"]
+    assert [(s["image"], s["reproduced"]) for s in again["submits"]] == [
+        (TINY, True),
+        (DEBIAN, True),
+    ]
+
 
 def test_an_image_that_fails_fails_the_group_and_rerun_runs_only_it(
     sqlite_workspace: Workspace,

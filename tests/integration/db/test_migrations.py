@@ -24,6 +24,7 @@ TABLES = {
     "envvars", "githashes", "packages", "images", "endpoints", "submits", "jobs", "artifacts",
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
     "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests",
+    "groups",
 }  # fmt: skip
 
 
@@ -230,4 +231,16 @@ def test_0004_adds_endpoint_leases_slot_requests_and_submit_priority(engine: Eng
     assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[3:])
     assert {"endpoint_leases", "slot_requests"} <= tables(engine)
     assert "priority" in {c["name"] for c in inspect(engine).get_columns("submits")}
+    assert drift(engine, METADATA) == []
+
+
+def test_0006_adds_groups_and_keeps_submits_without_one(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "0004")
+    assert "groups" not in tables(engine)
+    assert "group_id" not in {c["name"] for c in inspect(engine).get_columns("submits")}
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[4:])
+    assert "groups" in tables(engine)
+    assert "group_id" in {c["name"] for c in inspect(engine).get_columns("submits")}
     assert drift(engine, METADATA) == []
