@@ -65,8 +65,9 @@ def db_groups(
     as_csv: bool,
     no_header: bool,
 ) -> None:
-    """List groups (one build over several images): time, UUID, package, images, state;
-    newest last."""
+    """List groups (one build over several images): time, UUID, package, images, state.
+
+    Newest last; the state is derived from the group's submits (docs/database.md)."""
     from butido_py.db.groups import GroupFilter, list_groups  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
@@ -101,8 +102,10 @@ def db_group(
     as_csv: bool,
     no_header: bool,
 ) -> None:
-    """Show a group: its request, then one row per package and one column per image, each cell
-    the job's state (and duration on a wide terminal); --json lists the submits with their jobs."""
+    """Show a group: one row per package, one column per image, each cell the job's state.
+
+    First the request and each image's submit; on a wide terminal (or --wide) each cell also
+    has the job's duration. --json lists the submits with their jobs."""
     from butido_py.db.groups import find_group  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
