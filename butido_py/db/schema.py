@@ -15,7 +15,7 @@ from butido_py.errors import DatabaseError
 
 SCHEMA_REVISION = "0006"
 #: Every revision this butido_py knows, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0006")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
 

@@ -5,7 +5,7 @@ links each image's submit to it (NULL for submits recorded before this revision)
 state is derived from its submits' states, not stored (docs/database.md).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-12
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

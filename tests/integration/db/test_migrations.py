@@ -240,7 +240,7 @@ def test_0006_adds_groups_and_keeps_submits_without_one(engine: Engine) -> None:
     assert "groups" not in tables(engine)
     assert "group_id" not in {c["name"] for c in inspect(engine).get_columns("submits")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[4:])
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[5:])
     assert "groups" in tables(engine)
     assert "group_id" in {c["name"] for c in inspect(engine).get_columns("submits")}
     assert drift(engine, METADATA) == []
