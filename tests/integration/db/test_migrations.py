@@ -236,7 +236,7 @@ def test_0004_adds_endpoint_leases_slot_requests_and_submit_priority(engine: Eng
 
 def test_0006_adds_groups_and_keeps_submits_without_one(engine: Engine) -> None:
     setup_schema(engine)
-    downgrade_schema(engine, "0004")
+    downgrade_schema(engine, "0005")
     assert "groups" not in tables(engine)
     assert "group_id" not in {c["name"] for c in inspect(engine).get_columns("submits")}
     upgraded = setup_schema(engine)
