@@ -11,6 +11,13 @@ from pathlib import Path
 
 from butido_py import process
 from butido_py.app.build import run_prepared
+from butido_py.app.group_build import (
+    GroupResult,
+    check_one_staging_dir,
+    load_group,
+    repeat_group,
+    run_group,
+)
 from butido_py.app.repeat import OriginalSubmit, RepeatOptions, load_original, prepare_repeat
 from butido_py.app.services import Services
 from butido_py.app.verdicts import Verdict, all_identical, compare_outputs, output_files
@@ -200,3 +207,51 @@ def diff_summary(diffoscope: str, original: Path, rebuilt: Path) -> str:
     if len(text) > SUMMARY_LIMIT:
         text = text[:SUMMARY_LIMIT] + f"\n… (truncated to {SUMMARY_LIMIT} characters)\n"
     return text
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRebuildResult:
+    original: uuid.UUID
+    group: GroupResult
+    #: The verdicts of each rebuilt submit (by its uuid); None when it was canceled.
+    verdicts: dict[uuid.UUID, RebuildVerdicts | None]
+
+    def reproduced(self, build: BuildResult) -> bool:
+        verdicts = self.verdicts.get(build.submit_uuid)
+        return build.state == SubmitState.SUCCEEDED and verdicts is not None and verdicts.identical
+
+
+def rebuild_group(
+    request: RebuildRequest, services: Services, listener: BuildListener, cancel: threading.Event
+) -> GroupRebuildResult:
+    """Rebuild each image's submit of the group `request.submit` at the same time (a new group
+    of kind `rebuild`), then compare and record each image's verdicts."""
+    database = services.database()
+    group = load_group(services, request.submit, command="rebuild")
+    originals = [load_original(database, s.uuid, command="rebuild") for s in group.submits]
+    check_one_staging_dir(request.options, len(originals))
+    prepared = [
+        prepare_rebuild(
+            original,
+            options=request.options,
+            services=services,
+            allow_image_change=request.allow_image_change,
+        )
+        for original in originals
+    ]
+    result = run_group(
+        repeat_group(group, prepared, SubmitKind.REBUILD), services, listener, cancel
+    )
+    built = {b.submit_uuid: b for b in result.results}
+    verdicts: dict[uuid.UUID, RebuildVerdicts | None] = {}
+    for original, plan in zip(originals, prepared, strict=True):
+        build = built.get(plan.submit_uuid)
+        if build is not None:
+            canceled = build.state == SubmitState.CANCELED
+            verdicts[plan.submit_uuid] = (
+                None if canceled else record_verdicts(database, original, plan)
+            )
+    return GroupRebuildResult(group.uuid, result, verdicts)

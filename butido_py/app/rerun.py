@@ -9,6 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from butido_py.app.build import run_prepared
+from butido_py.app.group_build import (
+    GroupResult,
+    check_one_staging_dir,
+    group_submits,
+    load_group,
+    repeat_group,
+    run_group,
+)
 from butido_py.app.repeat import (
     OriginalSubmit,
     RepeatOptions,
@@ -17,6 +25,7 @@ from butido_py.app.repeat import (
     prepare_repeat,
 )
 from butido_py.app.services import Services
+from butido_py.db import groups as db_groups
 from butido_py.db.records import JobDependencyRecord, JobRecord
 from butido_py.errors import UsageError
 from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
@@ -135,3 +144,50 @@ def consistent_reuse(
         if job in kept and any(need not in kept for need in needs):
             del kept[job]
     return kept
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRerunRequest:
+    group: uuid.UUID
+    options: RepeatOptions = field(default_factory=RepeatOptions)
+    #: Only this image's submit (full or short name); None: every image's.
+    image: str | None = None
+
+
+def is_group(services: Services, key: uuid.UUID) -> bool:
+    """Whether `key` names a group (rather than a submit)."""
+    return db_groups.find_group(services.database(), key) is not None
+
+
+def rerun_group(
+    request: GroupRerunRequest,
+    services: Services,
+    listener: BuildListener,
+    cancel: threading.Event,
+) -> GroupResult:
+    """A new group (kind `rerun`, its parent the original) with a rerun of each image's submit
+    that has something to run again; the images whose submit succeeded are left out."""
+    group = load_group(services, request.group, command="rerun")
+    database = services.database()
+    prepared = []
+    for submit in group_submits(services, group, request.image):
+        original = load_original(database, submit.uuid, command="rerun")
+        if not select_jobs(original.jobs, original.edges, failed=True):
+            continue
+        prepared.append(
+            prepare_rerun(
+                original, options=request.options, services=services, failed=True, chosen=()
+            )
+        )
+    if not prepared:
+        raise UsageError(
+            f"every submit of group {group.uuid}"
+            + (f" for image {request.image}" if request.image else "")
+            + " succeeded or was reused: nothing to rerun",
+            hint=f"`butido rebuild {group.uuid}` runs every job again",
+        )
+    check_one_staging_dir(request.options, len(prepared))
+    return run_group(repeat_group(group, prepared, SubmitKind.RERUN), services, listener, cancel)

@@ -23,6 +23,7 @@ from butido_py.logproto import terminal_safe
 from butido_py.states import JobState, SubmitState
 
 if TYPE_CHECKING:
+    from butido_py.app.group_build import GroupResult, ImageOutcome
     from butido_py.orchestrator.model import (
         BuildListener,
         BuildResult,
@@ -281,3 +282,110 @@ def summary_json(result: BuildResult) -> dict[str, object]:
             for job in result.jobs
         ],
     }
+
+
+# --- groups (one request over several images) -----------------------------------------------------
+
+
+def group_listener(
+    app: AppContext, images: int, *, as_json: bool, interruption: Interruption
+) -> BuildListener:
+    """As `listener_for`; several images run at once, so one line per event (bars would mix)."""
+    if images <= 1:
+        return listener_for(app, as_json=as_json, interruption=interruption)
+    from butido_py.cli.progress import PlainProgress  # noqa: PLC0415
+
+    progress = PlainProgress(sys.stderr)
+    return ReportingListener(progress, header=not as_json, started=interruption.started)
+
+
+def echo_group_result(
+    result: GroupResult,
+    *,
+    as_json: bool,
+    extra: Callable[[BuildResult], dict[str, object]] | None = None,
+    after_report: Callable[[BuildResult], None] | None = None,
+    group_extra: dict[str, object] | None = None,
+) -> None:
+    """Each submit's report (each followed by `after_report`), then the group's line and one
+    line per image; or the JSON summary, `extra` keys added to each submit's (a group of one:
+    the submit's summary with the group added)."""
+    results = result.results
+    if as_json:
+        click.echo(json.dumps(group_json(result, extra, group_extra), indent=2))
+        return
+    for index, build in enumerate(results):
+        if index:
+            click.echo()
+        if len(result.outcomes) > 1:
+            click.echo(f"On image {build_image(result, build)}:")
+        echo_report(build)
+        if after_report is not None:
+            after_report(build)
+    echo_group_lines(result)
+
+
+def build_image(result: GroupResult, build: BuildResult) -> str:
+    return next(o.image for o in result.outcomes if o.result is build)
+
+
+def echo_group_lines(result: GroupResult) -> None:
+    images = len(result.outcomes)
+    click.echo(f"Group {result.group_uuid} {result.state}: {images} image{'s' * (images != 1)}")
+    width = max(len(o.image) for o in result.outcomes)
+    for outcome in result.outcomes:
+        click.echo(f"  {outcome.image:<{width}}  {outcome_text(outcome)}")
+
+
+def outcome_text(outcome: ImageOutcome) -> str:
+    build = outcome.result
+    if build is None:
+        return f"not run: {outcome.error.message if outcome.error else 'the submit did not start'}"
+    failed = build.count(JobState.FAILED) + build.count(JobState.DEP_FAILED)
+    return (
+        f"submit {build.submit_uuid} {build.state}: {len(build.jobs)} jobs"
+        + (f" ({failed} failed or dep_failed)" if failed else "")
+        + f" in {build.seconds:.1f} s"
+    )
+
+
+def group_json(
+    result: GroupResult,
+    extra: Callable[[BuildResult], dict[str, object]] | None = None,
+    group_extra: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """The group, its images and submits; a group of one image also has its submit's summary
+    at the top (the JSON of a build before groups)."""
+    more = extra or (lambda _: {})
+    images = [
+        {
+            "image": o.image,
+            "submit": str(o.result.submit_uuid) if o.result else None,
+            "state": o.result.state if o.result else None,
+            "error": o.error.message if o.error else None,
+        }
+        for o in result.outcomes
+    ]
+    single = result.results[0] if len(result.outcomes) == 1 and result.results else None
+    return {
+        **({**summary_json(single), **more(single)} if single is not None else {}),
+        **(group_extra or {}),
+        "group": str(result.group_uuid),
+        "state": result.state,
+        "images": images,
+        "submits": [
+            {"image": build_image(result, b), **summary_json(b), **more(b)} for b in result.results
+        ],
+    }
+
+
+def group_exit_code(result: GroupResult, interruption: Interruption | None = None) -> int:
+    """The worst (highest) of the images' codes: a signal's, a refused image's error code, 1 for a
+    failed image, 0 when every image succeeded (docs/exit-codes.md)."""
+    codes = [
+        exit_code(o.result, interruption)
+        if o.result is not None
+        else int(o.error.exit_code if o.error is not None else ExitCode.FAILURE)
+        for o in result.outcomes
+    ]
+    return max(codes, default=int(ExitCode.OK))

@@ -167,6 +167,10 @@ def downgrade_schema(engine: Engine, revision: str = "base") -> None:
 
 @contextmanager
 def _setup_lock(connection: Connection) -> Iterator[None]:
+    if connection.dialect.name == "sqlite":
+        with _sqlite_tables_rebuildable(connection):
+            yield
+        return
     if connection.dialect.name != "postgresql":
         yield
         return
@@ -178,3 +182,26 @@ def _setup_lock(connection: Connection) -> Iterator[None]:
         connection.rollback()
         connection.execute(text("select pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY})
         connection.commit()
+
+
+@contextmanager
+def _sqlite_tables_rebuildable(connection: Connection) -> Iterator[None]:
+    """SQLite alters most things by rebuilding the table (copy, drop, rename): with foreign keys
+    enforced, dropping a table that others reference (`submits`, `jobs`) fails once they hold
+    rows. SQLite's own recipe: keys off outside any transaction, migrate, check every key, keys
+    on again (the pragma is a no-op inside a transaction, hence the commit first)."""
+    connection.commit()
+    connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        connection.rollback()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        connection.commit()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise DatabaseError(
+            f"the migration left {len(broken)} broken reference(s) in {', '.join(tables)}",
+            hint="restore the database from its backup and report this as a bug",
+        )

@@ -149,6 +149,36 @@ ENDPOINTS = Table(
     comment="Docker endpoints jobs ran on, with their health for failover.",
 )
 
+GROUPS = Table(
+    "groups",
+    METADATA,
+    _id(),
+    Column("uuid", Uuid, nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("package_name", String, nullable=False),
+    Column("package_version", String, nullable=False),
+    Column(
+        "images",
+        Text,
+        nullable=False,
+        comment="JSON list of the requested images (full names), in the order asked.",
+    ),
+    Column("env", Text, nullable=False, comment="JSON list of the -E [name, value] pairs."),
+    Column("commit_hash", String(64), nullable=False),
+    Column("kind", _enum(SubmitKind, "group_kind"), nullable=False),
+    Column(
+        "parent_group_id",
+        Integer,
+        _fk("groups.id"),
+        nullable=True,
+        comment="The group this one reruns or rebuilds.",
+    ),
+    Column("triggered_by", String, nullable=True, comment="user@host or the CI job."),
+    Index("ix_groups_created_at", "created_at"),
+    comment="One request over several images: a submit per image; its state is derived from "
+    "theirs (docs/database.md).",
+)
+
 SUBMITS = Table(
     "submits",
     METADATA,
@@ -197,12 +227,20 @@ SUBMITS = Table(
         server_default="0",
         comment="build --priority: higher gets endpoint slots first when they are short.",
     ),
+    Column(
+        "group_id",
+        Integer,
+        _fk("groups.id"),
+        nullable=True,
+        comment="The group (one request over several images); NULL for submits before 0006.",
+    ),
     Index("ix_submits_submit_time", "submit_time"),
     Index("ix_submits_requested_package_id", "requested_package_id"),
     Index("ix_submits_requested_image_id", "requested_image_id"),
     Index("ix_submits_repo_hash_id", "repo_hash_id"),
     Index("ix_submits_parent_submit_id", "parent_submit_id"),
     Index("ix_submits_state", "state"),
+    Index("ix_submits_group_id", "group_id"),
     comment="One `butido build` (or rerun, rebuild): what was asked for and its outcome.",
 )
 

@@ -13,9 +13,9 @@ from butido_py.db.adopt import ADOPT_HINT, is_butido_database
 from butido_py.db.engine import connected
 from butido_py.errors import DatabaseError
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 #: Every revision this butido_py knows, oldest first.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
 

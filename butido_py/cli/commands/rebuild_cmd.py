@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from butido_py.cli.build_report import (
+    build_image,
     cancel_on_signals,
     check_options,
+    echo_group_result,
     echo_result,
     exit_code,
+    group_exit_code,
+    group_listener,
     listener_for,
     run_options,
 )
@@ -21,11 +25,13 @@ from butido_py.cli.options import timeout_option
 from butido_py.errors import ExitCode
 
 if TYPE_CHECKING:
-    from butido_py.app.rebuild import RebuildResult
+    from butido_py.app.rebuild import RebuildRequest, RebuildResult
+    from butido_py.app.services import Services
+    from butido_py.orchestrator.model import BuildResult
 
 
 @click.command("rebuild")
-@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT_OR_GROUP", type=click.UUID)
 @click.option(
     "--allow-image-change",
     is_flag=True,
@@ -59,11 +65,15 @@ def rebuild(
     (`butido db submit` shows them). With `diffoscope` on PATH, its text report of each
     difference is stored and shown.
 
+    A group (`butido build -I A -I B`): every image's submit is rebuilt at the same time (a new
+    group) and the verdicts are reported per image.
+
     Exit status: 0 when the rebuild succeeded and every artifact is identical, 1 otherwise,
     130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP.
     """
     from butido_py.app.rebuild import RebuildRequest, rebuild  # noqa: PLC0415
     from butido_py.app.repeat import RepeatOptions  # noqa: PLC0415
+    from butido_py.app.rerun import is_group  # noqa: PLC0415
 
     app: AppContext = ctx.obj
     options = RepeatOptions(
@@ -77,6 +87,8 @@ def rebuild(
     )
     request = RebuildRequest(submit_uuid, options, allow_image_change=allow_image_change)
     services = app.services()
+    if is_group(services, submit_uuid):
+        ctx.exit(_rebuild_group(app, request, services, as_json=as_json))
     with cancel_on_signals() as interruption:
         listener = listener_for(app, as_json=as_json, interruption=interruption)
         result = rebuild(request, services, listener, interruption.cancel)
@@ -107,6 +119,51 @@ def echo_rebuild(result: RebuildResult, *, as_json: bool) -> None:
         echo_verdicts(results)
         if not verdicts.diffoscope and not verdicts.identical:
             click.echo("(install diffoscope to see what differs)")
+
+
+def _rebuild_group(
+    app: AppContext, request: RebuildRequest, services: Services, *, as_json: bool
+) -> int:
+    """Rebuild each image; each submit's report and verdicts, then one verdict line per image;
+    the exit code is 1 when an image is not reproduced."""
+    from butido_py.app.rebuild import rebuild_group  # noqa: PLC0415
+    from butido_py.app.verdicts import count_verdicts  # noqa: PLC0415
+    from butido_py.cli.verdict_report import counts_text, echo_verdicts, verdicts_json  # noqa: PLC0415
+
+    with cancel_on_signals() as interruption:
+        listener = group_listener(app, 2, as_json=as_json, interruption=interruption)
+        result = rebuild_group(request, services, listener, interruption.cancel)
+
+    def extra(build: BuildResult) -> dict[str, object]:
+        verdicts = result.verdicts.get(build.submit_uuid)
+        found = verdicts.results if verdicts else ()
+        return {
+            "reproduced": result.reproduced(build),
+            "verdicts": verdicts_json(found),
+            "counts": count_verdicts(r.verdict for r in found),
+        }
+
+    def after(build: BuildResult) -> None:
+        verdicts = result.verdicts.get(build.submit_uuid)
+        if verdicts is not None:
+            echo_verdicts(verdicts.results)
+
+    echo_group_result(
+        result.group,
+        as_json=as_json,
+        extra=extra,
+        after_report=after,
+        group_extra={"original": str(result.original)},
+    )
+    if not as_json:
+        for build in result.group.results:
+            verdicts = result.verdicts.get(build.submit_uuid)
+            counts = counts_text(verdicts.results) if verdicts else "not compared"
+            word = "reproduced" if result.reproduced(build) else "NOT reproduced"
+            click.echo(f"  {build_image(result.group, build)}: {word} ({counts})")
+    code = group_exit_code(result.group, interruption)
+    reproduced = all(result.reproduced(b) for b in result.group.results)
+    return code if code != ExitCode.OK or reproduced else int(ExitCode.FAILURE)
 
 
 COMMANDS: tuple[click.Command, ...] = (rebuild,)

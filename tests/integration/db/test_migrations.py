@@ -27,6 +27,7 @@ TABLES = {
     "job_envs", "submit_envs", "release_stores", "releases", "job_dependencies",
     "job_input_artifacts", "rebuild_results", "job_attempts", "endpoint_leases", "slot_requests",
     "log_chunks",
+    "groups",
 }  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def test_0002_keeps_the_recorded_builds_and_adds_job_attempts(engine: Engine) ->
     with engine.begin() as connection:
         connection.execute(text("insert into images (name) values ('debian:bookworm')"))
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0002", "0003", "0004", "0005"]
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[1:])
     assert "job_attempts" in tables(engine)
     with engine.connect() as connection:
         names = connection.execute(text("select name from images")).scalars().all()
@@ -219,7 +220,7 @@ def test_0003_adds_job_key_documents_to_recorded_jobs(engine: Engine) -> None:
     downgrade_schema(engine, "0002")
     assert "job_key_document" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0003", "0004", "0005"]
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[2:])
     assert "job_key_document" in {c["name"] for c in inspect(engine).get_columns("jobs")}
     assert drift(engine, METADATA) == []
 
@@ -230,7 +231,7 @@ def test_0004_adds_endpoint_leases_slot_requests_and_submit_priority(engine: Eng
     assert "endpoint_leases" not in tables(engine)
     assert "priority" not in {c["name"] for c in inspect(engine).get_columns("submits")}
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0004", "0005"]
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[3:])
     assert {"endpoint_leases", "slot_requests"} <= tables(engine)
     assert "priority" in {c["name"] for c in inspect(engine).get_columns("submits")}
     assert drift(engine, METADATA) == []
@@ -247,7 +248,7 @@ def test_0005_adds_log_chunks_and_keeps_recorded_logs_readable(
         for statement in SEED_0004:
             connection.execute(text(statement), {"log": LOG_0004})
     upgraded = setup_schema(engine)
-    assert [m.revision for m in upgraded.applied] == ["0005"]
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[4:])
     assert drift(engine, METADATA) == []
     db = open_database(empty_url)
     try:
@@ -275,3 +276,15 @@ SEED_0004 = (
         "'succeeded', 1)"
     ),
 )
+
+
+def test_0006_adds_groups_and_keeps_submits_without_one(engine: Engine) -> None:
+    setup_schema(engine)
+    downgrade_schema(engine, "0005")
+    assert "groups" not in tables(engine)
+    assert "group_id" not in {c["name"] for c in inspect(engine).get_columns("submits")}
+    upgraded = setup_schema(engine)
+    assert [m.revision for m in upgraded.applied] == list(KNOWN_REVISIONS[5:])
+    assert "groups" in tables(engine)
+    assert "group_id" in {c["name"] for c in inspect(engine).get_columns("submits")}
+    assert drift(engine, METADATA) == []

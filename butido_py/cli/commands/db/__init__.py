@@ -23,6 +23,14 @@ DB_COMMANDS: dict[str, LazyCommand] = {
     "envvars": LazyCommand(
         f"{_PACKAGE}.listings", "List all environment variables (NAME=value pairs) ever recorded."
     ),
+    "group": LazyCommand(
+        f"{_PACKAGE}.groups",
+        "Show a group: one row per package, one column per image, each cell the job's state.",
+    ),
+    "groups": LazyCommand(
+        f"{_PACKAGE}.groups",
+        "List groups (one build over several images): time, UUID, package, images, state.",
+    ),
     "images": LazyCommand(f"{_PACKAGE}.listings", "List all images ever requested or built on."),
     "job": LazyCommand(
         f"{_PACKAGE}.jobs",

@@ -21,6 +21,7 @@ from butido_py.cli.commands.db._shared import (
     time_text,
     yes_no,
 )
+from butido_py.cli.commands.db.groups import echo_submit_group, submit_group_json
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
     EnumChoice,
@@ -162,9 +163,11 @@ def db_submit(
         return
     lineage = _lineage(db, submit)
     if fmt is OutputFormat.JSON:
-        print_json({**_submit_json(submit, env, jobs, edges), **_lineage_json(lineage)})
+        group = submit_group_json(db, submit.uuid)
+        print_json({**_submit_json(submit, env, jobs, edges), **_lineage_json(lineage), **group})
         return
     _echo_submit_header(submit, env, jobs)
+    echo_submit_group(db, submit.uuid)
     _echo_children(lineage)
     click.echo()
     tree = [_submit_job_row(job, label, fmt) for job, label in job_tree(jobs, edges)]
