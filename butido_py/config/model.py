@@ -122,6 +122,9 @@ class Config:
     #: Crash recovery: a running submit of another host whose heartbeat is older than this many
     #: seconds is recorded lost (same host: as soon as its process is gone).
     heartbeat_timeout: int = 600
+    #: Bytes the outputs of one job may have together, beyond which it fails (`outputs`);
+    #: None (`max_output_size = 0`, the default): only the staging disk's free space.
+    max_output_size: int | None = None
     #: Where each value came from, e.g. ("docker.endpoints.a.maxjobs", "/repo/config.toml").
     origins: tuple[tuple[str, str], ...] = ()
 

@@ -147,6 +147,8 @@ TOP_LEVEL: Final[tuple[Setting, ...]] = (
             "Ordered list of the script phases."),
     Setting("heartbeat_timeout", ValueKind.INTEGER, 600,
             "Seconds without a heartbeat after which a running submit of another host is lost."),
+    Setting("max_output_size", ValueKind.INTEGER, 0,
+            "Bytes the outputs of one job may have together; 0 means unlimited."),
     Setting("docker", ValueKind.TABLE, None, "Docker images and endpoints."),
     Setting("containers", ValueKind.TABLE, None, "Environment passed to job containers."),
 )  # fmt: skip

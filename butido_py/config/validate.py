@@ -224,6 +224,7 @@ def validate(merged: MergedConfig, surroundings: Surroundings) -> Config:
         docker=_read_docker(top.table_value("docker"), problems, surroundings),
         containers=_read_containers(top.table_value("containers"), problems),
         heartbeat_timeout=_int_or(top.integer("heartbeat_timeout", minimum=60), 600),
+        max_output_size=top.integer("max_output_size") or None,
         origins=tuple(sorted((".".join(k), v) for k, v in merged.origins.items())),
     )
     if problems.lines:

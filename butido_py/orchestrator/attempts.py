@@ -157,6 +157,7 @@ class JobAttempts:
             tail=prepared.settings.build_error_lines,
             log_path=self._log_path(job),
             timeout=prepared.settings.job_timeouts.get(job.package.key),
+            max_output_size=prepared.settings.max_output_size,
         )
 
     @contextmanager

@@ -38,6 +38,7 @@ class FakeRun:
 def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
     run = FakeRun()
     monkeypatch.setattr(app_build, "run_build", lambda *_, **__: run)
+    monkeypatch.setattr(app_build.preflight, "check_build", lambda *_: None)  # no directories
     return run
 
 
