@@ -86,3 +86,8 @@ def human_bytes(count: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+def check_release_store(store_dir: Path, store: str, warn: Warn) -> None:
+    """Before `release` copies or records anything: the store's directory is writable."""
+    check_writable([WritableDir(store_dir, f"release store {store!r}", "`releases_root`")], warn)
