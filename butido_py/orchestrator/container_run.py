@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -276,12 +276,11 @@ def _run(
                 outcome.failure_kind = FailureKind.SCRIPT
                 return outcome
             try:
-                outcome.staged = extract_outputs(
-                    container.outputs_archive(),
-                    run.staging_dir,
-                    job=str(run.job),
-                    max_size=run.max_output_size,
-                )
+                # Closed at once when the archive is refused half-way (see outputs_archive).
+                with closing(container.outputs_archive()) as archive:
+                    outcome.staged = extract_outputs(
+                        archive, run.staging_dir, job=str(run.job), max_size=run.max_output_size
+                    )
             except EngineFailureError as error:  # the copy failed, not the archive's content
                 outcome.error = error
                 outcome.failure_kind = FailureKind.INFRA
