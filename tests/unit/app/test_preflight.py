@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from butido_py.app import preflight
 from butido_py.app.preflight import WritableDir, check_writable, human_bytes
 from butido_py.errors import ExitCode, StoreError
+from butido_py.orchestrator.model import BuildSettings, PreparedBuild
 
 
 def test_a_missing_directory_is_created_and_its_free_space_reported(tmp_path: Path) -> None:
@@ -45,3 +48,16 @@ def test_low_free_space_is_warned_about(tmp_path: Path, monkeypatch: pytest.Monk
 def test_human_bytes() -> None:
     assert human_bytes(512) == "512 B"
     assert human_bytes(3 << 30) == "3.0 GiB"
+
+
+def test_a_build_checks_staging_and_with_write_log_the_log_directory(tmp_path: Path) -> None:
+    submit = tmp_path / "staging" / "0b1c"
+    settings = BuildSettings(write_log=True, log_dir=tmp_path / "logs")
+    prepared = cast(PreparedBuild, SimpleNamespace(staging_dir=submit, settings=settings))
+    assert [(d.path, d.role) for d in preflight.build_dirs(prepared)] == [
+        (tmp_path / "staging", "staging directory"),  # the submit's own is made later
+        (tmp_path / "logs", "log directory (--write-log)"),
+    ]
+    submit.mkdir(parents=True)
+    quiet = cast(PreparedBuild, SimpleNamespace(staging_dir=submit, settings=BuildSettings()))
+    assert [d.path for d in preflight.build_dirs(quiet)] == [submit]
