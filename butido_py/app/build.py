@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from butido_py.app import preflight
 from butido_py.app.recovery import reclaim_leases
 from butido_py.app.services import Services, Warn
 from butido_py.config.images import expand_image
@@ -141,6 +142,7 @@ def run_prepared(
         raise CanceledBeforeStartError(
             f"canceled before submit {prepared.submit_uuid} started: nothing was recorded"
         )
+    preflight.check_build(prepared, services.warn)
     database = services.database()
     run = run_build(
         prepared,
@@ -239,6 +241,7 @@ def _settings(
         heartbeat_timeout=config.heartbeat_timeout,
         job_timeouts=job_timeouts(packages, request.timeout, config.docker.job_timeout),
         priority=request.priority,
+        max_output_size=config.max_output_size,
     )
 
 

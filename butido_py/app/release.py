@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from butido_py.app import preflight
 from butido_py.app.services import Services
 from butido_py.config.model import Config
 from butido_py.db import releases as db_releases
@@ -182,6 +183,9 @@ def _plan_one(
 
 def run_release(plan: ReleasePlan, services: Services, *, clock: Clock = utc_now) -> ReleaseResult:
     """Copy, verify and record every planned artifact; one failure does not stop the others."""
+    preflight.check_release_store(
+        check_store(services.config, plan.store), plan.store, services.warn
+    )
     db = services.database()
     return ReleaseResult(
         plan.submit, plan.store, tuple(_run_one(item, plan.store, db, clock) for item in plan.items)

@@ -126,6 +126,9 @@ class Config:
     heartbeat_timeout: int = 600
     #: Bytes of a job's log stored at most (the rest is cut with a marker); None: no limit.
     max_log_size: int | None = 1 << 30
+    #: Bytes the outputs of one job may have together, beyond which it fails (`outputs`);
+    #: None (`max_output_size = 0`, the default): only the staging disk's free space.
+    max_output_size: int | None = None
     #: Where each value came from, e.g. ("docker.endpoints.a.maxjobs", "/repo/config.toml").
     origins: tuple[tuple[str, str], ...] = ()
 

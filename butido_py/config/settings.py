@@ -168,6 +168,8 @@ TOP_LEVEL: Final[tuple[Setting, ...]] = (
             "Seconds without a heartbeat after which a running submit of another host is lost."),
     Setting("max_log_size", ValueKind.INTEGER, DEFAULT_MAX_LOG_SIZE,
             "Bytes of a job's log stored at most; the rest is cut with a marker. 0: no limit."),
+    Setting("max_output_size", ValueKind.INTEGER, 0,
+            "Bytes the outputs of one job may have together; 0 means unlimited."),
     Setting("docker", ValueKind.TABLE, None, "Docker images and endpoints."),
     Setting("containers", ValueKind.TABLE, None, "Environment passed to job containers."),
 )  # fmt: skip

@@ -225,6 +225,7 @@ def validate(merged: MergedConfig, surroundings: Surroundings) -> Config:
         containers=_read_containers(top.table_value("containers"), problems),
         heartbeat_timeout=_int_or(top.integer("heartbeat_timeout", minimum=60), 600),
         max_log_size=top.integer("max_log_size") or None,
+        max_output_size=top.integer("max_output_size") or None,
         origins=tuple(sorted((".".join(k), v) for k, v in merged.origins.items())),
     )
     if problems.lines:

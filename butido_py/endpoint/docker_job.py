@@ -11,9 +11,10 @@ import os
 import tarfile
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import IO
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 JOB_API_TIMEOUT = 24 * 3600
 SCRIPT_PATH = "/script"
 OUTPUTS_PATH = "/outputs"
+#: Bytes per read of the /outputs archive stream.
+ARCHIVE_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,21 +131,27 @@ class JobContainer:
         with self._failures("waiting for"):
             return int(self._api.wait(self._id)["StatusCode"])
 
-    def outputs_archive(self) -> Iterator[bytes]:
-        """The tar stream of /outputs; an `EndpointError` when the script left no /outputs."""
-        try:
-            with self._failures("copying /outputs out of"):
-                stream, _ = self._api.get_archive(self._id, OUTPUTS_PATH)
-        except EngineFailureError as failure:
-            if not isinstance(failure.__cause__, docker.errors.NotFound):
-                raise
-            raise EndpointError(
-                f"container {self.id[:12]} on {self.endpoint.name!r}: the script left no "
-                f"{OUTPUTS_PATH} directory",
-                hint="package scripts must `mkdir -p /outputs` and put their artifacts there",
-            ) from failure.__cause__
+    def outputs_archive(self) -> Generator[bytes, None, None]:
+        """The tar stream of /outputs; an `EndpointError` when the script left no /outputs.
+
+        Asked for directly, to close the response when the reader stops early (an archive
+        refused half-way): the engine holds the container while it streams an archive, so an
+        abandoned stream would block the container's removal for good."""
+        url = f"{self._api.base_url}/v{self._api.api_version}/containers/{self._id}/archive"
         with self._failures("copying /outputs out of"):
-            yield from stream
+            response = self._api.get(url, params={"path": OUTPUTS_PATH}, stream=True)
+        try:
+            if response.status_code == HTTPStatus.NOT_FOUND:
+                raise EndpointError(
+                    f"container {self.id[:12]} on {self.endpoint.name!r}: the script left no "
+                    f"{OUTPUTS_PATH} directory",
+                    hint="package scripts must `mkdir -p /outputs` and put their artifacts there",
+                )
+            with self._failures("copying /outputs out of"):
+                response.raise_for_status()
+                yield from response.iter_content(ARCHIVE_CHUNK)
+        finally:
+            response.close()
 
     def stop(self, timeout: int = 1) -> None:
         with self._failures("stopping"):

@@ -158,6 +158,7 @@ class JobAttempts:
             log_path=self._log_path(job),
             timeout=prepared.settings.job_timeouts.get(job.package.key),
             max_log_size=prepared.settings.max_log_size,
+            max_output_size=prepared.settings.max_output_size,
         )
 
     @contextmanager

@@ -13,10 +13,10 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from butido_py.config.model import EndpointConfig
@@ -32,6 +32,7 @@ from butido_py.endpoint.docker_job import (
 )
 from butido_py.errors import ButidoError, EndpointError
 from butido_py.logproto import LogOutcome, LogParser, LogRecord, LogVerdict, RecordKind, log_outcome
+from butido_py.orchestrator.inputs import inputs_layout
 from butido_py.orchestrator.model import Artifact, BuildJob
 from butido_py.states import FailureKind
 from butido_py.stores.staging import StagedFile, extract_outputs
@@ -187,18 +188,22 @@ def container_inputs(
     dependency_artifacts: Sequence[Artifact],
     patch_contents: Mapping[str, bytes],
 ) -> list[InputFile]:
-    """`/script`, sources and dependency artifacts under `/inputs`, patches under `/patches`."""
+    """`/script`, sources and dependency artifacts under `/inputs`, patches under `/patches`.
+
+    The run checked `/inputs` for collisions when the job became ready (orchestrator/inputs.py);
+    checked again here, so that no container starts with an input shadowed by another."""
     inputs = {SCRIPT_PATH: InputFile(SCRIPT_PATH, data=job.script.encode(), mode=0o755)}
-    for entry in job.sources:
-        target = f"/inputs/{entry.path.name}"
-        inputs[target] = InputFile(target, source=entry.path)
-    for artifact in dependency_artifacts:
-        target = f"/inputs/{PurePosixPath(artifact.path).name}"
-        inputs[target] = InputFile(target, source=artifact.file)
+    labelled = ((_made_by(artifact), artifact) for artifact in dependency_artifacts)
+    for entry in inputs_layout(job, labelled):
+        inputs[entry.container_path] = InputFile(entry.container_path, source=entry.file)
     for patch in job.package.patches:
         target = f"/patches/{patch}"
         inputs[target] = InputFile(target, data=patch_contents[patch])
     return list(inputs.values())
+
+
+def _made_by(artifact: Artifact) -> str:
+    return "a reused job" if artifact.made_by is None else f"job {artifact.made_by}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +223,8 @@ class ContainerRun:
     timeout: float | None = None
     #: Bytes of the log stored at most (config key max_log_size); None: no limit.
     max_log_size: int | None = None
+    #: Bytes the job's outputs may have together (`max_output_size`); None: no limit.
+    max_output_size: int | None = None
 
 
 class Deadline:
@@ -302,9 +309,11 @@ def _run(
                 outcome.failure_kind = FailureKind.SCRIPT
                 return outcome
             try:
-                outcome.staged = extract_outputs(
-                    container.outputs_archive(), run.staging_dir, job=str(run.job)
-                )
+                # Closed at once when the archive is refused half-way (see outputs_archive).
+                with closing(container.outputs_archive()) as archive:
+                    outcome.staged = extract_outputs(
+                        archive, run.staging_dir, job=str(run.job), max_size=run.max_output_size
+                    )
             except EngineFailureError as error:  # the copy failed, not the archive's content
                 outcome.error = error
                 outcome.failure_kind = FailureKind.INFRA

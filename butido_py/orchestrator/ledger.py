@@ -19,6 +19,7 @@ from butido_py.db.records import ArtifactInput
 from butido_py.errors import ButidoError
 from butido_py.orchestrator.container_run import ContainerOutcome
 from butido_py.orchestrator.dag_runner import JobResult
+from butido_py.orchestrator.inputs import needed_inputs
 from butido_py.orchestrator.model import (
     Artifact,
     BuildJob,
@@ -73,8 +74,10 @@ class JobLedger:
         return tuple(self._summaries[job.uuid] for job in self._prepared.jobs)
 
     def inputs_of(self, job: BuildJob) -> tuple[Artifact, ...]:
-        """The artifacts of every job `job` needs (directly or not)."""
+        """The artifacts of every job `job` needs (directly or not); an `InputCollisionError`
+        when two of its inputs want one /inputs name."""
         with self._lock:
+            needed_inputs(job, self._jobs, self._artifacts)  # no collision in /inputs
             return needed_artifacts(job, self._artifacts)
 
     def input_origins(self, job: BuildJob) -> dict[str, str]:

@@ -61,6 +61,8 @@ class BuildSettings:
     job_timeouts: dict[tuple[str, str], float] = field(default_factory=dict)
     #: `build --priority`: higher gets endpoint slots first when they are short.
     priority: int = 0
+    #: Bytes one job's outputs may have together (`max_output_size`); None: no limit.
+    max_output_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from butido_py.orchestrator.attempts import JobAttempts
 from butido_py.orchestrator.dag_runner import DagRunner, JobResult
 from butido_py.orchestrator.db_scheduler import DatabaseScheduler, Reclaim
 from butido_py.orchestrator.heap import fix_malloc_thresholds
+from butido_py.orchestrator.inputs import InputCollisionError
 from butido_py.orchestrator.ledger import JobLedger
 from butido_py.orchestrator.local_scheduler import LocalScheduler
 from butido_py.orchestrator.model import (
@@ -211,7 +212,10 @@ class BuildRun:
         except ButidoError as error:
             if self._canceled.is_set():
                 return self._ledger.canceled(job)
-            return self._ledger.failed(job, FailureKind.INFRA, str(error))
+            # Inputs that collide are what its dependencies made: no endpoint is to blame.
+            collided = isinstance(error, InputCollisionError)
+            kind = FailureKind.OUTPUTS if collided else FailureKind.INFRA
+            return self._ledger.failed(job, kind, str(error))
         except Exception as error:  # a bug in one job must not stop the others
             log.exception("job %s (%s) failed unexpectedly", job.uuid, job.label)
             return self._ledger.failed(job, FailureKind.INFRA, f"{type(error).__name__}: {error}")

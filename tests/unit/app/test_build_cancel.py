@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from butido_py.app import build as app_build
+from butido_py.app import preflight
 from butido_py.app.build import CanceledBeforeStartError, run_prepared
 from butido_py.app.services import Services
 from butido_py.config.model import Config
@@ -38,6 +39,7 @@ class FakeRun:
 def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
     run = FakeRun()
     monkeypatch.setattr(app_build, "run_build", lambda *_, **__: run)
+    monkeypatch.setattr(preflight, "check_build", lambda *_: None)  # no directories
     return run
 
 

@@ -125,6 +125,7 @@ def test_every_top_level_key_of_the_butido_example_is_known() -> None:
         "database_retry_seconds",
         "heartbeat_timeout",
         "max_log_size",
+        "max_output_size",
     }
     assert set(data) == butido_keys
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from butido_py.errors import StoreError
-from butido_py.stores.staging import extract_outputs
+from butido_py.stores.staging import extract_outputs, shown, unrecorded_files
 
 Entry = Callable[[tarfile.TarFile], None]
 
@@ -88,6 +88,11 @@ def test_empty_outputs_directory_stages_nothing(tmp_path: Path) -> None:
         ([special("outputs/fifo", tarfile.FIFOTYPE)], "is a special file"),
         ([file("outputs/a", b"1"), file("outputs/a", b"2")], "appears twice"),
         ([file("outputs/.incoming-x/a", b"1")], "reserved name"),
+        ([file("outputs/\udcff.bin", b"1")], "entry 'outputs/\\xff.bin' has a name that is not"),
+        ([file("outputs/a", b"1"), file("outputs/a/b", b"2")], "'outputs/a/b' lies under the file"),
+        ([file("outputs/d/b", b"1"), file("outputs/d", b"2")], "'outputs/d' is a file, but other"),
+        ([file("outputs/a", b"1"), directory("outputs/a")], "appears twice"),
+        ([file("outputs/new\nline/../x", b"1")], "'outputs/new\\nline/../x' escapes"),
     ],
 )
 def test_hostile_archives_are_rejected_and_leave_nothing(
@@ -121,3 +126,55 @@ def test_large_file_is_streamed(tmp_path: Path) -> None:
     (staged,) = extract_outputs(archive(file("outputs/big", data), chunk=65536), tmp_path, job="j")
     assert staged.size == len(data)
     assert staged.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ("shared", "shared/x", "output 'shared/x' lies under the file 'shared'"),
+        ("shared/x", "shared", "output 'shared' already exists in"),
+        ("shared/x", "shared/x", "output 'shared/x' already exists in"),
+    ],
+)
+def test_clashes_with_another_job_leave_only_the_first(
+    tmp_path: Path, first: str, second: str, reason: str
+) -> None:
+    extract_outputs(archive(file(f"outputs/{first}", b"1")), tmp_path, job="a")
+    with pytest.raises(StoreError, match=reason):
+        extract_outputs(
+            archive(file("outputs/other.pkg", b"2"), file(f"outputs/{second}", b"2")),
+            tmp_path,
+            job="b",
+        )
+    assert unrecorded_files(tmp_path, [first]) == []
+
+
+def test_max_size_stops_the_extraction(tmp_path: Path) -> None:
+    entries = archive(file("outputs/a", b"x" * 10), file("outputs/b", b"y" * 10))
+    assert len(extract_outputs(entries, tmp_path / "ok", job="j", max_size=20)) == 2
+    with pytest.raises(StoreError) as info:
+        extract_outputs(entries, tmp_path / "big", job="j", max_size=19)
+    assert "outputs exceed max_output_size (19 bytes) at entry 'outputs/b'" in str(info.value)
+    assert list((tmp_path / "big").iterdir()) == []
+
+
+def test_an_unwritable_staging_directory_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StoreError, match="cannot write its outputs to staging"):
+        extract_outputs(archive(file("outputs/a", b"1")), tmp_path / "file" / "s", job="j")
+
+
+def test_shown_escapes_what_would_break_a_line() -> None:
+    assert shown("a\udcffb") == "a\\xffb"
+    assert shown("x\ny\tz\\") == "x\\ny\\tz\\\\"
+    assert shown("naïve.pkg") == "naïve.pkg"
+
+
+def test_unrecorded_files_lists_what_no_row_describes(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a").write_text("")
+    (tmp_path / "b").write_text("")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "sub")
+    assert unrecorded_files(tmp_path, ["sub/a"]) == ["b", "link"]
+    assert unrecorded_files(tmp_path / "missing", []) == []
