@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from butido_py.app import preflight
 from butido_py.app.build import (
     CANCEL_POLL,
     BuildRequest,
@@ -233,6 +234,8 @@ def run_group(
         raise CanceledBeforeStartError(
             f"canceled before group {plan.group.uuid} started: nothing was recorded"
         )
+    for prepared in plan.prepared:  # every image's directories before anything is recorded
+        preflight.check_build(prepared, services.warn)
     database = services.database()
     db_groups.record_group(database, plan.group)
     outcomes: dict[str, ImageOutcome] = {}

@@ -115,6 +115,19 @@ def artifacts_of_jobs(db: Database, job_ids: Sequence[int]) -> dict[int, list[Ar
     return found
 
 
+def paths_of_submit(db: Database, submit_uuid: uuid.UUID) -> list[str]:
+    """The staging paths of every artifact the submit's own jobs made (none of reused jobs)."""
+    with db.begin() as connection:
+        return list(
+            connection.execute(
+                select(ARTIFACTS.c.path)
+                .join(JOBS, JOBS.c.id == ARTIFACTS.c.job_id)
+                .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
+                .where(SUBMITS.c.uuid == submit_uuid)
+            ).scalars()
+        )
+
+
 def list_artifacts(
     db: Database, *, job_uuid: uuid.UUID | None = None, limit: int | None = None
 ) -> list[ArtifactRecord]:

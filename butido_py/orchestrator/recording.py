@@ -175,6 +175,10 @@ class BuildRecorder:
     def artifacts_of(self, job_id: int) -> list[ArtifactRecord]:
         return self._call(lambda: db_artifacts.artifacts_of_jobs(self._db, [job_id])[job_id])
 
+    def staged_paths(self, submit: uuid.UUID) -> list[str]:
+        """Every path of the submit's staging directory that has an artifact row."""
+        return self._call(lambda: db_artifacts.paths_of_submit(self._db, submit))
+
     def finish_submit(self, submit: uuid.UUID, state: SubmitState) -> invariant.Settled:
         """Record the submit's final state, derived from its jobs as recorded (db/invariant.py):
         after an outage the jobs whose records were lost are closed and the submit fails. Waits

@@ -44,6 +44,7 @@ from butido_py.orchestrator.reuse import ReuseDecisions
 from butido_py.orchestrator.scheduling import JobScheduler
 from butido_py.plan.job_key import key_of_document
 from butido_py.states import FailureKind, JobState, SubmitState
+from butido_py.stores.staging import unrecorded_files
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,8 @@ class BuildRun:
             self._listener.finished()
         jobs = self._ledger.summaries()
         settled = self._finish(self._final_state(job.state for job in jobs))
-        # (The staging directory's check — every file has an artifact row — belongs here.)
         self._raise_database_gone(settled)
+        self._check_staging()
         self._raise_write_errors()
         return BuildResult(
             submit_uuid=self.prepared.submit_uuid,
@@ -161,6 +162,19 @@ class BuildRun:
             ) from error
         finally:
             self._recorder.stop()
+
+    def _check_staging(self) -> None:
+        """The invariant's last part: every file in the submit's staging directory has an
+        artifact row. Outputs are staged only once they are accepted, so a stray file is a bug
+        (or someone else's file): named, not deleted."""
+        submit = self.prepared.submit_uuid
+        stray = unrecorded_files(self.prepared.staging_dir, self._recorder.staged_paths(submit))
+        if stray:
+            shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+            log.warning(
+                "%d file(s) in the staging directory %s of submit %s have no artifact row: %s",
+                len(stray), self.prepared.staging_dir, submit, shown,
+            )  # fmt: skip
 
     def _raise_database_gone(self, settled: Settled) -> None:
         gone = self._database_gone or self._recorder.unavailable
