@@ -135,9 +135,16 @@ timeout_option = click.option(
     "with kind `timeout` (default: the package's meta job_timeout, else docker.job_timeout).",
 )
 
-limit_option = click.option(
-    "-L",
-    "--limit",
-    type=click.IntRange(min=0),
-    help="Show the newest N entries (default: database_default_query_limit; 0: all).",
-)
+
+def limit_option(func: F) -> F:
+    """`-L N` and `--all` (the same as `-L 0`): how many of the newest entries a listing shows."""
+    func = click.option(
+        "--all", "limit", flag_value=0, type=click.IntRange(min=0), help="Show every entry."
+    )(func)
+    return click.option(
+        "-L",
+        "--limit",
+        "limit",
+        type=click.IntRange(min=0),
+        help="Show the newest N entries (default: database_default_query_limit; 0: all).",
+    )(func)

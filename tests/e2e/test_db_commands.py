@@ -283,7 +283,7 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
         assert (report["applied"], report["revision"]) == ([], SCHEMA_REVISION)
         assert report["server"].startswith(backend)
         empty = cli("db", "jobs", "--csv")
-        assert (empty.code, empty.stderr) == (0, "")
+        assert (empty.code, empty.stderr) == (0, "no jobs found\n")
         assert empty.stdout == ",".join(_JOB_COLUMNS) + "\n"
 
 

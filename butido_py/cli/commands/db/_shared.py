@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
@@ -16,8 +19,44 @@ if TYPE_CHECKING:
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def limit_of(app: AppContext, limit: int | None) -> int:
-    return app.config.database.default_query_limit if limit is None else limit
+def limit_of(app: AppContext, limit: int | None) -> tuple[int | None, int]:
+    """The `-L` given and the configured default (for `fetch_limited`)."""
+    return limit, app.config.database.default_query_limit
+
+
+T = TypeVar("T")
+
+
+def fetch_limited(
+    fetch: Callable[[int], list[T]],
+    count: Callable[[], int],
+    limit: tuple[int | None, int],
+    what: str,
+    *,
+    newest_first: bool = False,
+) -> list[T]:
+    """The newest entries of a listing that never lies; `limit`: (the `-L` given, the default).
+    When the default limit cut the listing (one entry more is fetched to learn it), one line on
+    stderr says how many were shown of how many and how to see all; an asked-for `-L N` is not
+    remarked on. An empty listing says so on stderr."""
+    given, default = limit
+    limit_n = default if given is None else given
+    found = fetch(limit_n + 1 if limit_n else 0)
+    if limit_n and len(found) > limit_n:
+        found = found[:limit_n] if newest_first else found[len(found) - limit_n :]
+        if given is None:
+            click.echo(
+                f"showing the newest {limit_n} of {count()} {what}s; all of them: --all (or -L N)",
+                err=True,
+            )
+    elif not found:
+        click.echo(f"no {what}s found", err=True)
+    return found
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 job`, `2 jobs`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def time_text(value: datetime | None, fmt: OutputFormat) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import click
 
 from butido_py.cli.commands.db._shared import (
     duration,
+    fetch_limited,
     job_json,
     limit_of,
     not_found,
@@ -88,10 +90,12 @@ def db_jobs(
     The Root columns name the package the submit was for (the root of the job's tree).
     """
     from butido_py.db.artifacts import artifacts_of_jobs  # noqa: PLC0415 - SQLAlchemy
-    from butido_py.db.jobs import JobFilter, list_jobs  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.jobs import JobFilter, count_jobs, list_jobs  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     db = app.database()
+    if submit_uuid is not None and limit is None:
+        limit = 0  # one submit: all its jobs
     query = JobFilter(
         submit_uuid=submit_uuid,
         image=image,
@@ -101,9 +105,13 @@ def db_jobs(
         endpoint=endpoint,
         package=package,
         states=states,
-        limit=limit_of(app, limit),
     )
-    jobs = list_jobs(db, query)
+    jobs = fetch_limited(
+        lambda n: list_jobs(db, replace(query, limit=n)),
+        lambda: count_jobs(db, query),
+        limit_of(app, limit),
+        "job",
+    )
     artifacts = artifacts_of_jobs(db, [job.id for job in jobs])
     rows = [
         _job_row(job, _artifact_type(artifact), fmt)

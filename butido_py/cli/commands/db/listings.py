@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from butido_py.cli.commands.db._shared import limit_of, time_text
+from butido_py.cli.commands.db._shared import fetch_limited, limit_of, time_text
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
     choose_format,
@@ -32,7 +33,12 @@ def db_envvars(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) ->
     from butido_py.db.lookups import list_envvars  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    rows = [(e.name, e.value) for e in list_envvars(app.database())]
+    rows = [
+        (e.name, e.value)
+        for e in fetch_limited(
+            lambda _n: list_envvars(app.database()), lambda: 0, (0, 0), "environment variable"
+        )
+    ]
     render_rows(("Name", "Value"), rows, fmt, header=not no_header)
 
 
@@ -44,7 +50,10 @@ def db_images(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> 
     from butido_py.db.lookups import list_images  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    rows = [(i.name,) for i in list_images(app.database())]
+    rows = [
+        (i.name,)
+        for i in fetch_limited(lambda _n: list_images(app.database()), lambda: 0, (0, 0), "image")
+    ]
     render_rows(("Name",), rows, fmt, header=not no_header)
 
 
@@ -65,10 +74,18 @@ def db_artifacts(
     no_header: bool,
 ) -> None:
     """List artifacts: path, release date (or `no`), job, size and sha256; newest last."""
-    from butido_py.db.artifacts import list_artifacts  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.artifacts import count_artifacts, list_artifacts  # noqa: PLC0415
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    found = list_artifacts(app.database(), job_uuid=job_uuid, limit=limit_of(app, limit))
+    db = app.database()
+    if job_uuid is not None and limit is None:
+        limit = 0  # one job: all its artifacts
+    found = fetch_limited(
+        lambda n: list_artifacts(db, job_uuid=job_uuid, limit=n),
+        lambda: count_artifacts(db, job_uuid=job_uuid),
+        limit_of(app, limit),
+        "artifact",
+    )
     render_rows(
         ("Path", "Released", "Job", "Size", "SHA256"),
         [_artifact_row(a, fmt) for a in found],
@@ -104,7 +121,11 @@ def db_releases(
     no_header: bool,
 ) -> None:
     """List releases: package, version, date, and where the file is; newest first."""
-    from butido_py.db.releases import ReleaseFilter, list_releases  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.releases import (  # noqa: PLC0415 - SQLAlchemy
+        ReleaseFilter,
+        count_releases,
+        list_releases,
+    )
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     query = ReleaseFilter(
@@ -112,10 +133,17 @@ def db_releases(
         newer_than=newer_than,
         store=store,
         package=package,
-        limit=limit_of(app, limit),
     )
     root = app.config.releases_root
-    rows = [_release_row(r, root, fmt) for r in list_releases(app.database(), query)]
+    db = app.database()
+    found = fetch_limited(
+        lambda n: list_releases(db, replace(query, limit=n)),
+        lambda: count_releases(db, query),
+        limit_of(app, limit),
+        "release",
+        newest_first=True,
+    )
+    rows = [_release_row(r, root, fmt) for r in found]
     render_rows(("Package", "Version", "Date", "Path", "Store"), rows, fmt, header=not no_header)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from butido_py.app.verdicts import count_verdicts
 from butido_py.cli.commands.db._shared import (
     TIME_FORMAT,
     duration,
+    fetch_limited,
     job_json,
     limit_of,
     not_found,
@@ -88,7 +89,11 @@ def db_submits(
 
     The filters combine; e.g. `--state failed --newer-than 1d` lists today's failed submits,
     `--kind rebuild` the reproducibility checks."""
-    from butido_py.db.submits import SubmitFilter, list_submits  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.submits import (  # noqa: PLC0415 - SQLAlchemy
+        SubmitFilter,
+        count_submits,
+        list_submits,
+    )
 
     if with_pkg and for_pkg:
         raise click.UsageError("--with-pkg and --for-pkg are mutually exclusive")
@@ -98,7 +103,6 @@ def db_submits(
         for_package=for_pkg,
         commit=commit,
         image=image,
-        limit=limit_of(app, limit),
         states=states,
         kinds=kinds,
         older_than=older_than,
@@ -114,7 +118,12 @@ def db_submits(
             s.kind.value,
             s.commit_hash,
         )
-        for s in list_submits(app.database(), query)
+        for s in fetch_limited(
+            lambda n: list_submits(app.database(), replace(query, limit=n)),
+            lambda: count_submits(app.database(), query),
+            limit_of(app, limit),
+            "submit",
+        )
     ]
     headers = ("Time", "UUID", "For Package", "For Package Version", "State", "Kind", "Commit")
     render_rows(headers, rows, fmt, header=not no_header)
