@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import click
 
+from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
 from butido_py.timespec import TimeSpecError, parse_duration, parse_timespec
 
@@ -148,3 +149,33 @@ def limit_option(func: F) -> F:
         type=click.IntRange(min=0),
         help="Show the newest N entries (default: database_default_query_limit; 0: all).",
     )(func)
+
+
+class UuidRef(click.ParamType[Any]):
+    """A submit or job: its UUID, or a unique prefix of at least 6 hex digits (like git). The
+    database resolves it (db/prefix.py) when the command line is parsed."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = f"{kind}_uuid"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import uuid  # noqa: PLC0415 - cheap, but only needed here
+
+        if isinstance(value, uuid.UUID):
+            return value
+        # Imported here: SQLAlchemy is slow to import, and --help and completion never resolve.
+        from butido_py.db.prefix import Kind, parse_reference, resolve  # noqa: PLC0415
+
+        reference = parse_reference(str(value))
+        if reference is None:
+            self.fail(
+                f"{value!r} is neither a UUID nor a prefix of at least 6 hex digits", param, ctx
+            )
+        if ctx is None or ctx.resilient_parsing:
+            return reference
+        return resolve(ctx.ensure_object(AppContext).database(), Kind(self.kind), reference)
+
+
+SUBMIT_REF = UuidRef("submit")
+JOB_REF = UuidRef("job")

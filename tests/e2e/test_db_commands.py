@@ -240,7 +240,7 @@ def test_golden_table_on_a_terminal(cli: Cli, case: str) -> None:
     [
         (("job", str(jid(99))), 5, f"error: no job {jid(99)} in the database"),
         (("submit", str(sid(99))), 5, f"error: no submit {sid(99)} in the database"),
-        (("log-of", "not-a-uuid"), 2, "is not a valid UUID"),
+        (("log-of", "not-a-uuid"), 2, "is neither a UUID nor a prefix"),
         (("jobs", "--older-than", "3 lightyears"), 2, "is not a duration"),
         (("releases", "--newer-than", "2999-01-01"), 2, "is in the future"),
         (("jobs", "-E", "NOVALUE"), 2, "is not KEY=VALUE"),

@@ -17,7 +17,7 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import timeout_option
+from butido_py.cli.options import SUBMIT_REF, timeout_option
 from butido_py.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @click.command("rebuild")
-@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=SUBMIT_REF)
 @click.option(
     "--allow-image-change",
     is_flag=True,

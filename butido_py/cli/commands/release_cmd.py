@@ -11,6 +11,7 @@ import click
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
 from butido_py.cli.lazy import LazyCommand, LazyGroup
+from butido_py.cli.options import SUBMIT_REF
 from butido_py.cli.render import print_json
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def release_group() -> None:
 
 
 @release_group.command("new")
-@click.argument("submit_uuid", metavar="SUBMIT", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT", type=SUBMIT_REF)
 @click.argument("package", metavar="[PKG]", required=False)
 @click.argument("version", metavar="[VERSION]", required=False)
 @click.option("--to", "store", required=True, metavar="STORE", help="The release store.")

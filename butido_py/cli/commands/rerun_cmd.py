@@ -16,11 +16,11 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import timeout_option
+from butido_py.cli.options import JOB_REF, SUBMIT_REF, timeout_option
 
 
 @click.command("rerun")
-@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT_UUID", type=SUBMIT_REF)
 @click.option(
     "--failed",
     is_flag=True,
@@ -31,7 +31,7 @@ from butido_py.cli.options import timeout_option
     "--job",
     "jobs",
     multiple=True,
-    type=click.UUID,
+    type=JOB_REF,
     metavar="JOB_UUID",
     help="Run this job of the submit and every job that needs it; repeatable.",
 )

@@ -22,6 +22,8 @@ from butido_py.cli.commands.db._shared import (
 )
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    JOB_REF,
+    SUBMIT_REF,
     EnumChoice,
     choose_format,
     limit_option,
@@ -51,7 +53,7 @@ def _env_filter(
 
 
 @click.command("jobs")
-@click.option("-S", "--of-submit", "submit_uuid", type=click.UUID, help="Only jobs of submit UUID.")
+@click.option("-S", "--of-submit", "submit_uuid", type=SUBMIT_REF, help="Only jobs of submit UUID.")
 @click.option("-I", "--image", metavar="IMAGE", help="Only jobs built on IMAGE.")
 @click.option(
     "-E", "--env", metavar="KEY=VALUE", callback=_env_filter, help="Only jobs with this variable."
@@ -157,7 +159,7 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
 
 
 @click.command("job")
-@click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.argument("job_uuid", metavar="UUID", type=JOB_REF)
 @click.option("-L", "--log", "show_log", is_flag=True, help="Show the log.")
 @click.option("-s", "--script", "show_script", is_flag=True, help="Show the script.")
 @click.option("-E", "--env", "show_env", is_flag=True, help="Show the environment.")
@@ -335,7 +337,7 @@ def _display_log(text: str) -> str:
 
 
 @click.command("log-of")
-@click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.argument("job_uuid", metavar="UUID", type=JOB_REF)
 @click.option("--json", "as_json", is_flag=True, help="Print the job's state and raw log as JSON.")
 @click.pass_obj
 def db_log_of(app: AppContext, job_uuid: uuid.UUID, as_json: bool) -> None:

@@ -13,6 +13,7 @@ import click
 from butido_py.cli.commands.db._shared import fetch_limited, limit_of, time_text
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    JOB_REF,
     choose_format,
     limit_option,
     newer_than_option,
@@ -61,7 +62,7 @@ def db_images(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> 
 
 
 @click.command("artifacts")
-@click.option("-J", "--job", "job_uuid", type=click.UUID, help="Only artifacts of job UUID.")
+@click.option("-J", "--job", "job_uuid", type=JOB_REF, help="Only artifacts of job UUID.")
 @limit_option
 @output_options
 @click.pass_obj

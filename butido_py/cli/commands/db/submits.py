@@ -24,6 +24,7 @@ from butido_py.cli.commands.db._shared import (
 )
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    SUBMIT_REF,
     EnumChoice,
     choose_format,
     limit_option,
@@ -130,7 +131,7 @@ def db_submits(
 
 
 @click.command("submit")
-@click.argument("submit_uuid", metavar="UUID", type=click.UUID)
+@click.argument("submit_uuid", metavar="UUID", type=SUBMIT_REF)
 @output_options
 @click.pass_obj
 def db_submit(
