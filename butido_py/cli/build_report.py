@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
+from butido_py.cli.warnings import color_allowed
 from butido_py.errors import ButidoError, ExitCode
 from butido_py.states import JobState, SubmitState
 
@@ -102,6 +103,14 @@ class Interruption:
     cancel: threading.Event = field(default_factory=threading.Event)
     signum: int | None = None
     started: threading.Event = field(default_factory=threading.Event)
+    #: Whether the signal handler prints the notice; progress bars print it once cleared.
+    announce: bool = True
+
+    def notice(self) -> None:
+        """`Ctrl-C: canceling the build, removing its containers …` on stderr."""
+        if self.signum is not None:
+            name = _SIGNAL_NAMES.get(signal.Signals(self.signum), signal.Signals(self.signum).name)
+            click.echo(f"{name}: canceling the build, removing its containers …", err=True)
 
 
 @contextmanager
@@ -120,8 +129,9 @@ def cancel_on_signals() -> Iterator[Interruption]:
             raise StoppedBeforeStartError(signum)
         if interruption.signum is None:
             interruption.signum = signum
-            name = _SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)
-            click.echo(f"\n{name}: canceling the build, removing its containers …", err=True)
+            if interruption.announce:
+                click.echo(err=True)  # after the ^C the terminal echoed
+                interruption.notice()
         interruption.cancel.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in _SIGNAL_NAMES}
@@ -163,9 +173,16 @@ def listener_for(
     """Bars on a terminal (not with --json), one line per event on stderr otherwise."""
     from butido_py.cli.progress import BarProgress, PlainProgress  # noqa: PLC0415
 
-    progress: BuildListener = (
-        BarProgress() if app.show_progress and not as_json else PlainProgress(sys.stderr)
-    )
+    progress: BuildListener
+    if app.show_progress and not as_json:
+        if interruption is not None:
+            interruption.announce = False
+        progress = BarProgress(
+            interruption.cancel if interruption else None,
+            interruption.notice if interruption else None,
+        )
+    else:
+        progress = PlainProgress(sys.stderr)
     started = interruption.started if interruption is not None else None
     return ReportingListener(progress, header=not as_json, started=started)
 
@@ -244,6 +261,7 @@ def echo_failure(job: JobSummary) -> None:
         f"[ERROR] {job.package} {job.version}: job {job.uuid} failed{phase}{where}"
         + (f": {job.error}" if job.error else ""),
         fg="red",
+        color=color_allowed(),
     )
     if job.last_lines:
         click.echo(f"Last {len(job.last_lines)} lines of job {job.uuid}:")

@@ -108,8 +108,10 @@ def cli(
 
 def report_error(error: ButidoError) -> None:
     lines = error.message.splitlines() or [""]
+    from butido_py.cli.warnings import echo_styled  # noqa: PLC0415 - only when there is one
+
     for line in lines:
-        click.secho(f"error: {line}", fg="red", err=True)
+        echo_styled(f"error: {line}", "red")
     if error.hint:
         click.echo(f"hint: {error.hint}", err=True)
 
