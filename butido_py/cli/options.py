@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
@@ -175,6 +176,17 @@ class UuidRef(click.ParamType[Any]):
         if ctx is None or ctx.resilient_parsing:
             return reference
         return resolve(ctx.ensure_object(AppContext).database(), Kind(self.kind), reference)
+
+    def shell_complete(
+        self,
+        ctx: click.Context,
+        param: click.Parameter,  # noqa: ARG002 - click's signature
+        incomplete: str,
+    ) -> list[CompletionItem]:
+        """The newest submits (jobs), with what they built."""
+        from butido_py.cli.completion import recent_uuids  # noqa: PLC0415 - completion only
+
+        return recent_uuids(ctx, self.kind, incomplete)
 
 
 SUBMIT_REF = UuidRef("submit")

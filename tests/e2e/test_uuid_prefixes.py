@@ -16,6 +16,7 @@ from butido_py.db.migrate import setup_schema
 from butido_py.db.models import JOBS, SUBMITS
 from butido_py.errors import ExitCode
 from tests.e2e.test_db_commands import Cli, inline, make_cli
+from tests.e2e.test_value_completion import complete
 from tests.helpers.databases import BACKENDS, fresh_database_url
 from tests.helpers.seed import jid, seed, sid
 
@@ -101,3 +102,11 @@ def test_a_submit_given_as_a_job_says_so(inline: Cli, given: str) -> None:
 def test_release_new_takes_a_prefix(inline: Cli) -> None:
     done = inline("release", "new", "9c2aab", "--to", "nowhere")  # resolved, then the store
     assert done.stderr.startswith("error: release store 'nowhere' is not configured")
+
+
+def test_recent_uuids_are_completed(
+    inline: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert complete(monkeypatch, capsys, "butido db submit 9c") == [str(SUBMIT)]
+    assert complete(monkeypatch, capsys, "butido db log-of abc") == [str(JOB)]
+    assert len(complete(monkeypatch, capsys, "butido rebuild ")) == 3
