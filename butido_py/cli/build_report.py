@@ -235,23 +235,35 @@ _COUNTED = (
 
 
 def echo_report(result: BuildResult) -> None:
+    """The packages counted and where they are (each path with the global `-v`), the failures,
+    and the summary line."""
     created = sorted(result.created, key=lambda a: a.path.lower())
     reused = sorted(result.reused, key=lambda a: a.path.lower())
-    if created:
-        click.echo("Packages created:")
-        for artifact in created:
-            click.echo(f"  {artifact.file}")
-    if reused:
-        click.echo("Packages reused:")
-        for artifact in reused:
-            click.echo(f"  {artifact.file}")
+    if _verbose():
+        for title, artifacts in (("created", created), ("reused", reused)):
+            if artifacts:
+                click.echo(f"Packages {title}:")
+                for artifact in artifacts:
+                    click.echo(f"  {artifact.file}")
+    elif created or reused or result.failed:
+        click.echo(
+            f"Packages: {len(created)} created, {len(reused)} reused, "
+            f"{len(result.failed)} failed, in {result.staging_dir} (-v lists them)"
+        )
     for job in result.failed:
         echo_failure(job)
     counts = ", ".join(f"{n} {state}" for state in _COUNTED if (n := result.count(state)))
+    jobs = f"{len(result.jobs)} job" if len(result.jobs) == 1 else f"{len(result.jobs)} jobs"
     click.echo(
-        f"Submit {result.submit_uuid} {result.state}: {len(result.jobs)} jobs ({counts}) "
-        f"in {result.seconds:.1f} s"
+        f"Submit {result.submit_uuid} {result.state}: {jobs} ({counts}) in {result.seconds:.1f} s"
     )
+
+
+def _verbose() -> bool:
+    """The global `-v` of this invocation (False outside one, e.g. in tests)."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx is not None else None
+    return app is not None and app.verbose
 
 
 def echo_failure(job: JobSummary) -> None:

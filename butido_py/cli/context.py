@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 class AppContext:
     debug: bool = False
     hide_bars: bool = False
+    #: The global -v: more detail (the build report lists every package's path).
+    verbose: bool = False
     config_file: Path | None = None
     #: The global `--db-*` flags; None: none given.
     db_overrides: DatabaseOverrides | None = None

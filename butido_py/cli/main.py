@@ -44,6 +44,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 @click.option("--debug", is_flag=True, help="Verbose logging; show tracebacks of errors.")
 @click.option(
+    "-v", "--verbose", is_flag=True, help="More detail (the build report lists every path)."
+)
+@click.option(
     "--tracing-chrome",
     is_flag=True,
     help="Write a trace-<time>.json (chrome://tracing, Perfetto) into the current directory.",
@@ -69,6 +72,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def cli(
     ctx: click.Context,
     debug: bool,
+    verbose: bool,
     tracing_chrome: bool,
     hide_bars: bool,
     config_file: Path | None,
@@ -86,6 +90,7 @@ def cli(
     """
     app = ctx.ensure_object(AppContext)
     app.debug = debug
+    app.verbose = verbose
     if tracing_chrome:
         tracing.enable()
     app.hide_bars = hide_bars
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
 
 #: The global options, accepted anywhere on the line (`build … --hide-bars`): no command has an
 #: option of the same name, so `hoist_global_options` can move them before the command.
-GLOBAL_FLAGS = frozenset({"--debug", "--tracing-chrome", "--hide-bars"})
+GLOBAL_FLAGS = frozenset({"--debug", "--tracing-chrome", "--hide-bars", "-v", "--verbose"})
 GLOBAL_WITH_VALUE = frozenset(
     {"-c", "--config", "--db-url", "--db-port", "--db-user", "--db-password", "--db-pw",
      "--db-name", "--db-timeout"}
