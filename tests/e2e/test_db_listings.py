@@ -43,7 +43,7 @@ def test_a_default_limit_that_cuts_says_so(inline: Cli, args: tuple[str, ...], n
 def test_one_submit_lists_all_its_jobs(inline: Cli) -> None:
     done = inline("db", "jobs", "-S", S1, "--json")
     assert (done.code, done.stderr) == (0, "")
-    assert len({row["job"] for row in json.loads(done.stdout)}) == 4
+    assert len({row["uuid"] for row in json.loads(done.stdout)}) == 4
 
 
 def test_an_uncut_listing_says_nothing(inline: Cli) -> None:

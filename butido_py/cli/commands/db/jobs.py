@@ -115,6 +115,14 @@ def db_jobs(
         "job",
     )
     artifacts = artifacts_of_jobs(db, [job.id for job in jobs])
+    if fmt is OutputFormat.JSON:  # one object per job, its artifacts' types in a list
+        print_json(
+            [
+                {**job_json(job), "artifact_types": [_artifact_type(a) for a in artifacts[job.id]]}
+                for job in jobs
+            ]
+        )
+        return
     rows = [
         _job_row(job, _artifact_type(artifact), fmt)
         for job in jobs
@@ -249,8 +257,8 @@ def _job_data(
     data: dict[str, object] = {**job_json(detail.job), "env": dict(detail.env)}
     if why is not None:
         data["explain"] = why.as_json()
-    if attempts:  # none for reused jobs and for jobs recorded by butido
-        data["attempts"] = [_attempt_json(a) for a in attempts]
+    # Empty for reused jobs and for jobs recorded by butido: the key is always there.
+    data["attempts"] = [_attempt_json(a) for a in attempts]
     if script:
         data["script"] = detail.script_text
     if log:

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from butido_py.cli.commands.db._shared import fetch_limited, limit_of, time_text
+from butido_py.cli.commands.db._shared import (
+    artifact_json,
+    fetch_limited,
+    limit_of,
+    release_json,
+    time_text,
+)
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
     JOB_REF,
@@ -20,7 +26,7 @@ from butido_py.cli.options import (
     older_than_option,
     output_options,
 )
-from butido_py.cli.render import OutputFormat, render_rows
+from butido_py.cli.render import OutputFormat, print_json, render_rows
 
 if TYPE_CHECKING:
     from butido_py.db.records import ArtifactRecord, ReleaseRecord
@@ -87,6 +93,9 @@ def db_artifacts(
         limit_of(app, limit),
         "artifact",
     )
+    if fmt is OutputFormat.JSON:
+        print_json([artifact_json(a) for a in found])
+        return
     render_rows(
         ("Path", "Released", "Job", "Size", "SHA256"),
         [_artifact_row(a, fmt) for a in found],
@@ -144,17 +153,22 @@ def db_releases(
         "release",
         newest_first=True,
     )
+    if fmt is OutputFormat.JSON:
+        print_json([release_json(r, _release_file(r, root)) for r in found])
+        return
     rows = [_release_row(r, root, fmt) for r in found]
     render_rows(("Package", "Version", "Date", "Path", "Store"), rows, fmt, header=not no_header)
 
 
-def _release_row(release: ReleaseRecord, root: Path, fmt: OutputFormat) -> tuple[object, ...]:
+def _release_file(release: ReleaseRecord, root: Path) -> str:
     path = root / release.store / release.artifact_path
-    shown = (
-        str(path)
-        if path.is_file()
-        else f"{release.store}/{release.artifact_path} is not available locally"
-    )
+    if path.is_file():
+        return str(path)
+    return f"{release.store}/{release.artifact_path} is not available locally"
+
+
+def _release_row(release: ReleaseRecord, root: Path, fmt: OutputFormat) -> tuple[object, ...]:
+    shown = _release_file(release, root)
     return (
         release.package_name,
         release.package_version,

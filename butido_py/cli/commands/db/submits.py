@@ -19,6 +19,7 @@ from butido_py.cli.commands.db._shared import (
     limit_of,
     not_found,
     short_image,
+    submit_json,
     time_text,
     yes_no,
 )
@@ -109,6 +110,15 @@ def db_submits(
         older_than=older_than,
         newer_than=newer_than,
     )
+    found = fetch_limited(
+        lambda n: list_submits(app.database(), replace(query, limit=n)),
+        lambda: count_submits(app.database(), query),
+        limit_of(app, limit),
+        "submit",
+    )
+    if fmt is OutputFormat.JSON:
+        print_json([submit_json(s) for s in found])
+        return
     rows = [
         (
             time_text(s.submit_time, fmt),
@@ -119,12 +129,7 @@ def db_submits(
             s.kind.value,
             s.commit_hash,
         )
-        for s in fetch_limited(
-            lambda n: list_submits(app.database(), replace(query, limit=n)),
-            lambda: count_submits(app.database(), query),
-            limit_of(app, limit),
-            "submit",
-        )
+        for s in found
     ]
     headers = ("Time", "UUID", "For Package", "For Package Version", "State", "Kind", "Commit")
     render_rows(headers, rows, fmt, header=not no_header)
@@ -302,19 +307,7 @@ def _submit_json(
     for edge in edges:
         needs[edge.job_uuid].append({"job": str(edge.depends_on_uuid), "kind": edge.kind.value})
     return {
-        "uuid": str(submit.uuid),
-        "submit_time": submit.submit_time.isoformat(),
-        "package": submit.package_name,
-        "version": submit.package_version,
-        "image": submit.image,
-        "commit": submit.commit_hash,
-        "commit_time": time_text(submit.commit_time, OutputFormat.JSON),
-        "dirty": submit.dirty,
-        "kind": submit.kind.value,
-        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
-        "state": submit.state.value,
-        "finished_at": time_text(submit.finished_at, OutputFormat.JSON),
-        "triggered_by": submit.triggered_by,
+        **submit_json(submit),
         "env": dict(env),
         "jobs": [{**job_json(job), "depends_on": needs[job.uuid]} for job in jobs],
     }
