@@ -191,3 +191,8 @@ class UuidRef(click.ParamType[Any]):
 
 SUBMIT_REF = UuidRef("submit")
 JOB_REF = UuidRef("job")
+
+
+wide_option = click.option(
+    "--wide", is_flag=True, help="Full UUIDs in the table (JSON and CSV always have them)."
+)

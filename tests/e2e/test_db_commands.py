@@ -288,7 +288,7 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
 
 
 _JOB_COLUMNS = ("Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
-                "State", "Root Package", "Root Version")  # fmt: skip
+                "State", "Root Package", "Root Version", "Wait", "Run")  # fmt: skip
 
 
 def test_a_sqlite_database_at_the_previous_revision_is_migrated_on_first_use(

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from butido_py.db.records import ArtifactRecord, JobRecord, ReleaseRecord, SubmitRecord
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: Digits of a UUID in tables (unique enough to read, and a prefix every command takes).
+SHORT_ID = 8
 
 
 def limit_of(app: AppContext, limit: int | None) -> tuple[int | None, int]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from butido_py.cli.commands.db._shared import (
+    SHORT_ID,
     duration,
     fetch_limited,
     job_json,
@@ -30,6 +31,7 @@ from butido_py.cli.options import (
     newer_than_option,
     older_than_option,
     output_options,
+    wide_option,
 )
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.logproto import parse_log
@@ -70,6 +72,7 @@ def _env_filter(
     type=EnumChoice(JobState),
     help="Only jobs in this state (repeatable).",
 )
+@wide_option
 @output_options
 @click.pass_obj
 def db_jobs(
@@ -83,6 +86,7 @@ def db_jobs(
     endpoint: str | None,
     package: str | None,
     states: tuple[JobState, ...],
+    wide: bool,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
@@ -124,7 +128,7 @@ def db_jobs(
         )
         return
     rows = [
-        _job_row(job, _artifact_type(artifact), fmt)
+        _job_row(job, _artifact_type(artifact), fmt, wide=wide)
         for job in jobs
         for artifact in (artifacts[job.id] or _NO_ARTIFACT)
     ]
@@ -135,7 +139,7 @@ _NO_ARTIFACT: list[ArtifactRecord | None] = [None]
 
 _JOB_HEADERS = (
     "Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
-    "State", "Root Package", "Root Version",
+    "State", "Root Package", "Root Version", "Wait", "Run",
 )  # fmt: skip
 
 
@@ -146,10 +150,15 @@ def _artifact_type(artifact: ArtifactRecord | None) -> str | None:
     return name.rsplit(".", 1)[-1].upper() if "." in name else None
 
 
-def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tuple[object, ...]:
+def _job_row(
+    job: JobRecord, artifact_type: str | None, fmt: OutputFormat, *, wide: bool
+) -> tuple[object, ...]:
+    """Wait: queued until started; Run: started until finished. UUIDs short in a table unless
+    `wide`."""
+    short = fmt is OutputFormat.TABLE and not wide
     return (
-        str(job.submit_uuid),
-        str(job.uuid),
+        str(job.submit_uuid)[:SHORT_ID] if short else str(job.submit_uuid),
+        str(job.uuid)[:SHORT_ID] if short else str(job.uuid),
         time_text(job.submit_time, fmt),
         job.endpoint,
         yes_no(job.state.ok, fmt),
@@ -160,6 +169,8 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
         job.state.value,
         job.root_package_name,
         job.root_package_version,
+        duration(job.queued_at, job.started_at),
+        duration(job.started_at, job.finished_at),
     )
 
 

@@ -12,6 +12,7 @@ import click
 
 from butido_py.app.verdicts import count_verdicts
 from butido_py.cli.commands.db._shared import (
+    SHORT_ID,
     TIME_FORMAT,
     duration,
     fetch_limited,
@@ -32,6 +33,7 @@ from butido_py.cli.options import (
     newer_than_option,
     older_than_option,
     output_options,
+    wide_option,
 )
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.cli.verdict_report import counts_text, echo_verdicts, verdicts_json
@@ -137,10 +139,16 @@ def db_submits(
 
 @click.command("submit")
 @click.argument("submit_uuid", metavar="UUID", type=SUBMIT_REF)
+@wide_option
 @output_options
 @click.pass_obj
 def db_submit(
-    app: AppContext, submit_uuid: uuid.UUID, as_json: bool, as_csv: bool, no_header: bool
+    app: AppContext,
+    submit_uuid: uuid.UUID,
+    wide: bool,
+    as_json: bool,
+    as_csv: bool,
+    no_header: bool,
 ) -> None:
     """Show a submit (commit, image, env, state, times, lineage) and its jobs as a tree.
 
@@ -167,7 +175,11 @@ def db_submit(
     _echo_submit_header(submit, env, jobs)
     _echo_children(lineage)
     click.echo()
-    tree = [_submit_job_row(job, label, fmt) for job, label in job_tree(jobs, edges)]
+    tree = [
+        _submit_job_row(job, label, fmt, wide=wide)
+        for job, label in job_tree(jobs, edges)
+        if not label.endswith(" (above)")  # shown once, where it is first needed
+    ]
     render_rows(_SUBMIT_JOB_HEADERS, tree, OutputFormat.TABLE, header=not no_header)
     if submit.kind is SubmitKind.REBUILD:
         click.echo(f"\nVerdicts against {submit.parent_uuid}:")
@@ -227,21 +239,25 @@ def _lineage_json(lineage: _Lineage) -> dict[str, object]:
 
 
 _SUBMIT_JOB_HEADERS = (
-    "Package", "Version", "State", "Ok?", "Endpoint", "Duration", "Image", "Container", "Job",
+    "Package", "Version", "State", "Ok?", "Endpoint", "Wait", "Run", "Image", "Container", "Job",
 )  # fmt: skip
 
 
-def _submit_job_row(job: JobRecord, label: str, fmt: OutputFormat) -> tuple[object, ...]:
+def _submit_job_row(
+    job: JobRecord, label: str, fmt: OutputFormat, *, wide: bool = True
+) -> tuple[object, ...]:
+    """Wait: queued until started; Run: started until finished. Not `wide`: short ids."""
     return (
         label,
         job.package_version,
         job.state.value,
         yes_no(job.state.ok, fmt),
         job.endpoint,
+        duration(job.queued_at, job.started_at),
         duration(job.started_at, job.finished_at),
         short_image(job.image),
         job.container_hash[:12] if job.container_hash else None,
-        str(job.uuid),
+        str(job.uuid) if wide else str(job.uuid)[:SHORT_ID],
     )
 
 
