@@ -62,3 +62,26 @@ def test_an_uncut_listing_says_nothing(inline: Cli) -> None:
 def test_an_empty_listing_says_so(inline: Cli, args: tuple[str, ...], what: str) -> None:
     done = inline("db", *args)
     assert (done.code, done.stderr) == (0, f"no {what} found\n")
+
+
+def test_history_of_a_package(inline: Cli) -> None:
+    done = inline("db", "history", "lib", "--csv")
+    assert done.code == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Time,Version,State,Endpoint,Wait,Run,Job"
+    assert len(lines) == 3  # lib 2.0 built by submit 1, failed in its rerun
+    as_json = json.loads(inline("db", "history", "lib", "--json").stdout)
+    assert as_json["package"] == "lib"
+    assert [b["state"] for b in as_json["builds"]] == ["succeeded", "failed"]
+    assert as_json["success_rate"] == 0.5
+    assert as_json["median_run_seconds"] > 0
+    plain = inline("db", "history", "lib").stdout.splitlines()
+    assert plain[-1] == "success rate 1/2 (50 %)"
+    assert plain[-2].startswith("median run time ")
+    assert inline("db", "history", "nothing").stderr == "no builds found\n"
+
+
+def test_plot() -> None:
+    from butido_py.cli.commands.db.history import plot
+
+    assert plot([1.0, 2.0, 4.0]) == "▃▅█"

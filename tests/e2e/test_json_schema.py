@@ -57,3 +57,9 @@ def test_the_validator_rejects_what_it_must() -> None:
     del release["file"]
     assert errors(release, SCHEMAS["release"]) == ["$: missing 'file'"]
     assert set(SCHEMAS) == {"submit", "job", "artifact", "release"}
+
+
+def test_history_builds_are_job_objects(inline: Cli) -> None:
+    data = json.loads(inline("db", "history", "base", "--json").stdout)
+    assert data["builds"]
+    assert [e for job in data["builds"] for e in errors(job, SCHEMAS["job"])] == []

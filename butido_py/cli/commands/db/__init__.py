@@ -23,6 +23,12 @@ DB_COMMANDS: dict[str, LazyCommand] = {
     "envvars": LazyCommand(
         f"{_PACKAGE}.listings", "List all environment variables (NAME=value pairs) ever recorded."
     ),
+    "history": LazyCommand(
+        f"{_PACKAGE}.history",
+        "List the recent builds of package PKG: time, version, state, endpoint, queue wait and "
+        "run time; then the median run time and the success rate, and on a terminal a plot of "
+        "run times.",
+    ),
     "images": LazyCommand(f"{_PACKAGE}.listings", "List all images ever requested or built on."),
     "job": LazyCommand(
         f"{_PACKAGE}.jobs",
