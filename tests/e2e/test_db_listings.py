@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from butido_py.cli.commands.db.history import plot
 from tests.e2e.test_db_commands import S1, Cli, cli, inline
 
 __all__ = ["cli", "inline"]  # the fixtures, shared with test_db_commands
@@ -82,6 +83,4 @@ def test_history_of_a_package(inline: Cli) -> None:
 
 
 def test_plot() -> None:
-    from butido_py.cli.commands.db.history import plot
-
     assert plot([1.0, 2.0, 4.0]) == "▃▅█"
