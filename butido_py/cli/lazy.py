@@ -17,6 +17,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from butido_py.cli.completion import attach, completing
+from butido_py.cli.examples import add_examples
 
 #: click's default limit for the help of a completed command name.
 _COMPLETION_HELP_LIMIT = 45
@@ -49,6 +50,8 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(load_command(cmd_name, self.lazy[cmd_name]), cmd_name)
         command = self.commands.get(cmd_name)
+        if command is not None:
+            add_examples(command, f"{ctx.command_path} {cmd_name}".split(" ", 1)[1])
         if command is not None and completing():  # nothing to pay when not completing
             attach(command, f"{ctx.command_path} {cmd_name}")
         return command

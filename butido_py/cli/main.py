@@ -11,6 +11,7 @@ import click
 from butido_py import CONFIGURATION_VERSION, __version__, tracing
 from butido_py.cli.commands import TOP_COMMANDS
 from butido_py.cli.context import AppContext
+from butido_py.cli.examples import DOCS
 from butido_py.cli.lazy import LazyGroup
 from butido_py.errors import ButidoError, ExitCode
 
@@ -32,7 +33,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-@click.group(cls=LazyGroup, lazy=TOP_COMMANDS, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=LazyGroup, lazy=TOP_COMMANDS, context_settings=CONTEXT_SETTINGS, epilog=DOCS)
 @click.option(
     "-V",
     "--version",

@@ -141,7 +141,7 @@ timeout_option = click.option(
 def limit_option(func: F) -> F:
     """`-L N` and `--all` (the same as `-L 0`): how many of the newest entries a listing shows."""
     func = click.option(
-        "--all", "limit", flag_value=0, type=click.IntRange(min=0), help="Show every entry."
+        "--all", "limit", flag_value=0, type=click.INT, help="Show every entry (as -L 0)."
     )(func)
     return click.option(
         "-L",

@@ -3,10 +3,11 @@ NO_COLOR / TERM=dumb for warning: and error: lines."""
 
 from __future__ import annotations
 
+import click
 import pytest
 
 from butido_py.cli.context import AppContext
-from butido_py.cli.main import hoist_global_options, run
+from butido_py.cli.main import cli, hoist_global_options, run
 from butido_py.cli.warnings import color_allowed
 
 
@@ -45,3 +46,28 @@ def test_no_color_and_dumb_terminals(
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
     assert color_allowed() is allowed
+
+
+def _leaves(
+    command: click.Command, path: list[str], ctx: click.Context
+) -> list[tuple[list[str], click.Command, click.Context]]:
+    if not isinstance(command, click.Group):
+        return [(path, command, ctx)]
+    found = []
+    for name in command.list_commands(ctx):
+        sub = command.get_command(ctx, name)
+        assert sub is not None
+        found += _leaves(sub, [*path, name], click.Context(sub, parent=ctx, info_name=name))
+    return found
+
+
+def test_every_command_help_ends_with_examples() -> None:
+    root = click.Context(cli, info_name="butido")
+    missing = []
+    for path, command, ctx in _leaves(cli, [], root):
+        shown = [c.command.epilog for c in (ctx, ctx.parent) if c is not None]
+        if not any(epilog and "Examples:\n  butido " in epilog for epilog in shown):
+            missing.append(" ".join(path))
+        assert command.name
+    assert missing == []
+    assert "docs/" in cli.get_help(root).rsplit("Documentation:", 1)[1]

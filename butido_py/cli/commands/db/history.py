@@ -44,11 +44,6 @@ def db_history(
 ) -> None:
     """List the recent builds of package PKG: time, version, state, endpoint, queue wait and run
     time; then the median run time and the success rate, and on a terminal a plot of run times.
-
-    \b
-    Examples:
-      butido db history hello
-      butido db history gtk-lite -L 50 --json
     """
     from butido_py.db.jobs import JobFilter, count_jobs, list_jobs  # noqa: PLC0415 - SQLAlchemy
 
