@@ -127,6 +127,26 @@ def cases(url: str | None) -> list[Case]:
             0.15,
             {"_BUTIDO_COMPLETE": "bash_complete", "COMP_WORDS": "butido db su", "COMP_CWORD": "2"},
         ),
+        Case(
+            "completion `build desktop <TAB>` (example)",
+            BUTIDO,
+            0.15,
+            {
+                "_BUTIDO_COMPLETE": "bash_complete",
+                "COMP_WORDS": "butido build desktop ",
+                "COMP_CWORD": "3",
+            },
+        ),
+        Case(
+            "completion `build desktop 1.0 -I <TAB>` (example)",
+            BUTIDO,
+            0.15,
+            {
+                "_BUTIDO_COMPLETE": "bash_complete",
+                "COMP_WORDS": "butido build desktop 1.0 -I ",
+                "COMP_CWORD": "5",
+            },
+        ),
     ]
     return listed
 

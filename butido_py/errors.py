@@ -6,6 +6,7 @@ Each class carries a stable exit code; the CLI catches `ButidoError` in exactly 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -73,3 +74,11 @@ class SourceError(ButidoError):
 
 class ScriptError(ButidoError):
     exit_code = ExitCode.SCRIPT
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str | None:
+    """`did you mean 'desktop'?` for a mistyped name, when one known name is close enough."""
+    import difflib  # noqa: PLC0415 - only for an error
+
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None

@@ -31,6 +31,7 @@ from butido_py.errors import (
     RepositoryError,
     ScriptError,
     SourceError,
+    did_you_mean,
 )
 from butido_py.lint import ScriptSettings, find_linter, lint_packages, render_checked
 from butido_py.orchestrator.db_scheduler import Reclaim
@@ -47,7 +48,7 @@ from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
 from butido_py.plan.key_explain import SOURCE_DATE_EPOCH
 from butido_py.repository.model import Repository
-from butido_py.sources.cache import SourceCache, verify_sources
+from butido_py.sources.cache import SourceCache, VerifyStatus, verify_sources
 from butido_py.timespec import TimeSpecError, parse_duration
 
 #: How often the run looks at the caller's cancel event (seconds).
@@ -300,6 +301,12 @@ def run_build(
 # --- checks ---------------------------------------------------------------------------------------
 
 
+def _unknown_package(repository: Repository, name: str) -> str:
+    every = "`butido find-pkg .` lists every package"
+    close = did_you_mean(name, {p.name for p in repository.packages})
+    return f"{close} ({every})" if close else every
+
+
 def select_package(repository: Repository, name: str, version: str | None) -> Package:
     if version is not None:
         found = repository.find(name, version)
@@ -310,13 +317,13 @@ def select_package(repository: Repository, name: str, version: str | None) -> Pa
             f"package {name} {version.lstrip('=')} not found in commit {repository.commit[:12]}",
             hint=f"versions of {name}: {versions}"
             if versions
-            else "`butido find-pkg .` lists every package",
+            else _unknown_package(repository, name),
         )
     candidates = repository.versions_of(name)
     if not candidates:
         raise RepositoryError(
             f"package {name} not found in commit {repository.commit[:12]}",
-            hint="`butido find-pkg .` lists every package",
+            hint=_unknown_package(repository, name),
         )
     if len(candidates) > 1:
         versions = ", ".join(p.version for p in candidates)
@@ -390,7 +397,8 @@ def select_endpoints(
             if name not in known:
                 raise ConfigError(
                     f"unknown endpoint {name!r}",
-                    hint=f"configured endpoints: {', '.join(sorted(known)) or 'none'}",
+                    hint=did_you_mean(name, known)
+                    or f"configured endpoints: {', '.join(sorted(known)) or 'none'}",
                 )
             if name in quarantined:
                 raise EndpointError(
@@ -440,10 +448,18 @@ def _verify_sources(cache: SourceCache, packages: Sequence[Package]) -> None:
     bad = [r for r in verify_sources(cache.entries(packages)) if not r.ok]
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        first = bad[0].entry.package
+        # A file that is there but wrong is skipped by a plain `source download`: --force.
+        fetch = (
+            f"`butido source download {first.name} ={first.version}` fetches it"
+            if bad[0].status is VerifyStatus.MISSING
+            else f"`butido source download --force {first.name} ={first.version}` fetches it "
+            f"again (or correct the hash in {first.pkg_toml or 'pkg.toml'})"
+        )
         raise SourceError(
             f"{bad[0].entry.label}: {bad[0].message}{more}",
-            hint="`butido source download` fetches missing sources; `butido source verify` "
-            "lists every problem; --no-verify skips this check",
+            hint=f"{fetch}; `butido source verify` lists every problem; --no-verify skips "
+            "this check",
         )
 
 

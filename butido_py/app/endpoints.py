@@ -28,7 +28,7 @@ from butido_py.config.model import Config, EndpointConfig
 from butido_py.endpoint import docker_hosts
 from butido_py.endpoint.docker import ping as ping_endpoint
 from butido_py.endpoint.docker_hosts import SUBMIT_LABEL, ContainerRecord, EngineStats
-from butido_py.errors import ButidoError, DatabaseError, EndpointError
+from butido_py.errors import ButidoError, DatabaseError, EndpointError, did_you_mean
 
 if TYPE_CHECKING:
     from butido_py.db.database import Database
@@ -47,7 +47,8 @@ def chosen_endpoints(config: Config, name: str | None) -> tuple[EndpointConfig, 
     if not chosen:
         raise EndpointError(
             f"endpoint {name!r} is not configured",
-            hint=f"configured endpoints: {', '.join(e.name for e in endpoints)}",
+            hint=did_you_mean(name, [e.name for e in endpoints])
+            or f"configured endpoints: {', '.join(e.name for e in endpoints)}",
         )
     return chosen
 
@@ -117,7 +118,8 @@ def set_disabled(services: Services, name: str, *, disabled: bool) -> EndpointRe
     if name not in configured:
         raise EndpointError(
             f"endpoint {name!r} is not configured",
-            hint=f"configured endpoints: {', '.join(configured) or 'none'}",
+            hint=did_you_mean(name, configured)
+            or f"configured endpoints: {', '.join(configured) or 'none'}",
         )
     from butido_py.db.endpoints import set_endpoint_disabled  # noqa: PLC0415 - SQLAlchemy is slow
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
+from butido_py.cli.warnings import color_allowed
 from butido_py.errors import ButidoError, ExitCode
 from butido_py.logproto import terminal_safe
 from butido_py.states import JobState, SubmitState
@@ -104,6 +105,14 @@ class Interruption:
     cancel: threading.Event = field(default_factory=threading.Event)
     signum: int | None = None
     started: threading.Event = field(default_factory=threading.Event)
+    #: Whether the signal handler prints the notice; progress bars print it once cleared.
+    announce: bool = True
+
+    def notice(self) -> None:
+        """`Ctrl-C: canceling the build, removing its containers …` on stderr."""
+        if self.signum is not None:
+            name = _SIGNAL_NAMES.get(signal.Signals(self.signum), signal.Signals(self.signum).name)
+            click.echo(f"{name}: canceling the build, removing its containers …", err=True)
 
 
 @contextmanager
@@ -122,8 +131,9 @@ def cancel_on_signals() -> Iterator[Interruption]:
             raise StoppedBeforeStartError(signum)
         if interruption.signum is None:
             interruption.signum = signum
-            name = _SIGNAL_NAMES.get(signal.Signals(signum), signal.Signals(signum).name)
-            click.echo(f"\n{name}: canceling the build, removing its containers …", err=True)
+            if interruption.announce:
+                click.echo(err=True)  # after the ^C the terminal echoed
+                interruption.notice()
         interruption.cancel.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in _SIGNAL_NAMES}
@@ -165,9 +175,16 @@ def listener_for(
     """Bars on a terminal (not with --json), one line per event on stderr otherwise."""
     from butido_py.cli.progress import BarProgress, PlainProgress  # noqa: PLC0415
 
-    progress: BuildListener = (
-        BarProgress() if app.show_progress and not as_json else PlainProgress(sys.stderr)
-    )
+    progress: BuildListener
+    if app.show_progress and not as_json:
+        if interruption is not None:
+            interruption.announce = False
+        progress = BarProgress(
+            interruption.cancel if interruption else None,
+            interruption.notice if interruption else None,
+        )
+    else:
+        progress = PlainProgress(sys.stderr)
     started = interruption.started if interruption is not None else None
     return ReportingListener(progress, header=not as_json, started=started)
 
@@ -220,23 +237,35 @@ _COUNTED = (
 
 
 def echo_report(result: BuildResult) -> None:
+    """The packages counted and where they are (each path with the global `-v`), the failures,
+    and the summary line."""
     created = sorted(result.created, key=lambda a: a.path.lower())
     reused = sorted(result.reused, key=lambda a: a.path.lower())
-    if created:
-        click.echo("Packages created:")
-        for artifact in created:
-            click.echo(f"  {artifact.file}")
-    if reused:
-        click.echo("Packages reused:")
-        for artifact in reused:
-            click.echo(f"  {artifact.file}")
+    if _verbose():
+        for title, artifacts in (("created", created), ("reused", reused)):
+            if artifacts:
+                click.echo(f"Packages {title}:")
+                for artifact in artifacts:
+                    click.echo(f"  {artifact.file}")
+    elif created or reused or result.failed:
+        click.echo(
+            f"Packages: {len(created)} created, {len(reused)} reused, "
+            f"{len(result.failed)} failed, in {result.staging_dir} (-v lists them)"
+        )
     for job in result.failed:
         echo_failure(job)
     counts = ", ".join(f"{n} {state}" for state in _COUNTED if (n := result.count(state)))
+    jobs = f"{len(result.jobs)} job" if len(result.jobs) == 1 else f"{len(result.jobs)} jobs"
     click.echo(
-        f"Submit {result.submit_uuid} {result.state}: {len(result.jobs)} jobs ({counts}) "
-        f"in {result.seconds:.1f} s"
+        f"Submit {result.submit_uuid} {result.state}: {jobs} ({counts}) in {result.seconds:.1f} s"
     )
+
+
+def _verbose() -> bool:
+    """The global `-v` of this invocation (False outside one, e.g. in tests)."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx is not None else None
+    return app is not None and app.verbose
 
 
 def echo_failure(job: JobSummary) -> None:
@@ -246,6 +275,7 @@ def echo_failure(job: JobSummary) -> None:
         f"[ERROR] {job.package} {job.version}: job {job.uuid} failed{phase}{where}"
         + (f": {terminal_safe(job.error)}" if job.error else ""),
         fg="red",
+        color=color_allowed(),
     )
     if job.last_lines:
         click.echo(f"Last {len(job.last_lines)} lines of job {job.uuid}:")

@@ -17,6 +17,7 @@ from butido_py.errors import ButidoError
 # never load the configuration, whose modules cost ~50 ms to import (issue 23: start-up time).
 # The methods import what they use.
 if TYPE_CHECKING:
+    from butido_py.app.database import AutoSetup
     from butido_py.app.services import Services
     from butido_py.config import Config, LoadedConfig
     from butido_py.config.database import DatabaseOverrides
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 class AppContext:
     debug: bool = False
     hide_bars: bool = False
+    #: The global -v: more detail (the build report lists every package's path).
+    verbose: bool = False
     config_file: Path | None = None
     #: The global `--db-*` flags; None: none given.
     db_overrides: DatabaseOverrides | None = None
@@ -92,16 +95,20 @@ class AppContext:
         return database_url(loaded.config.database, overrides, loaded.data_home)
 
     def database(self) -> Database:
-        """The configured database (opened once); refuses a missing or out-of-date schema.
+        """The configured database (opened once). An embedded SQLite database is created or
+        migrated on first use (one line on stderr); PostgreSQL's missing or out-of-date schema
+        is refused, naming `db setup`.
 
         Opening it also records the submits of dead orchestrators `lost` (crash recovery,
         docs/recovery.md); one line on stderr per recovered submit."""
         if self._database is None:
             # Imported here: SQLAlchemy is slow to import and most commands do not need it.
-            from butido_py.db.database import open_database  # noqa: PLC0415
+            from butido_py.app.database import open_ready_database  # noqa: PLC0415
 
             retry = self.config.database.retry_seconds
-            self._database = open_database(self.database_url(), retry_seconds=retry)
+            self._database = open_ready_database(
+                self.database_url(), on_setup=_report_setup, retry_seconds=retry
+            )
             if self.recover:
                 self._recover(self._database)
         return self._database
@@ -133,3 +140,13 @@ class AppContext:
     def show_progress(self) -> bool:
         """Progress bars only on a terminal and never with --hide-bars (as butido)."""
         return not self.hide_bars and sys.stdout.isatty()
+
+
+def _report_setup(setup: AutoSetup) -> None:
+    if setup.before is None:
+        done = f"created the database {setup.path} (schema revision {setup.revision})"
+    else:
+        done = (
+            f"migrated the database {setup.path} from revision {setup.before} to {setup.revision}"
+        )
+    click.echo(done, err=True)

@@ -16,6 +16,9 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
+from butido_py.cli.completion import attach, completing
+from butido_py.cli.examples import add_examples
+
 #: click's default limit for the help of a completed command name.
 _COMPLETION_HELP_LIMIT = 45
 
@@ -43,14 +46,15 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 - click's signature
         return sorted({*self.lazy, *self.commands})
 
-    def get_command(
-        self,
-        ctx: click.Context,  # noqa: ARG002 - click's signature
-        cmd_name: str,
-    ) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(load_command(cmd_name, self.lazy[cmd_name]), cmd_name)
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            add_examples(command, f"{ctx.command_path} {cmd_name}".split(" ", 1)[1])
+        if command is not None and completing():  # nothing to pay when not completing
+            attach(command, f"{ctx.command_path} {cmd_name}")
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click's, from the table: listing the commands imports none of them."""

@@ -11,6 +11,7 @@ import click
 from butido_py import CONFIGURATION_VERSION, __version__, tracing
 from butido_py.cli.commands import TOP_COMMANDS
 from butido_py.cli.context import AppContext
+from butido_py.cli.examples import DOCS
 from butido_py.cli.lazy import LazyGroup
 from butido_py.errors import ButidoError, ExitCode
 
@@ -32,7 +33,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-@click.group(cls=LazyGroup, lazy=TOP_COMMANDS, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=LazyGroup, lazy=TOP_COMMANDS, context_settings=CONTEXT_SETTINGS, epilog=DOCS)
 @click.option(
     "-V",
     "--version",
@@ -43,6 +44,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help="Print version information and exit.",
 )
 @click.option("--debug", is_flag=True, help="Verbose logging; show tracebacks of errors.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="More detail (the build report lists every path)."
+)
 @click.option(
     "--tracing-chrome",
     is_flag=True,
@@ -69,6 +73,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def cli(
     ctx: click.Context,
     debug: bool,
+    verbose: bool,
     tracing_chrome: bool,
     hide_bars: bool,
     config_file: Path | None,
@@ -86,6 +91,7 @@ def cli(
     """
     app = ctx.ensure_object(AppContext)
     app.debug = debug
+    app.verbose = verbose
     if tracing_chrome:
         tracing.enable()
     app.hide_bars = hide_bars
@@ -108,8 +114,10 @@ def cli(
 
 def report_error(error: ButidoError) -> None:
     lines = error.message.splitlines() or [""]
+    from butido_py.cli.warnings import echo_styled  # noqa: PLC0415 - only when there is one
+
     for line in lines:
-        click.secho(f"error: {line}", fg="red", err=True)
+        echo_styled(f"error: {line}", "red")
     if error.hint:
         click.echo(f"hint: {error.hint}", err=True)
 
@@ -124,11 +132,55 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+#: The global options, accepted anywhere on the line (`build … --hide-bars`): no command has an
+#: option of the same name, so `hoist_global_options` can move them before the command.
+GLOBAL_FLAGS = frozenset({"--debug", "--tracing-chrome", "--hide-bars", "-v", "--verbose"})
+GLOBAL_WITH_VALUE = frozenset(
+    {"-c", "--config", "--db-url", "--db-port", "--db-user", "--db-password", "--db-pw",
+     "--db-name", "--db-timeout"}
+)  # fmt: skip
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`argv` with every global option (and its value) moved to the front, in order; nothing
+    after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS or (name in GLOBAL_WITH_VALUE and "=" in arg):
+            front.append(arg)
+        elif arg in GLOBAL_WITH_VALUE and index + 1 < len(argv):
+            front.extend(argv[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def report_click_error(error: click.ClickException) -> int:
+    """click's errors in the house style; a usage error (exit 2) with a `hint:` naming the
+    command's help."""
+    if not isinstance(error, click.UsageError):
+        report_error(ButidoError(error.format_message()))
+        return error.exit_code
+    command = error.ctx.command_path if error.ctx is not None else "butido"
+    report_error(ButidoError(error.format_message(), hint=f"see `{command} --help`"))
+    return ExitCode.USAGE
+
+
 def run(app: AppContext, argv: list[str] | None) -> int:
     """Run one command; the one place where errors become messages and exit codes."""
+    args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
     try:
         # Without standalone mode click returns the exit code of --help and the like.
-        result = cli.main(args=argv, prog_name="butido", standalone_mode=False, obj=app)
+        result = cli.main(args=args, prog_name="butido", standalone_mode=False, obj=app)
     except ButidoError as error:
         if app.debug:
             import traceback  # noqa: PLC0415 - only --debug shows tracebacks
@@ -139,8 +191,7 @@ def run(app: AppContext, argv: list[str] | None) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
-        error.show()
-        return error.exit_code
+        return report_click_error(error)
     except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED

@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
+from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
 from butido_py.timespec import TimeSpecError, parse_duration, parse_timespec
 
@@ -155,9 +157,64 @@ timeout_option = click.option(
     "with kind `timeout` (default: the package's meta job_timeout, else docker.job_timeout).",
 )
 
-limit_option = click.option(
-    "-L",
-    "--limit",
-    type=click.IntRange(min=0),
-    help="Show the newest N entries (default: database_default_query_limit; 0: all).",
+
+def limit_option(func: F) -> F:
+    """`-L N` and `--all` (the same as `-L 0`): how many of the newest entries a listing shows."""
+    func = click.option(
+        "--all", "limit", flag_value=0, type=click.INT, help="Show every entry (as -L 0)."
+    )(func)
+    return click.option(
+        "-L",
+        "--limit",
+        "limit",
+        type=click.IntRange(min=0),
+        help="Show the newest N entries (default: database_default_query_limit; 0: all).",
+    )(func)
+
+
+class UuidRef(click.ParamType[Any]):
+    """A submit or job: its UUID, or a unique prefix of at least 6 hex digits (like git). The
+    database resolves it (db/prefix.py) when the command line is parsed."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = f"{kind.replace(' ', '_')}_uuid"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import uuid  # noqa: PLC0415 - cheap, but only needed here
+
+        if isinstance(value, uuid.UUID):
+            return value
+        # Imported here: SQLAlchemy is slow to import, and --help and completion never resolve.
+        from butido_py.db.prefix import Kind, parse_reference, resolve  # noqa: PLC0415
+
+        reference = parse_reference(str(value))
+        if reference is None:
+            self.fail(
+                f"{value!r} is neither a UUID nor a prefix of at least 6 hex digits", param, ctx
+            )
+        if ctx is None or ctx.resilient_parsing:
+            return reference
+        return resolve(ctx.ensure_object(AppContext).database(), Kind(self.kind), reference)
+
+    def shell_complete(
+        self,
+        ctx: click.Context,
+        param: click.Parameter,  # noqa: ARG002 - click's signature
+        incomplete: str,
+    ) -> list[CompletionItem]:
+        """The newest submits (jobs), with what they built."""
+        from butido_py.cli.completion import recent_uuids  # noqa: PLC0415 - completion only
+
+        return recent_uuids(ctx, self.kind, incomplete)
+
+
+SUBMIT_REF = UuidRef("submit")
+JOB_REF = UuidRef("job")
+GROUP_REF = UuidRef("group")
+SUBMIT_OR_GROUP_REF = UuidRef("submit or group")
+
+
+wide_option = click.option(
+    "--wide", is_flag=True, help="Full UUIDs in the table (JSON and CSV always have them)."
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -71,13 +72,44 @@ def _describe(event: JobEvent) -> str:
 
 
 class BarProgress:
-    """tqdm bars: one per running job plus a total bar at the top."""
+    """tqdm bars: one per running job plus a total bar at the top.
 
-    def __init__(self) -> None:
+    Once `cancel` is set (Ctrl-C) the bars are cleared off the screen at the next event, then
+    `on_cancel` says what happens (a notice printed among live bars would be torn by them) and
+    nothing more is drawn: the canceled jobs do not fill the total bar."""
+
+    def __init__(
+        self,
+        cancel: threading.Event | None = None,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._bars: dict[uuid.UUID, tqdm[Any]] = {}
         self._labels: dict[uuid.UUID, dict[str, str]] = {}
         self._total: tqdm[Any] | None = None
+        self._cancel = cancel
+        self._on_cancel = on_cancel
+        self._cleared = False
+
+    def _canceled(self) -> bool:
+        """Clears every bar the first time the build is found canceled (under the lock)."""
+        if self._cleared:
+            return True
+        if self._cancel is None or not self._cancel.is_set():
+            return False
+        self._cleared = True
+        self._clear()
+        if self._on_cancel is not None:
+            self._on_cancel()
+        return True
+
+    def _clear(self) -> None:
+        for bar in [*self._bars.values(), *([self._total] if self._total else [])]:
+            bar.leave = False
+            bar.close()
+        self._bars.clear()
+        self._labels.clear()
+        self._total = None
 
     def started(self, prepared: PreparedBuild) -> None:
         with self._lock:
@@ -92,6 +124,8 @@ class BarProgress:
 
     def event(self, event: JobEvent) -> None:
         with self._lock:
+            if self._canceled():
+                return
             if event.kind is JobEventKind.STARTED:
                 self._labels[event.job] = {
                     "endpoint": event.endpoint or "",
@@ -147,6 +181,8 @@ class BarProgress:
 
     def finished(self) -> None:
         with self._lock:
+            if self._canceled():
+                return
             for bar in self._bars.values():
                 bar.close()
             self._bars.clear()

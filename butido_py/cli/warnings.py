@@ -9,13 +9,27 @@ warning also names its logger, and debug records are shown as `DEBUG <logger>: <
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
 
 
+def color_allowed() -> bool | None:
+    """False when NO_COLOR is set (no-color.org) or TERM=dumb; None: click decides (colour on a
+    terminal only)."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return None
+
+
+def echo_styled(text: str, fg: str, *, err: bool = True) -> None:
+    """`text` coloured `fg` where colour is allowed."""
+    click.secho(text, fg=fg, err=err, color=color_allowed())
+
+
 def echo_warning(message: str) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+    echo_styled(f"warning: {message}", "yellow")
 
 
 class WarningHandler(logging.Handler):
@@ -31,7 +45,7 @@ class WarningHandler(logging.Handler):
             if self._debug:
                 message = f"{record.name}: {message}"
             if record.levelno >= logging.ERROR:
-                click.secho(f"error: {message}", fg="red", err=True)
+                echo_styled(f"error: {message}", "red")
             else:
                 echo_warning(message)
         except Exception:  # noqa: BLE001 - logging's contract: never raise from a handler

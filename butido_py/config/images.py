@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from butido_py.config.model import Config
-from butido_py.errors import UsageError
+from butido_py.errors import UsageError, did_you_mean
 
 
 def expand_image(config: Config, image: str) -> str:
@@ -17,7 +17,10 @@ def expand_image(config: Config, image: str) -> str:
     )
     raise UsageError(
         f"unknown image {image!r}; known images: {known or 'none configured'}",
-        hint="name one with -I (full or short name)"
+        hint=(
+            did_you_mean(image, [n for i in images for n in (i.name, i.short_name)])
+            or "name one with -I (full or short name)"
+        )
         if known
         else "configure images under [docker] images in config.toml",
     )

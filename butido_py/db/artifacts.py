@@ -132,16 +132,25 @@ def list_artifacts(
     db: Database, *, job_uuid: uuid.UUID | None = None, limit: int | None = None
 ) -> list[ArtifactRecord]:
     """The newest `limit` artifacts (of one job), oldest first."""
-    statement = _artifact_select()
-    if job_uuid is not None:
-        statement = statement.where(JOBS.c.uuid == job_uuid)
-    statement = statement.order_by(ARTIFACTS.c.id.desc())
+    statement = _artifacts_of(job_uuid).order_by(ARTIFACTS.c.id.desc())
     if limit:
         statement = statement.limit(limit)
     with db.begin() as connection:
         records = [_record(row) for row in connection.execute(statement)]
     records.reverse()
     return records
+
+
+def count_artifacts(db: Database, *, job_uuid: uuid.UUID | None = None) -> int:
+    """How many artifacts (of one job) there are, whatever the limit."""
+    matching = _artifacts_of(job_uuid).subquery()
+    with db.begin() as connection:
+        return int(connection.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
+def _artifacts_of(job_uuid: uuid.UUID | None) -> Select[tuple[object, ...]]:
+    statement = _artifact_select()
+    return statement if job_uuid is None else statement.where(JOBS.c.uuid == job_uuid)
 
 
 def record_rebuild_result(

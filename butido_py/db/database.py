@@ -23,7 +23,7 @@ from butido_py.db.retry import (
     RetryPolicy,
     is_transient,
 )
-from butido_py.db.schema import SETUP_HINT, check_schema
+from butido_py.db.schema import SchemaNotReadyError, check_schema
 from butido_py.errors import DatabaseError
 
 
@@ -153,4 +153,4 @@ def _refuse_missing_sqlite_file(url: str) -> None:
     """Reading commands must not leave an empty database file behind (SQLite creates one)."""
     path = sqlite_file(url)
     if path is not None and not path.exists():
-        raise DatabaseError(f"the database file {path} does not exist", hint=SETUP_HINT)
+        raise SchemaNotReadyError(f"the database file {path} does not exist", revision=None)

@@ -455,15 +455,9 @@ class JobFilter:
 def list_jobs(db: Database, query: JobFilter) -> list[JobRecord]:
     """The newest `limit` jobs that match, oldest first."""
     with db.begin() as connection:
-        conditions = _job_conditions(connection, query)
-        if conditions and (query.package is not None or query.env is not None):
-            conditions = _few_jobs_by_id(connection, conditions)
+        conditions = _all_conditions(connection, query)
         if conditions is None:
             return []
-        if query.older_than is not None:
-            conditions.append(SUBMITS.c.submit_time < query.older_than)
-        if query.newer_than is not None:
-            conditions.append(SUBMITS.c.submit_time > query.newer_than)
         # Newest submits first: PostgreSQL walks ix_submits_submit_time backwards (also when a
         # time filter skips most of the history) and sorts only the jobs of the submits it reached.
         statement = (
@@ -476,6 +470,29 @@ def list_jobs(db: Database, query: JobFilter) -> list[JobRecord]:
         records = [job_record(row) for row in connection.execute(statement)]
     records.reverse()
     return records
+
+
+def count_jobs(db: Database, query: JobFilter) -> int:
+    """How many jobs match, whatever the limit (to say what a limited listing left out)."""
+    with db.begin() as connection:
+        conditions = _all_conditions(connection, query)
+        if conditions is None:
+            return 0
+        matching = job_select().where(*conditions).subquery()
+        return int(connection.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
+def _all_conditions(connection: Connection, query: JobFilter) -> list[ColumnElement[bool]] | None:
+    conditions = _job_conditions(connection, query)
+    if conditions and (query.package is not None or query.env is not None):
+        conditions = _few_jobs_by_id(connection, conditions)
+    if conditions is None:
+        return None
+    if query.older_than is not None:
+        conditions.append(SUBMITS.c.submit_time < query.older_than)
+    if query.newer_than is not None:
+        conditions.append(SUBMITS.c.submit_time > query.newer_than)
+    return conditions
 
 
 def _job_conditions(connection: Connection, query: JobFilter) -> list[ColumnElement[bool]] | None:

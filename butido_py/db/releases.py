@@ -64,6 +64,22 @@ class ReleaseFilter:
 
 def list_releases(db: Database, query: ReleaseFilter) -> list[ReleaseRecord]:
     """The newest `limit` releases that match, newest first (as butido)."""
+    statement = _releases_matching(query)
+    statement = statement.order_by(RELEASES.c.release_date.desc(), RELEASES.c.id.desc())
+    if query.limit:
+        statement = statement.limit(query.limit)
+    with db.begin() as connection:
+        return [_record(row) for row in connection.execute(statement)]
+
+
+def count_releases(db: Database, query: ReleaseFilter) -> int:
+    """How many releases match, whatever the limit."""
+    matching = _releases_matching(query).subquery()
+    with db.begin() as connection:
+        return int(connection.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
+def _releases_matching(query: ReleaseFilter) -> Select[tuple[object, ...]]:
     statement = _release_select()
     if query.older_than is not None:
         statement = statement.where(RELEASES.c.release_date < query.older_than)
@@ -73,11 +89,7 @@ def list_releases(db: Database, query: ReleaseFilter) -> list[ReleaseRecord]:
         statement = statement.where(RELEASE_STORES.c.store_name == query.store)
     if query.package is not None:
         statement = statement.where(PACKAGES.c.name == query.package)
-    statement = statement.order_by(RELEASES.c.release_date.desc(), RELEASES.c.id.desc())
-    if query.limit:
-        statement = statement.limit(query.limit)
-    with db.begin() as connection:
-        return [_record(row) for row in connection.execute(statement)]
+    return statement
 
 
 def release_candidates(

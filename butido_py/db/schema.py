@@ -20,6 +20,17 @@ KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 SETUP_HINT = "run `butido db setup` to create or upgrade the schema"
 
 
+class SchemaNotReadyError(DatabaseError):
+    """A database this butido_py can set up or upgrade itself: no schema yet (or, for SQLite, no
+    file yet), or an older revision it knows. `db setup` does it; an embedded SQLite database
+    is set up on first use (app/database.py)."""
+
+    def __init__(self, message: str, *, revision: str | None) -> None:
+        super().__init__(message, hint=SETUP_HINT)
+        #: The revision found; None: no schema (or no file).
+        self.revision = revision
+
+
 def stored_revision(engine: Engine) -> str | None:
     """The revision in alembic_version; None when there is no such table. One statement on one
     new connection when the table is there (every database command pays it); asks whether the
@@ -48,13 +59,13 @@ def check_schema(engine: Engine, display_url: str) -> None:
             raise DatabaseError(
                 f"the database {display_url} was created by butido (Rust)", hint=ADOPT_HINT
             )
-        raise DatabaseError(f"the database {display_url} has no butido schema", hint=SETUP_HINT)
+        raise SchemaNotReadyError(f"the database {display_url} has no butido schema", revision=None)
     if current not in KNOWN_REVISIONS:
         raise newer_schema_error(display_url, current)
-    raise DatabaseError(
+    raise SchemaNotReadyError(
         f"the database {display_url} has schema revision {current}, "
         f"but this butido_py needs {SCHEMA_REVISION}",
-        hint=SETUP_HINT,
+        revision=current,
     )
 
 

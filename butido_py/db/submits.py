@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, Select, exists, select, update
+from sqlalchemy import Connection, Row, Select, exists, func, select, update
 
 from butido_py.db.database import Database
 from butido_py.db.lookups import get_or_create_envvar_ids, get_or_create_id, id_of_uuid
@@ -308,6 +308,23 @@ class SubmitFilter:
 
 def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
     """The newest `limit` submits that match, oldest first."""
+    statement = _submits_matching(query).order_by(SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc())
+    if query.limit:
+        statement = statement.limit(query.limit)
+    with db.begin() as connection:
+        records = [submit_record(row) for row in connection.execute(statement)]
+    records.reverse()
+    return records
+
+
+def count_submits(db: Database, query: SubmitFilter) -> int:
+    """How many submits match, whatever the limit."""
+    matching = _submits_matching(query).subquery()
+    with db.begin() as connection:
+        return int(connection.execute(select(func.count()).select_from(matching)).scalar_one())
+
+
+def _submits_matching(query: SubmitFilter) -> Select[tuple[object, ...]]:
     statement = submit_select()
     if query.for_package is not None:
         statement = statement.where(PACKAGES.c.name == query.for_package)
@@ -331,13 +348,7 @@ def list_submits(db: Database, query: SubmitFilter) -> list[SubmitRecord]:
         statement = statement.where(SUBMITS.c.submit_time < query.older_than)
     if query.newer_than is not None:
         statement = statement.where(SUBMITS.c.submit_time > query.newer_than)
-    statement = statement.order_by(SUBMITS.c.submit_time.desc(), SUBMITS.c.id.desc())
-    if query.limit:
-        statement = statement.limit(query.limit)
-    with db.begin() as connection:
-        records = [submit_record(row) for row in connection.execute(statement)]
-    records.reverse()
-    return records
+    return statement
 
 
 def child_submits(db: Database, submit_id: int) -> list[SubmitRecord]:

@@ -388,6 +388,10 @@ def _remove(api: APIClient, container_id: str) -> None:
         api.remove_container(container_id, force=True)
     except docker.errors.NotFound:
         return
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: its removal is already in progress (a cancel's)
+            log.warning("could not remove container %s: %s", container_id, exc)
+        return
     except _ENGINE_ERRORS as exc:
         # Never mask the job's own outcome; the container is labelled, so maintenance finds it.
         log.warning("could not remove container %s: %s", container_id, exc)

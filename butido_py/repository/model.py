@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from butido_py.config.model import SourceDatePolicy
-from butido_py.errors import RepositoryError, UsageError
+from butido_py.errors import RepositoryError, UsageError, did_you_mean
 from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
 
@@ -96,7 +96,11 @@ class Repository:
             f"package {wanted} not found in commit {self.commit[:12]}",
             hint=f"versions of {name}: {versions}"
             if versions
-            else "`butido find-pkg .` lists every package",
+            else (
+                f"{close} (`butido find-pkg .` lists every package)"
+                if (close := did_you_mean(name, {p.name for p in self.packages}))
+                else "`butido find-pkg .` lists every package"
+            ),
         )
 
     def search(self, regex: str, constraint: str | None = None) -> list[Package]:

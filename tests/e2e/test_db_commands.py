@@ -28,9 +28,9 @@ from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
-from butido_py.db.migrate import setup_schema
+from butido_py.db.migrate import downgrade_schema, setup_schema
 from butido_py.db.records import JobDependencyRecord, JobRecord
-from butido_py.db.schema import SCHEMA_REVISION
+from butido_py.db.schema import KNOWN_REVISIONS, SCHEMA_REVISION
 from butido_py.states import DependencyKind, JobState
 from tests.e2e.golden_files import assert_golden
 from tests.helpers.databases import BACKENDS, fresh_database_url
@@ -241,7 +241,7 @@ def test_golden_table_on_a_terminal(cli: Cli, case: str) -> None:
     [
         (("job", str(jid(99))), 5, f"error: no job {jid(99)} in the database"),
         (("submit", str(sid(99))), 5, f"error: no submit {sid(99)} in the database"),
-        (("log-of", "not-a-uuid"), 2, "is not a valid UUID"),
+        (("log-of", "not-a-uuid"), 2, "is neither a UUID nor a prefix"),
         (("jobs", "--older-than", "3 lightyears"), 2, "is not a duration"),
         (("releases", "--newer-than", "2999-01-01"), 2, "is in the future"),
         (("jobs", "-E", "NOVALUE"), 2, "is not KEY=VALUE"),
@@ -264,10 +264,11 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
 ) -> None:
     with fresh_database_url(backend, tmp_path, postgres_url) as url:
         cli = make_cli(url, tmp_path)
-        refused = cli("db", "jobs")
-        assert refused.code == 5
-        assert "has no butido schema" in refused.stderr
-        assert "hint: run `butido db setup`" in refused.stderr
+        if backend == "postgresql":  # a team's database is set up on purpose
+            refused = cli("db", "jobs")
+            assert refused.code == 5
+            assert "has no butido schema" in refused.stderr
+            assert "hint: run `butido db setup`" in refused.stderr
         first = cli("db", "setup")
         assert first.code == 0, first.stderr
         assert "applied migration 0001: baseline" in first.stdout
@@ -283,35 +284,75 @@ def test_setup_creates_the_schema_once_and_other_commands_need_it(
         assert (report["applied"], report["revision"]) == ([], SCHEMA_REVISION)
         assert report["server"].startswith(backend)
         empty = cli("db", "jobs", "--csv", "--header")
-        assert (empty.code, empty.stderr) == (0, "")
+        assert (empty.code, empty.stderr) == (0, "no jobs found\n")
         assert empty.stdout == ",".join(_JOB_COLUMNS) + "\n"
 
 
 _JOB_COLUMNS = ("Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
-                "State", "Root Package", "Root Version")  # fmt: skip
+                "State", "Root Package", "Root Version", "Wait", "Run")  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("sqlite:///{tmp}/none/butido.sqlite", "the database file {tmp}/none/butido.sqlite does"),
-        (
-            "postgresql+psycopg://butido:secret@127.0.0.1:1/butido",
-            "cannot connect to the database postgresql+psycopg://butido:***@127.0.0.1:1/butido",
-        ),
-    ],
-    ids=["sqlite-file-missing", "postgresql-unreachable"],
-)
-def test_no_database_is_one_clear_line(tmp_path: Path, url: str, message: str) -> None:
-    cli = make_cli(url.format(tmp=tmp_path), tmp_path)
+def test_a_sqlite_database_at_the_previous_revision_is_migrated_on_first_use(
+    tmp_path: Path,
+) -> None:
+    previous = KNOWN_REVISIONS[KNOWN_REVISIONS.index(SCHEMA_REVISION) - 1]
+    with fresh_database_url("sqlite", tmp_path, "") as url:
+        engine = open_engine(url)
+        setup_schema(engine)
+        downgrade_schema(engine, previous)
+        engine.dispose()
+        cli = make_cli(url, tmp_path)
+        done = cli("db", "submits", "--csv")
+        assert done.code == 0, done.stderr
+        path = url.removeprefix("sqlite:///")
+        assert done.stderr.splitlines()[0] == (
+            f"migrated the database {path} from revision {previous} to {SCHEMA_REVISION}"
+        )
+        again = cli("db", "submits", "--csv")
+        assert (again.code, "migrated" in again.stderr) == (0, False)
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("postgres_engine")
+def test_a_postgresql_database_at_the_previous_revision_needs_db_setup(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    previous = KNOWN_REVISIONS[KNOWN_REVISIONS.index(SCHEMA_REVISION) - 1]
+    with fresh_database_url("postgresql", tmp_path, postgres_url) as url:
+        engine = open_engine(url)
+        setup_schema(engine)
+        downgrade_schema(engine, previous)
+        engine.dispose()
+        done = make_cli(url, tmp_path)("db", "submits")
+        assert done.code == 5
+        assert f"has schema revision {previous}" in done.stderr
+        assert "butido db setup" in done.stderr
+
+
+def test_no_database_is_one_clear_line(tmp_path: Path) -> None:
+    cli = make_cli("postgresql+psycopg://butido:secret@127.0.0.1:1/butido", tmp_path)
     done = cli("db", "jobs")
     assert done.code == 5
     error, hint = done.stderr.splitlines()
-    assert error.startswith(f"error: {message.format(tmp=tmp_path)}")
+    assert error.startswith(
+        "error: cannot connect to the database postgresql+psycopg://butido:***@127.0.0.1:1/butido"
+    )
     assert hint.startswith("hint: ")
     assert "butido db setup" in hint
     assert "secret" not in done.stderr
-    assert not (tmp_path / "none").exists()
+
+
+def test_a_missing_sqlite_database_is_created_on_first_use(tmp_path: Path) -> None:
+    path = tmp_path / "none" / "butido.sqlite"
+    cli = make_cli(f"sqlite:///{path}", tmp_path)
+    done = cli("db", "jobs")
+    assert done.code == 0, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        f"created the database {path} (schema revision {SCHEMA_REVISION})"
+    )
+    again = cli("db", "jobs")
+    assert again.code == 0, again.stderr
+    assert "created" not in again.stderr
 
 
 @pytest.mark.postgres

@@ -12,7 +12,6 @@ from butido_py import __version__
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
-from butido_py.errors import ExitCode
 from butido_py.repository.git_init import copy_template, find_template, init_and_commit
 from tests.e2e.conftest import Runner
 from tests.helpers.databases import BACKENDS, fresh_database_url
@@ -95,8 +94,8 @@ def test_metrics_text(butido: Runner, template_repo: Path, seeded_url: str) -> N
     assert "  dep_failed:           1" in lines
 
 
-def test_metrics_without_database_names_db_setup(butido: Runner, template_repo: Path) -> None:
+def test_metrics_sets_up_the_embedded_database(butido: Runner, template_repo: Path) -> None:
     done = butido("metrics")
-    assert done.code == ExitCode.DATABASE
-    assert "butido db setup" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.code == 0, done.stderr
+    assert done.stderr.startswith("created the database ")
+    assert "  jobs:                 0" in done.stdout.splitlines()

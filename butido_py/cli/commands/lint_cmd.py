@@ -8,6 +8,7 @@ import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import repository_options
+from butido_py.cli.warnings import color_allowed
 from butido_py.errors import ScriptError
 from butido_py.lint import LintResult, ScriptSettings, find_linter, lint_packages
 
@@ -50,7 +51,11 @@ def lint(
 
 
 def _report(result: LintResult) -> None:
-    click.secho(f"lint failed: {result.package} (exit status {result.returncode})", fg="red")
+    click.secho(
+        f"lint failed: {result.package} (exit status {result.returncode})",
+        fg="red",
+        color=color_allowed(),
+    )
     for stream in (result.stdout, result.stderr):
         for line in stream.splitlines():
             click.echo(f"    {line}")

@@ -21,7 +21,7 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import timeout_option
+from butido_py.cli.options import SUBMIT_OR_GROUP_REF, timeout_option
 from butido_py.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 @click.command("rebuild")
-@click.argument("submit_uuid", metavar="SUBMIT_OR_GROUP", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT_OR_GROUP", type=SUBMIT_OR_GROUP_REF)
 @click.option(
     "--allow-image-change",
     is_flag=True,

@@ -11,7 +11,9 @@ import click
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
 from butido_py.cli.lazy import LazyCommand, LazyGroup
+from butido_py.cli.options import SUBMIT_REF
 from butido_py.cli.render import print_json
+from butido_py.cli.warnings import color_allowed
 
 if TYPE_CHECKING:
     from butido_py.app.release import ReleasedArtifact, ReleaseResult, RemovalPlan, RemovalResult
@@ -33,7 +35,7 @@ def release_group() -> None:
 
 
 @release_group.command("new")
-@click.argument("submit_uuid", metavar="SUBMIT", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT", type=SUBMIT_REF)
 @click.argument("package", metavar="[PKG]", required=False)
 @click.argument("version", metavar="[VERSION]", required=False)
 @click.option("--to", "store", required=True, metavar="STORE", help="The release store.")
@@ -104,7 +106,12 @@ def _echo_release(result: ReleaseResult, *, quiet: bool) -> None:
 
     for item in result.items:
         if item.outcome is ReleaseOutcome.FAILED:
-            click.secho(f"error: {item.destination}: {item.reason}", fg="red", err=True)
+            click.secho(
+                f"error: {item.destination}: {item.reason}",
+                fg="red",
+                err=True,
+                color=color_allowed(),
+            )
         elif quiet:
             continue
         elif item.outcome is ReleaseOutcome.SKIPPED:

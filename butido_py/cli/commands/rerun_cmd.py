@@ -20,7 +20,7 @@ from butido_py.cli.build_report import (
     run_options,
 )
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import timeout_option
+from butido_py.cli.options import JOB_REF, SUBMIT_OR_GROUP_REF, timeout_option
 
 if TYPE_CHECKING:
     from butido_py.app.rerun import GroupRerunRequest
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @click.command("rerun")
-@click.argument("submit_uuid", metavar="SUBMIT_OR_GROUP", type=click.UUID)
+@click.argument("submit_uuid", metavar="SUBMIT_OR_GROUP", type=SUBMIT_OR_GROUP_REF)
 @click.option(
     "-I",
     "--image",
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     "--job",
     "jobs",
     multiple=True,
-    type=click.UUID,
+    type=JOB_REF,
     metavar="JOB_UUID",
     help="Run this job of the submit and every job that needs it; repeatable.",
 )

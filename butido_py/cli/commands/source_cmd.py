@@ -10,6 +10,7 @@ import click
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import choose_format, output_options, repository_options
 from butido_py.cli.render import OutputFormat, render_rows
+from butido_py.cli.warnings import color_allowed
 from butido_py.errors import RepositoryError, SourceError
 from butido_py.package.model import Package
 from butido_py.sources.cache import CachedSource, SourceCache, VerifyResult, verify_sources
@@ -129,7 +130,12 @@ def verify(
     else:
         for result in results:
             if not result.ok:
-                click.secho(f"error: {result.entry.label}: {result.message}", fg="red", err=True)
+                click.secho(
+                    f"error: {result.entry.label}: {result.message}",
+                    fg="red",
+                    err=True,
+                    color=color_allowed(),
+                )
         good = sum(r.ok for r in results)
         click.echo(f"{good} of {len(results)} sources verified")
     _fail_on_verify_problems(results)
@@ -370,7 +376,9 @@ def _report_downloads(results: Sequence[DownloadResult]) -> list[CachedSource]:
             click.echo(f"downloaded {entry.label}: {_size(result.size)} -> {entry.path}")
             continue
         if result.outcome is DownloadOutcome.FAILED:
-            click.secho(f"error: {entry.label}: {result.message}", fg="red", err=True)
+            click.secho(
+                f"error: {entry.label}: {result.message}", fg="red", err=True, color=color_allowed()
+            )
             problems.append(entry)
             continue
         click.echo(f"note: {entry.label}: {result.message}")
@@ -380,6 +388,7 @@ def _report_downloads(results: Sequence[DownloadResult]) -> list[CachedSource]:
                 f"error: {entry.label}: download {entry.source.url} by hand to {entry.path}",
                 fg="red",
                 err=True,
+                color=color_allowed(),
             )
             problems.append(entry)
         elif not check.ok:
@@ -387,6 +396,7 @@ def _report_downloads(results: Sequence[DownloadResult]) -> list[CachedSource]:
                 f"error: {entry.label}: {check.message} (--force downloads it again)",
                 fg="red",
                 err=True,
+                color=color_allowed(),
             )
             problems.append(entry)
     ok = len(results) - len(problems)

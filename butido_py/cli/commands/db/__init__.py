@@ -31,6 +31,12 @@ DB_COMMANDS: dict[str, LazyCommand] = {
         f"{_PACKAGE}.groups",
         "List groups (one build over several images): time, UUID, package, images, state.",
     ),
+    "history": LazyCommand(
+        f"{_PACKAGE}.history",
+        "List the recent builds of package PKG: time, version, state, endpoint, queue wait and "
+        "run time; then the median run time and the success rate, and on a terminal a plot of "
+        "run times.",
+    ),
     "images": LazyCommand(f"{_PACKAGE}.listings", "List all images ever requested or built on."),
     "job": LazyCommand(
         f"{_PACKAGE}.jobs",

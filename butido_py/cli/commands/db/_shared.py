@@ -3,27 +3,71 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
 from butido_py.errors import DatabaseError
 
 if TYPE_CHECKING:
-    from butido_py.db.records import JobRecord
+    from butido_py.db.records import ArtifactRecord, JobRecord, ReleaseRecord, SubmitRecord
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: Digits of a UUID in tables (unique enough to read, and a prefix every command takes).
+SHORT_ID = 8
 
 
-def limit_of(app: AppContext, limit: int | None) -> int:
-    return app.config.database.default_query_limit if limit is None else limit
+def limit_of(app: AppContext, limit: int | None) -> tuple[int | None, int]:
+    """The `-L` given and the configured default (for `fetch_limited`)."""
+    return limit, app.config.database.default_query_limit
+
+
+T = TypeVar("T")
+
+
+def fetch_limited(
+    fetch: Callable[[int], list[T]],
+    count: Callable[[], int],
+    limit: tuple[int | None, int],
+    what: str,
+    *,
+    newest_first: bool = False,
+) -> list[T]:
+    """The newest entries of a listing that never lies; `limit`: (the `-L` given, the default).
+    When the default limit cut the listing (one entry more is fetched to learn it), one line on
+    stderr says how many were shown of how many and how to see all; an asked-for `-L N` is not
+    remarked on. An empty listing says so on stderr."""
+    given, default = limit
+    limit_n = default if given is None else given
+    found = fetch(limit_n + 1 if limit_n else 0)
+    if limit_n and len(found) > limit_n:
+        found = found[:limit_n] if newest_first else found[len(found) - limit_n :]
+        if given is None:
+            click.echo(
+                f"showing the newest {limit_n} of {count()} {what}s; all of them: --all (or -L N)",
+                err=True,
+            )
+    elif not found:
+        click.echo(f"no {what}s found", err=True)
+    return found
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 job`, `2 jobs`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def time_text(value: datetime | None, fmt: OutputFormat) -> str | None:
+    """ISO 8601 with its zone for machines (JSON, CSV); `2024-01-10 10:10:00` for people."""
     if value is None:
         return None
-    return value.isoformat() if fmt is OutputFormat.JSON else value.strftime(TIME_FORMAT)
+    if fmt in (OutputFormat.JSON, OutputFormat.CSV):
+        return value.isoformat()
+    return value.strftime(TIME_FORMAT)
 
 
 def yes_no(ok: bool | None, fmt: OutputFormat) -> object:
@@ -58,6 +102,7 @@ def job_json(job: JobRecord) -> dict[str, object]:
     return {
         "uuid": str(job.uuid),
         "submit": str(job.submit_uuid),
+        "submit_time": time_text(job.submit_time, OutputFormat.JSON),
         "package": job.package_name,
         "version": job.package_version,
         "image": job.image,
@@ -76,4 +121,49 @@ def job_json(job: JobRecord) -> dict[str, object]:
         "attempt": job.attempt,
         "root_package": job.root_package_name,
         "root_version": job.root_package_version,
+    }
+
+
+# One JSON object per entity, whichever command prints it: the schemas are in docs/json.md and
+# tests/e2e/test_json_schema.py validates every `--json` output against them.
+
+
+def submit_json(submit: SubmitRecord) -> dict[str, object]:
+    return {
+        "uuid": str(submit.uuid),
+        "submit_time": submit.submit_time.isoformat(),
+        "package": submit.package_name,
+        "version": submit.package_version,
+        "image": submit.image,
+        "commit": submit.commit_hash,
+        "commit_time": time_text(submit.commit_time, OutputFormat.JSON),
+        "dirty": submit.dirty,
+        "kind": submit.kind.value,
+        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
+        "state": submit.state.value,
+        "finished_at": time_text(submit.finished_at, OutputFormat.JSON),
+        "triggered_by": submit.triggered_by,
+    }
+
+
+def artifact_json(artifact: ArtifactRecord) -> dict[str, object]:
+    return {
+        "path": artifact.path,
+        "job": str(artifact.job_uuid),
+        "submit": str(artifact.submit_uuid),
+        "size": artifact.size,
+        "sha256": artifact.sha256,
+        "released_at": time_text(artifact.released_at, OutputFormat.JSON),
+    }
+
+
+def release_json(release: ReleaseRecord, file: str) -> dict[str, object]:
+    """`file`: where the released file is, or that it is not available locally."""
+    return {
+        "package": release.package_name,
+        "version": release.package_version,
+        "store": release.store,
+        "path": release.artifact_path,
+        "file": file,
+        "released_at": time_text(release.release_date, OutputFormat.JSON),
     }

@@ -16,6 +16,7 @@ import click
 
 from butido_py.cli.commands.db._shared import (
     duration,
+    fetch_limited,
     job_json,
     limit_of,
     not_found,
@@ -23,7 +24,13 @@ from butido_py.cli.commands.db._shared import (
     time_text,
 )
 from butido_py.cli.context import AppContext
-from butido_py.cli.options import EnumChoice, choose_format, limit_option, output_options
+from butido_py.cli.options import (
+    GROUP_REF,
+    EnumChoice,
+    choose_format,
+    limit_option,
+    output_options,
+)
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.states import SubmitKind, SubmitState
 
@@ -71,7 +78,13 @@ def db_groups(
     from butido_py.db.groups import GroupFilter, list_groups  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    query = GroupFilter(for_pkg, states, kinds, limit_of(app, limit))
+    database = app.database()
+    found = fetch_limited(
+        lambda n: list_groups(database, GroupFilter(for_pkg, states, kinds, n or None)),
+        lambda: len(list_groups(database, GroupFilter(for_pkg, states, kinds, None))),
+        limit_of(app, limit),
+        "group",
+    )
     rows = [
         (
             time_text(g.created_at, fmt),
@@ -83,14 +96,14 @@ def db_groups(
             g.kind.value,
             g.commit_hash,
         )
-        for g in list_groups(app.database(), query)
+        for g in found
     ]
     headers = ("Time", "UUID", "Package", "Version", "Images", "State", "Kind", "Commit")
     render_rows(headers, rows, fmt, header=not no_header)
 
 
 @click.command("group")
-@click.argument("group_uuid", metavar="UUID", type=click.UUID)
+@click.argument("group_uuid", metavar="UUID", type=GROUP_REF)
 @click.option("--wide/--narrow", default=None, help="Show durations (default: on a wide terminal).")
 @output_options
 @click.pass_obj

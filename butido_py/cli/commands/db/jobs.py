@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
 
 from butido_py.cli.commands.db._shared import (
+    SHORT_ID,
     duration,
+    fetch_limited,
     job_json,
     limit_of,
     not_found,
@@ -21,12 +24,15 @@ from butido_py.cli.commands.db._shared import (
 from butido_py.cli.commands.db.logs import echo_log
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    JOB_REF,
+    SUBMIT_REF,
     EnumChoice,
     choose_format,
     limit_option,
     newer_than_option,
     older_than_option,
     output_options,
+    wide_option,
 )
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.states import JobState
@@ -49,7 +55,7 @@ def _env_filter(
 
 
 @click.command("jobs")
-@click.option("-S", "--of-submit", "submit_uuid", type=click.UUID, help="Only jobs of submit UUID.")
+@click.option("-S", "--of-submit", "submit_uuid", type=SUBMIT_REF, help="Only jobs of submit UUID.")
 @click.option("-I", "--image", metavar="IMAGE", help="Only jobs built on IMAGE.")
 @click.option(
     "-E", "--env", metavar="KEY=VALUE", callback=_env_filter, help="Only jobs with this variable."
@@ -66,6 +72,7 @@ def _env_filter(
     type=EnumChoice(JobState),
     help="Only jobs in this state (repeatable).",
 )
+@wide_option
 @output_options
 @click.pass_obj
 def db_jobs(
@@ -79,6 +86,7 @@ def db_jobs(
     endpoint: str | None,
     package: str | None,
     states: tuple[JobState, ...],
+    wide: bool,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
@@ -88,10 +96,12 @@ def db_jobs(
     The Root columns name the package the submit was for (the root of the job's tree).
     """
     from butido_py.db.artifacts import artifacts_of_jobs  # noqa: PLC0415 - SQLAlchemy
-    from butido_py.db.jobs import JobFilter, list_jobs  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.jobs import JobFilter, count_jobs, list_jobs  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     db = app.database()
+    if submit_uuid is not None and limit is None:
+        limit = 0  # one submit: all its jobs
     query = JobFilter(
         submit_uuid=submit_uuid,
         image=image,
@@ -101,12 +111,24 @@ def db_jobs(
         endpoint=endpoint,
         package=package,
         states=states,
-        limit=limit_of(app, limit),
     )
-    jobs = list_jobs(db, query)
+    jobs = fetch_limited(
+        lambda n: list_jobs(db, replace(query, limit=n)),
+        lambda: count_jobs(db, query),
+        limit_of(app, limit),
+        "job",
+    )
     artifacts = artifacts_of_jobs(db, [job.id for job in jobs])
+    if fmt is OutputFormat.JSON:  # one object per job, its artifacts' types in a list
+        print_json(
+            [
+                {**job_json(job), "artifact_types": [_artifact_type(a) for a in artifacts[job.id]]}
+                for job in jobs
+            ]
+        )
+        return
     rows = [
-        _job_row(job, _artifact_type(artifact), fmt)
+        _job_row(job, _artifact_type(artifact), fmt, wide=wide)
         for job in jobs
         for artifact in (artifacts[job.id] or _NO_ARTIFACT)
     ]
@@ -117,7 +139,7 @@ _NO_ARTIFACT: list[ArtifactRecord | None] = [None]
 
 _JOB_HEADERS = (
     "Submit", "Job", "Time", "Host", "Ok?", "Package", "Version", "Distro", "Type",
-    "State", "Root Package", "Root Version",
+    "State", "Root Package", "Root Version", "Wait", "Run",
 )  # fmt: skip
 
 
@@ -128,10 +150,15 @@ def _artifact_type(artifact: ArtifactRecord | None) -> str | None:
     return name.rsplit(".", 1)[-1].upper() if "." in name else None
 
 
-def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tuple[object, ...]:
+def _job_row(
+    job: JobRecord, artifact_type: str | None, fmt: OutputFormat, *, wide: bool
+) -> tuple[object, ...]:
+    """Wait: queued until started; Run: started until finished. UUIDs short in a table unless
+    `wide`."""
+    short = fmt is OutputFormat.TABLE and not wide
     return (
-        str(job.submit_uuid),
-        str(job.uuid),
+        str(job.submit_uuid)[:SHORT_ID] if short else str(job.submit_uuid),
+        str(job.uuid)[:SHORT_ID] if short else str(job.uuid),
         time_text(job.submit_time, fmt),
         job.endpoint,
         yes_no(job.state.ok, fmt),
@@ -142,6 +169,8 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
         job.state.value,
         job.root_package_name,
         job.root_package_version,
+        duration(job.queued_at, job.started_at),
+        duration(job.started_at, job.finished_at),
     )
 
 
@@ -149,7 +178,7 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
 
 
 @click.command("job")
-@click.argument("job_uuid", metavar="UUID", type=click.UUID)
+@click.argument("job_uuid", metavar="UUID", type=JOB_REF)
 @click.option("-L", "--log", "show_log", is_flag=True, help="Show the log.")
 @click.option("-s", "--script", "show_script", is_flag=True, help="Show the script.")
 @click.option("-E", "--env", "show_env", is_flag=True, help="Show the environment.")
@@ -240,8 +269,8 @@ def _job_data(
     data: dict[str, object] = {**job_json(detail.job), "env": dict(detail.env)}
     if why is not None:
         data["explain"] = why.as_json()
-    if attempts:  # none for reused jobs and for jobs recorded by butido
-        data["attempts"] = [_attempt_json(a) for a in attempts]
+    # Empty for reused jobs and for jobs recorded by butido: the key is always there.
+    data["attempts"] = [_attempt_json(a) for a in attempts]
     if script:
         data["script"] = detail.script_text
     if log is not None:

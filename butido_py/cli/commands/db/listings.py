@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from butido_py.cli.commands.db._shared import limit_of, time_text
+from butido_py.cli.commands.db._shared import (
+    artifact_json,
+    fetch_limited,
+    limit_of,
+    release_json,
+    time_text,
+)
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    JOB_REF,
     choose_format,
     limit_option,
     newer_than_option,
     older_than_option,
     output_options,
 )
-from butido_py.cli.render import OutputFormat, render_rows
+from butido_py.cli.render import OutputFormat, print_json, render_rows
 
 if TYPE_CHECKING:
     from butido_py.db.records import ArtifactRecord, ReleaseRecord
@@ -32,7 +40,12 @@ def db_envvars(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) ->
     from butido_py.db.lookups import list_envvars  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    rows = [(e.name, e.value) for e in list_envvars(app.database())]
+    rows = [
+        (e.name, e.value)
+        for e in fetch_limited(
+            lambda _n: list_envvars(app.database()), lambda: 0, (0, 0), "environment variable"
+        )
+    ]
     render_rows(("Name", "Value"), rows, fmt, header=not no_header)
 
 
@@ -44,7 +57,10 @@ def db_images(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> 
     from butido_py.db.lookups import list_images  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    rows = [(i.name,) for i in list_images(app.database())]
+    rows = [
+        (i.name,)
+        for i in fetch_limited(lambda _n: list_images(app.database()), lambda: 0, (0, 0), "image")
+    ]
     render_rows(("Name",), rows, fmt, header=not no_header)
 
 
@@ -52,7 +68,7 @@ def db_images(app: AppContext, as_json: bool, as_csv: bool, no_header: bool) -> 
 
 
 @click.command("artifacts")
-@click.option("-J", "--job", "job_uuid", type=click.UUID, help="Only artifacts of job UUID.")
+@click.option("-J", "--job", "job_uuid", type=JOB_REF, help="Only artifacts of job UUID.")
 @limit_option
 @output_options
 @click.pass_obj
@@ -65,10 +81,21 @@ def db_artifacts(
     no_header: bool,
 ) -> None:
     """List artifacts: path, release date (or `no`), job, size and sha256; newest last."""
-    from butido_py.db.artifacts import list_artifacts  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.artifacts import count_artifacts, list_artifacts  # noqa: PLC0415
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
-    found = list_artifacts(app.database(), job_uuid=job_uuid, limit=limit_of(app, limit))
+    db = app.database()
+    if job_uuid is not None and limit is None:
+        limit = 0  # one job: all its artifacts
+    found = fetch_limited(
+        lambda n: list_artifacts(db, job_uuid=job_uuid, limit=n),
+        lambda: count_artifacts(db, job_uuid=job_uuid),
+        limit_of(app, limit),
+        "artifact",
+    )
+    if fmt is OutputFormat.JSON:
+        print_json([artifact_json(a) for a in found])
+        return
     render_rows(
         ("Path", "Released", "Job", "Size", "SHA256"),
         [_artifact_row(a, fmt) for a in found],
@@ -104,7 +131,11 @@ def db_releases(
     no_header: bool,
 ) -> None:
     """List releases: package, version, date, and where the file is; newest first."""
-    from butido_py.db.releases import ReleaseFilter, list_releases  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.releases import (  # noqa: PLC0415 - SQLAlchemy
+        ReleaseFilter,
+        count_releases,
+        list_releases,
+    )
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     query = ReleaseFilter(
@@ -112,20 +143,32 @@ def db_releases(
         newer_than=newer_than,
         store=store,
         package=package,
-        limit=limit_of(app, limit),
     )
     root = app.config.releases_root
-    rows = [_release_row(r, root, fmt) for r in list_releases(app.database(), query)]
+    db = app.database()
+    found = fetch_limited(
+        lambda n: list_releases(db, replace(query, limit=n)),
+        lambda: count_releases(db, query),
+        limit_of(app, limit),
+        "release",
+        newest_first=True,
+    )
+    if fmt is OutputFormat.JSON:
+        print_json([release_json(r, _release_file(r, root)) for r in found])
+        return
+    rows = [_release_row(r, root, fmt) for r in found]
     render_rows(("Package", "Version", "Date", "Path", "Store"), rows, fmt, header=not no_header)
 
 
-def _release_row(release: ReleaseRecord, root: Path, fmt: OutputFormat) -> tuple[object, ...]:
+def _release_file(release: ReleaseRecord, root: Path) -> str:
     path = root / release.store / release.artifact_path
-    shown = (
-        str(path)
-        if path.is_file()
-        else f"{release.store}/{release.artifact_path} is not available locally"
-    )
+    if path.is_file():
+        return str(path)
+    return f"{release.store}/{release.artifact_path} is not available locally"
+
+
+def _release_row(release: ReleaseRecord, root: Path, fmt: OutputFormat) -> tuple[object, ...]:
+    shown = _release_file(release, root)
     return (
         release.package_name,
         release.package_version,

@@ -16,6 +16,7 @@ import click
 
 from butido_py.cli.commands.db._shared import not_found
 from butido_py.cli.context import AppContext
+from butido_py.cli.options import JOB_REF
 from butido_py.cli.render import print_json
 from butido_py.errors import ButidoError, DatabaseError, ExitCode
 from butido_py.logproto import LogParser, LogRecord, display_line
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from butido_py.db.logs import LogHead, LogPiece
 
 #: The one place a job argument is parsed (prefix UUIDs will be accepted here).
-job_argument = click.argument("job_uuid", metavar="UUID", type=click.UUID)
+job_argument = click.argument("job_uuid", metavar="UUID", type=JOB_REF)
 
 
 class JobNotSucceededError(ButidoError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,24 +12,29 @@ import click
 
 from butido_py.app.verdicts import count_verdicts
 from butido_py.cli.commands.db._shared import (
+    SHORT_ID,
     TIME_FORMAT,
     duration,
+    fetch_limited,
     job_json,
     limit_of,
     not_found,
     short_image,
+    submit_json,
     time_text,
     yes_no,
 )
 from butido_py.cli.commands.db.groups import echo_submit_group, submit_group_json
 from butido_py.cli.context import AppContext
 from butido_py.cli.options import (
+    SUBMIT_REF,
     EnumChoice,
     choose_format,
     limit_option,
     newer_than_option,
     older_than_option,
     output_options,
+    wide_option,
 )
 from butido_py.cli.render import OutputFormat, print_json, render_rows
 from butido_py.cli.verdict_report import counts_text, echo_verdicts, verdicts_json
@@ -89,7 +94,11 @@ def db_submits(
 
     The filters combine; e.g. `--state failed --newer-than 1d` lists today's failed submits,
     `--kind rebuild` the reproducibility checks."""
-    from butido_py.db.submits import SubmitFilter, list_submits  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.submits import (  # noqa: PLC0415 - SQLAlchemy
+        SubmitFilter,
+        count_submits,
+        list_submits,
+    )
 
     if with_pkg and for_pkg:
         raise click.UsageError("--with-pkg and --for-pkg are mutually exclusive")
@@ -99,12 +108,20 @@ def db_submits(
         for_package=for_pkg,
         commit=commit,
         image=image,
-        limit=limit_of(app, limit),
         states=states,
         kinds=kinds,
         older_than=older_than,
         newer_than=newer_than,
     )
+    found = fetch_limited(
+        lambda n: list_submits(app.database(), replace(query, limit=n)),
+        lambda: count_submits(app.database(), query),
+        limit_of(app, limit),
+        "submit",
+    )
+    if fmt is OutputFormat.JSON:
+        print_json([submit_json(s) for s in found])
+        return
     rows = [
         (
             time_text(s.submit_time, fmt),
@@ -115,24 +132,26 @@ def db_submits(
             s.kind.value,
             s.commit_hash,
         )
-        for s in list_submits(app.database(), query)
+        for s in found
     ]
     headers = ("Time", "UUID", "For Package", "For Package Version", "State", "Kind", "Commit")
     render_rows(headers, rows, fmt, header=not no_header)
 
 
 @click.command("submit")
-@click.argument("submit_uuid", metavar="UUID", type=click.UUID)
+@click.argument("submit_uuid", metavar="UUID", type=SUBMIT_REF)
 @click.option(
     "--watch", is_flag=True, help="Show the job tree live until the submit ends (exit 1 unless "
     "it succeeded): redrawn on a terminal, one line per change when piped."
 )  # fmt: skip
+@wide_option
 @output_options
 @click.pass_obj
 def db_submit(
     app: AppContext,
     submit_uuid: uuid.UUID,
     watch: bool,
+    wide: bool,
     as_json: bool,
     as_csv: bool,
     no_header: bool,
@@ -170,7 +189,11 @@ def db_submit(
     echo_submit_group(db, submit.uuid)
     _echo_children(lineage)
     click.echo()
-    tree = [_submit_job_row(job, label, fmt) for job, label in job_tree(jobs, edges)]
+    tree = [
+        _submit_job_row(job, label, fmt, wide=wide)
+        for job, label in job_tree(jobs, edges)
+        if not label.endswith(" (above)")  # shown once, where it is first needed
+    ]
     render_rows(_SUBMIT_JOB_HEADERS, tree, OutputFormat.TABLE, header=not no_header)
     if submit.kind is SubmitKind.REBUILD:
         click.echo(f"\nVerdicts against {submit.parent_uuid}:")
@@ -230,21 +253,25 @@ def _lineage_json(lineage: _Lineage) -> dict[str, object]:
 
 
 _SUBMIT_JOB_HEADERS = (
-    "Package", "Version", "State", "Ok?", "Endpoint", "Duration", "Image", "Container", "Job",
+    "Package", "Version", "State", "Ok?", "Endpoint", "Wait", "Run", "Image", "Container", "Job",
 )  # fmt: skip
 
 
-def _submit_job_row(job: JobRecord, label: str, fmt: OutputFormat) -> tuple[object, ...]:
+def _submit_job_row(
+    job: JobRecord, label: str, fmt: OutputFormat, *, wide: bool = True
+) -> tuple[object, ...]:
+    """Wait: queued until started; Run: started until finished. Not `wide`: short ids."""
     return (
         label,
         job.package_version,
         job.state.value,
         yes_no(job.state.ok, fmt),
         job.endpoint,
+        duration(job.queued_at, job.started_at),
         duration(job.started_at, job.finished_at),
         short_image(job.image),
         job.container_hash[:12] if job.container_hash else None,
-        str(job.uuid),
+        str(job.uuid) if wide else str(job.uuid)[:SHORT_ID],
     )
 
 
@@ -310,19 +337,7 @@ def _submit_json(
     for edge in edges:
         needs[edge.job_uuid].append({"job": str(edge.depends_on_uuid), "kind": edge.kind.value})
     return {
-        "uuid": str(submit.uuid),
-        "submit_time": submit.submit_time.isoformat(),
-        "package": submit.package_name,
-        "version": submit.package_version,
-        "image": submit.image,
-        "commit": submit.commit_hash,
-        "commit_time": time_text(submit.commit_time, OutputFormat.JSON),
-        "dirty": submit.dirty,
-        "kind": submit.kind.value,
-        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
-        "state": submit.state.value,
-        "finished_at": time_text(submit.finished_at, OutputFormat.JSON),
-        "triggered_by": submit.triggered_by,
+        **submit_json(submit),
         "env": dict(env),
         "jobs": [{**job_json(job), "depends_on": needs[job.uuid]} for job in jobs],
     }

@@ -1,0 +1,69 @@
+"""A small JSON Schema validator (the subset docs/json.md uses: type, enum, required,
+properties, items, format uuid/date-time), and the schemas read from docs/json.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "json.md"
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """entity -> schema, from the ```json <entity> blocks of docs/json.md."""
+    blocks = re.findall(r"```json (\w+)\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    return {name: json.loads(text) for name, text in blocks}
+
+
+def errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
+    """What is wrong with `value` (empty: it validates)."""
+    found: list[str] = []
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} is not one of {schema['enum']}"]
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_is(value, name) for name in names):
+            return [f"{where}: {value!r} is not of type {names}"]
+    if isinstance(value, str) and "format" in schema:
+        found += _format(value, schema["format"], where)
+    if isinstance(value, dict):
+        found += [f"{where}: missing {key!r}" for key in schema.get("required", ())
+                  if key not in value]  # fmt: skip
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                found += errors(value[key], sub, f"{where}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += errors(item, schema["items"], f"{where}[{index}]")
+    return found
+
+
+def _is(value: Any, name: str) -> bool:
+    if isinstance(value, bool) and name in ("integer", "number"):
+        return False
+    return isinstance(value, _TYPES[name])
+
+
+def _format(value: str, fmt: str, where: str) -> list[str]:
+    try:
+        if fmt == "uuid":
+            uuid.UUID(value)
+        elif fmt == "date-time" and datetime.fromisoformat(value).tzinfo is None:
+            return [f"{where}: {value!r} has no zone"]
+    except ValueError:
+        return [f"{where}: {value!r} is not a {fmt}"]
+    return []
