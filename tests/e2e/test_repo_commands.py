@@ -162,7 +162,7 @@ def test_running_in_a_sub_directory_works(butido: Runner, pkgs: Path) -> None:
     assert (result.code, result.stdout) == (0, APP_TREE)
 
 
-def test_uncommitted_edit_is_refused_allowed_and_old_commits_are_readable(
+def test_uncommitted_edit_is_read_with_a_note_and_old_commits_are_readable(
     butido: Runner, pkgs: Path
 ) -> None:
     util_with_extra = leaf("util", "0.5", '[dependencies]\nruntime = ["base 1", "extra 1"]\n')
@@ -174,16 +174,28 @@ def test_uncommitted_edit_is_refused_allowed_and_old_commits_are_readable(
 
     util_with_tls = leaf("util", "0.5", '[dependencies]\nruntime = ["tls 3"]\n')
     (pkgs / "util/pkg.toml").write_text(util_with_tls)  # not committed
-    refused = butido("tree-of", "app", cwd=pkgs)
-    assert refused.code == ExitCode.REPOSITORY
-    assert refused.stdout == ""
-    assert refused.stderr.splitlines()[0].endswith("(HEAD): util/pkg.toml")
-    assert "--allow-dirty" in refused.stderr
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=7", "HEAD"],
+        cwd=pkgs,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tls_tree = APP_TREE.replace("   └─ base 1\n", "   └─ tls 3\n")
+    for command in (["tree-of", "app"], ["find-pkg", "util"], ["versions-of", "util"]):
+        read = butido(*command, cwd=pkgs)
+        assert read.code == 0, read.stderr
+        assert read.stderr == (
+            f"note: reading the work tree: 1 file(s) differ from HEAD ({head}); "
+            "build uses the commit\n"
+        )
+    assert butido("tree-of", "app", cwd=pkgs).stdout == tls_tree
     dirty = butido("tree-of", "app", "--allow-dirty", cwd=pkgs)
-    assert (dirty.code, dirty.stdout) == (0, APP_TREE.replace("   └─ base 1\n", "   └─ tls 3\n"))
+    assert (dirty.code, dirty.stdout) == (0, tls_tree)
+    assert dirty.stderr.endswith(f"differ from HEAD ({head}) (--allow-dirty)\n")
     # Another commit is read from its objects: the edited work tree does not matter.
     older = butido("tree-of", "app", "--commit", "HEAD~1", cwd=pkgs)
-    assert (older.code, older.stdout) == (0, APP_TREE)
+    assert (older.code, older.stdout, older.stderr) == (0, APP_TREE, "")
 
 
 def test_missing_dependency_and_cycle_are_one_line_errors(butido: Runner, pkgs: Path) -> None:
