@@ -37,6 +37,7 @@ class AppContext:
     _database: Database | None = None
     _services: Services | None = None
     _repositories: dict[tuple[str, bool, bool, str], Repository] = field(default_factory=dict)
+    _phases_warned: bool = False
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
@@ -85,8 +86,19 @@ class AppContext:
             )
             if repository.dirty:
                 _note_work_tree(repository, explicit=allow_dirty)
+            self._warn_unrun_phases(repository)
             self._repositories[key] = repository
         return self._repositories[key]
+
+    def _warn_unrun_phases(self, repository: Repository) -> None:
+        from butido_py.cli.warnings import echo_warning  # noqa: PLC0415 - see the imports
+        from butido_py.package.phases import unrun_phases  # noqa: PLC0415
+
+        if self._phases_warned:  # once per command, however many commits it reads
+            return
+        self._phases_warned = True
+        for message in unrun_phases(repository.packages, self.config.available_phases):
+            echo_warning(message)
 
     def services(self) -> Services:
         """What the application functions use (built once): the configuration, the repository,

@@ -412,3 +412,19 @@ def test_source_listings_piped_print_butido_layouts(inline: Runner, pkgs: Path) 
     assert of[1].endswith("/lib-2.0/src.source")
     missing = inline("source", "list-missing", cwd=pkgs).stdout.splitlines()
     assert missing[0].startswith("app 1.0 -> /")
+
+
+def test_a_phase_outside_available_phases_is_a_warning_of_every_command(
+    butido: Runner, pkgs: Path
+) -> None:
+    write_files(pkgs, {"tls/pkg.toml": leaf("tls", "3", "[phases.deploy]\nscript = 'echo'\n")})
+    commit_all(pkgs, "tls deploys")
+    expected = (
+        "warning: package tls 3 (tls/pkg.toml): phase 'deploy' is not in available_phases "
+        "and never runs\n"
+    )
+    for command in (["tree-of", "app"], ["find-pkg", "tls"], ["versions-of", "base"]):
+        done = butido(*command, cwd=pkgs)
+        assert (done.code, done.stderr) == (0, expected), command
+    (pkgs / "config.toml").write_text(CONFIG.replace('["build"]', '["build", "deploy"]'))
+    assert butido("tree-of", "app", cwd=pkgs).stderr == ""
