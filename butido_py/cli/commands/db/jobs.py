@@ -19,6 +19,7 @@ from butido_py.cli.commands.db._shared import (
     yes_no,
 )
 from butido_py.cli.context import AppContext
+from butido_py.cli.image_filter import image_filter
 from butido_py.cli.options import (
     EnumChoice,
     choose_format,
@@ -50,7 +51,7 @@ def _env_filter(
 
 @click.command("jobs")
 @click.option("-S", "--of-submit", "submit_uuid", type=click.UUID, help="Only jobs of submit UUID.")
-@click.option("-I", "--image", metavar="IMAGE", help="Only jobs built on IMAGE.")
+@click.option("-I", "--image", metavar="IMAGE", callback=image_filter, help="Only jobs on IMAGE.")
 @click.option(
     "-E", "--env", metavar="KEY=VALUE", callback=_env_filter, help="Only jobs with this variable."
 )

@@ -22,6 +22,7 @@ from butido_py.cli.commands.db._shared import (
     yes_no,
 )
 from butido_py.cli.context import AppContext
+from butido_py.cli.image_filter import image_filter
 from butido_py.cli.options import (
     EnumChoice,
     choose_format,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 @click.option("--with-pkg", "with_pkg", metavar="PKG", help="Submits that built package PKG.")
 @click.option("--for-pkg", "for_pkg", metavar="PKG", help="Submits whose root package is PKG.")
 @click.option("--commit", metavar="HASH", help="Submits of this commit (a prefix is enough).")
-@click.option("-I", "--image", metavar="IMAGE", help="Submits for this image.")
+@click.option("-I", "--image", metavar="IMAGE", callback=image_filter, help="Submits for IMAGE.")
 @click.option(
     "--state",
     "states",
