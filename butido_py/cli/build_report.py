@@ -56,7 +56,7 @@ def run_options(func: F) -> F:
             "-L",
             "--write-log",
             is_flag=True,
-            help="Also write each job's log to <log_dir>/NAME-VERSION-JOB.log.",
+            help="Also write each job's log to <log_dir>/NAME-VERSION-IMAGE-JOB.log.",
         ),
         click.option(
             "--endpoint",

@@ -239,6 +239,11 @@ def test_a_short_image_name_filters_like_the_full_name(inline: Cli, listing: str
     assert inline("db", listing, "-I", "debian:9", "--csv") == Done(0, "", "")
 
 
+def test_highlight_is_an_alias_of_highlighting(inline: Cli) -> None:
+    for on, off in (("--highlight", "--highlighting"), ("--no-highlight", "--no-highlighting")):
+        assert inline("db", "job", J6, "-s", on) == inline("db", "job", J6, "-s", off)
+
+
 def test_log_of_a_running_job_says_so(inline: Cli) -> None:
     done = inline("db", "log-of", J9)
     assert done.code == 0

@@ -292,6 +292,11 @@ def test_find_pkg_sections_and_script(inline: Runner, pkgs: Path) -> None:
     assert out.startswith("0 - app : 1.0")
     for text in ("lib =2.1 (build)", "APP_MODE=release", "Phases:", "   1 | #!/bin/bash"):
         assert text in out
+    # butido's newer spelling is an alias.
+    assert inline("find-pkg", "^app$", "-A", "--no-highlight", cwd=pkgs) == result
+    coloured = inline("find-pkg", "^app$", "-s", "--highlighting", cwd=pkgs)
+    assert coloured.code == 0, coloured.stderr
+    assert inline("find-pkg", "^app$", "-s", "--highlight", cwd=pkgs) == coloured
     only_deps = inline("find-pkg", "^app$", "-D", "--dependency-type", "build", cwd=pkgs)
     assert "lib =2.1 (build)" in only_deps.stdout
     assert "(runtime)" not in only_deps.stdout

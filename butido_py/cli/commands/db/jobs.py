@@ -159,6 +159,7 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
 )
 @click.option(
     "--highlighting/--no-highlighting",
+    "--highlight/--no-highlight",
     default=None,
     help="Highlight the script (default: on a terminal).",
 )
