@@ -47,7 +47,7 @@ from butido_py.orchestrator.run import BuildRun
 from butido_py.package.model import Package
 from butido_py.plan.dag import Dag, build_dag
 from butido_py.plan.key_explain import SOURCE_DATE_EPOCH
-from butido_py.repository.model import Repository
+from butido_py.repository.model import Repository, WorkTree
 from butido_py.sources.cache import SourceCache, VerifyStatus, verify_sources
 from butido_py.timespec import TimeSpecError, parse_duration
 
@@ -118,7 +118,8 @@ def remove_orphans(services: Services, endpoints: Sequence[EndpointConfig]) -> N
 
 def check_build(request: BuildRequest, services: Services) -> PreparedBuild:
     """Every check of `build` and its plan, with the services' configuration and database."""
-    repository = services.repository(request.commit, request.allow_dirty)
+    # The commit is built; a differing work tree matters only where the plan reads it.
+    repository = services.repository(request.commit, request.allow_dirty, changes=WorkTree.RECORD)
     database = services.database()
     name = services.config.containers.git_commit_hash
     if name:
@@ -184,6 +185,7 @@ def prepare_build(
     image = expand_image(config, request.image)
     dag = build_dag(repository, root, image=image, env=request.env)
     packages = list(dag.topological_order())
+    repository.refuse_changes_read_by(packages, request.commit)
     cache = SourceCache(config.source_cache)
     if request.verify:
         _verify_sources(cache, packages)

@@ -22,6 +22,7 @@ from butido_py.db.database import Database
 from butido_py.db.records import ReleaseCandidateRecord, ReleaseRecord
 from butido_py.db.submits import find_submit
 from butido_py.errors import DatabaseError, StoreError
+from butido_py.states import SubmitState
 from butido_py.stores import release_store
 
 Clock = Callable[[], datetime]
@@ -54,13 +55,15 @@ class ReleaseRequest:
     update: bool = False
     #: The submit's staging directory; default `<staging>/<submit uuid>`.
     staging_dir: Path | None = None
+    #: Release from a submit that did not succeed (failed, canceled, lost or still running).
+    force: bool = False
 
 
 class ReleaseAction(StrEnum):
     RELEASE = "release"  # not in the store yet
     UPDATE = "update"  # in the store; replaced because of --update
     SKIP = "skip"  # already released (the same file is in the store)
-    CONFLICT = "conflict"  # a different file is in the store and --update was not given
+    CONFLICT = "conflict"  # a different file is in the store: the release is refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +121,7 @@ class ReleaseResult:
         return StoreError(
             f"releasing {len(failed)} of {len(self.items)} artifact(s) to {self.store!r} "
             "failed (the others are done)",
-            hint="see the errors above; pass --update to replace different files in the store",
+            hint="see the errors above; a staged file must still match its recorded sha256",
         )
 
 
@@ -127,11 +130,7 @@ def plan_release(request: ReleaseRequest, services: Services) -> ReleasePlan:
     config = services.config
     directory = check_store(config, request.store)
     db = services.database()
-    if find_submit(db, request.submit) is None:
-        raise DatabaseError(
-            f"no submit {request.submit} in the database",
-            hint="list submits with `butido db submits`",
-        )
+    _check_submit(db, request)
     candidates = db_releases.release_candidates(
         db, request.submit, request.store, package=request.package, version=request.version
     )
@@ -147,7 +146,46 @@ def plan_release(request: ReleaseRequest, services: Services) -> ReleasePlan:
     items = tuple(
         _plan_one(candidate, staging, directory, update=request.update) for candidate in candidates
     )
-    return ReleasePlan(request.submit, request.store, items)
+    plan = ReleasePlan(request.submit, request.store, items)
+    _refuse_conflicts(plan)
+    return plan
+
+
+def _check_submit(db: Database, request: ReleaseRequest) -> None:
+    """The submit exists and succeeded: a failed submit's artifacts are not a release (a dependent
+    package may be missing or built against a broken one) unless --force says so."""
+    submit = find_submit(db, request.submit)
+    if submit is None:
+        raise DatabaseError(
+            f"no submit {request.submit} in the database",
+            hint="list submits with `butido db submits`",
+        )
+    if submit.state is not SubmitState.SUCCEEDED and not request.force:
+        raise StoreError(
+            f"submit {request.submit} is {submit.state}, not succeeded: its artifacts are not "
+            "released",
+            hint="pass --force to release the artifacts it did produce; "
+            f"`butido db jobs -S {request.submit}` lists its jobs",
+        )
+
+
+#: How many conflicting files the refusal names; the rest are counted.
+_NAMED = 3
+
+
+def _refuse_conflicts(plan: ReleasePlan) -> None:
+    """A different file under a released name is never replaced silently: nothing is written
+    (butido refused file by file, after releasing the others)."""
+    conflicts = plan.with_action(ReleaseAction.CONFLICT)
+    if not conflicts:
+        return
+    names = ", ".join(str(item.destination) for item in conflicts[:_NAMED])
+    more = f" and {len(conflicts) - _NAMED} more" if len(conflicts) > _NAMED else ""
+    raise StoreError(
+        f"release refused: {len(conflicts)} file(s) in release store {plan.store!r} differ from "
+        f"the artifacts of submit {plan.submit}: {names}{more}",
+        hint="pass --update to replace them (asks first); nothing was released",
+    )
 
 
 def _plan_one(
@@ -203,10 +241,8 @@ def _run_one(item: PlannedRelease, store: str, db: Database, clock: Clock) -> Re
         ReleaseOutcome.SKIPPED,
         item.reason,
     )
-    if item.action is ReleaseAction.SKIP:
-        return skipped
-    if item.action is ReleaseAction.CONFLICT:
-        return replace(skipped, outcome=ReleaseOutcome.FAILED)
+    if item.action in (ReleaseAction.SKIP, ReleaseAction.CONFLICT):
+        return skipped  # a plan with conflicts is refused before it runs
     try:
         copied = release_store.copy_verified(
             item.source, item.destination, expected_sha256=artifact.sha256

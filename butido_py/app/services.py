@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from butido_py.config.model import Config
-from butido_py.repository.model import Repository
+from butido_py.repository.model import Repository, WorkTree
 
 if TYPE_CHECKING:
     from butido_py.db.database import Database
@@ -27,7 +27,12 @@ class RepositorySource(Protocol):
     the work tree holds)."""
 
     def __call__(
-        self, commit: str = "HEAD", allow_dirty: bool = False, *, work_tree: bool = True
+        self,
+        commit: str = "HEAD",
+        allow_dirty: bool = False,
+        *,
+        work_tree: bool = True,
+        changes: WorkTree | None = None,
     ) -> Repository: ...
 
 

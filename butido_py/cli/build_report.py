@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from butido_py.cli.context import AppContext
+from butido_py.cli.network_note import HINT, network_summary, unset_network_mode
 from butido_py.cli.warnings import color_allowed
 from butido_py.errors import ButidoError, ExitCode
 from butido_py.logproto import terminal_safe
@@ -58,7 +59,7 @@ def run_options(func: F) -> F:
             "-L",
             "--write-log",
             is_flag=True,
-            help="Also write each job's log to <log_dir>/NAME-VERSION-JOB.log.",
+            help="Also write each job's log to <log_dir>/NAME-VERSION-IMAGE-JOB.log.",
         ),
         click.option(
             "--endpoint",
@@ -223,6 +224,9 @@ def echo_header(prepared: PreparedBuild) -> None:
         lines.insert(1, f"{prepared.kind.capitalize() + ' of:':<17}{prepared.parent_submit}")
     if prepared.reuse_from:
         lines.append(f"Reusing:         {len(prepared.reuse_from)} jobs of the original")
+    network = network_summary(prepared.endpoints)
+    if network is not None:
+        lines.append(f"Network:         {network}")
     click.echo("\n".join(lines))
 
 
@@ -254,6 +258,7 @@ def echo_report(result: BuildResult) -> None:
         )
     for job in result.failed:
         echo_failure(job)
+    _network_note(result)
     counts = ", ".join(f"{n} {state}" for state in _COUNTED if (n := result.count(state)))
     jobs = f"{len(result.jobs)} job" if len(result.jobs) == 1 else f"{len(result.jobs)} jobs"
     click.echo(
@@ -284,6 +289,21 @@ def echo_failure(job: JobSummary) -> None:
     click.echo(
         f"  more: butido db log-of {job.uuid} | less -SR +G\n        butido db job {job.uuid}"
     )
+
+
+def _network_note(result: BuildResult) -> None:
+    """Once per report: a failed job may have needed the network butido gave it."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_root().obj if ctx is not None else None
+    if not result.failed or not isinstance(app, AppContext):
+        return
+    unset = set(unset_network_mode(app.config.docker.endpoints))
+    ran_there = sorted({j.endpoint for j in result.failed if j.endpoint in unset})
+    if ran_there:
+        click.echo(
+            f"note: failed jobs ran without a network on {', '.join(ran_there)} "
+            f"(network_mode not set: none); {HINT}"
+        )
 
 
 def summary_json(result: BuildResult) -> dict[str, object]:

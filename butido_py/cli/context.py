@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from butido_py.config import Config, LoadedConfig
     from butido_py.config.database import DatabaseOverrides
     from butido_py.db.database import Database
-    from butido_py.repository.model import Repository
+    from butido_py.repository.model import Repository, WorkTree
 
 
 @dataclass(slots=True)
@@ -39,7 +39,8 @@ class AppContext:
     _loaded: LoadedConfig | None = None
     _database: Database | None = None
     _services: Services | None = None
-    _repositories: dict[tuple[str, bool, bool], Repository] = field(default_factory=dict)
+    _repositories: dict[tuple[str, bool, bool, str], Repository] = field(default_factory=dict)
+    _phases_warned: bool = False
 
     def loaded(self) -> LoadedConfig:
         if self._loaded is None:
@@ -56,23 +57,51 @@ class AppContext:
         return self.loaded().config
 
     def repository(
-        self, commit: str = "HEAD", allow_dirty: bool = False, *, work_tree: bool = True
+        self,
+        commit: str = "HEAD",
+        allow_dirty: bool = False,
+        *,
+        work_tree: bool = True,
+        changes: WorkTree | None = None,
     ) -> Repository:
         """The package repository around the current directory at `commit` (cached);
         `work_tree=False` reads the commit from git objects whatever the work tree holds.
 
+        Read-only commands read the work tree where it differs from HEAD and say so in one line
+        on stderr; a build passes `changes=WorkTree.RECORD` (it reads the commit).
+
         The configuration is read and checked first, as butido does for every command that runs
         in a repository: a broken config.toml fails the command instead of being ignored."""
-        key = (commit, allow_dirty, work_tree)
+        # Imported here: GitPython is slow to import and some commands never read packages.
+        from butido_py.repository.load import load_repository  # noqa: PLC0415
+        from butido_py.repository.model import WorkTree  # noqa: PLC0415
+
+        mode = changes or WorkTree.READ
+        key = (commit, allow_dirty, work_tree, str(mode))
         if key not in self._repositories:
             self.loaded()
-            # Imported here: GitPython is slow to import and some commands never read packages.
-            from butido_py.repository.load import load_repository  # noqa: PLC0415
-
-            self._repositories[key] = load_repository(
-                Path.cwd(), commit=commit, allow_dirty=allow_dirty, work_tree=work_tree
+            repository = load_repository(
+                Path.cwd(),
+                commit=commit,
+                allow_dirty=allow_dirty,
+                work_tree=work_tree,
+                changes=mode,
             )
+            if repository.dirty:
+                _note_work_tree(repository, explicit=allow_dirty)
+            self._warn_unrun_phases(repository)
+            self._repositories[key] = repository
         return self._repositories[key]
+
+    def _warn_unrun_phases(self, repository: Repository) -> None:
+        from butido_py.cli.warnings import echo_warning  # noqa: PLC0415 - see the imports
+        from butido_py.package.phases import unrun_phases  # noqa: PLC0415
+
+        if self._phases_warned:  # once per command, however many commits it reads
+            return
+        self._phases_warned = True
+        for message in unrun_phases(repository.packages, self.config.available_phases):
+            echo_warning(message)
 
     def services(self) -> Services:
         """What the application functions use (built once): the configuration, the repository,
@@ -150,3 +179,14 @@ def _report_setup(setup: AutoSetup) -> None:
             f"migrated the database {setup.path} from revision {setup.before} to {setup.revision}"
         )
     click.echo(done, err=True)
+
+
+def _note_work_tree(repository: Repository, *, explicit: bool) -> None:
+    """One line: the output shows files that are not committed (butido #240)."""
+    count = len(repository.work_tree_changes)
+    why = " (--allow-dirty)" if explicit else "; build uses the commit"
+    click.echo(
+        f"note: reading the work tree: {count} file(s) differ from HEAD "
+        f"({repository.commit[:7]}){why}",
+        err=True,
+    )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from butido_py.config.image_names import configured_image
 from butido_py.config.model import Config
 from butido_py.errors import UsageError, did_you_mean
 
 
 def expand_image(config: Config, image: str) -> str:
     """The full name of the configured image called `image` (full or short name)."""
+    found = configured_image(config, image)
+    if found is not None:
+        return found.name
     images = config.docker.images
-    for candidate in images:
-        if image in (candidate.name, candidate.short_name):
-            return candidate.name
     known = ", ".join(
         i.name if i.short_name == i.name else f"{i.name} ({i.short_name})" for i in images
     )

@@ -35,6 +35,8 @@ class EndpointConfig:
     network_mode: str = "none"
     timeout: int = 10
     tls: TlsConfig | None = None
+    #: False: `network_mode` is our default `none`, where butido used Docker's default (bridge).
+    network_mode_set: bool = False
 
     @property
     def docker_url(self) -> str:

@@ -390,6 +390,7 @@ def _read_endpoint(
         network_mode=network_mode,
         timeout=timeout,
         tls=tls if uses_tls else None,
+        network_mode_set="network_mode" in raw,
     )
 
 

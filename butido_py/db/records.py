@@ -209,6 +209,10 @@ class ReleaseRecord:
     release_date: datetime
     package_name: str
     package_version: str
+    #: What the released file came from: its submit, its job and its recorded sha256.
+    submit_uuid: UUID
+    job_uuid: UUID
+    sha256: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,14 @@ def _release_select() -> Select[tuple[object, ...]]:
             RELEASES.c.release_date,
             PACKAGES.c.name.label("package_name"),
             PACKAGES.c.version.label("package_version"),
+            SUBMITS.c.uuid.label("submit_uuid"),
+            JOBS.c.uuid.label("job_uuid"),
+            ARTIFACTS.c.sha256,
         )
         .join(ARTIFACTS, ARTIFACTS.c.id == RELEASES.c.artifact_id)
         .join(RELEASE_STORES, RELEASE_STORES.c.id == RELEASES.c.release_store_id)
         .join(JOBS, JOBS.c.id == ARTIFACTS.c.job_id)
+        .join(SUBMITS, SUBMITS.c.id == JOBS.c.submit_id)
         .join(PACKAGES, PACKAGES.c.id == JOBS.c.package_id)
     )
 

@@ -181,4 +181,7 @@ class JobAttempts:
         settings = self._prepared.settings
         if not settings.write_log or settings.log_dir is None:
             return None
-        return settings.log_dir / f"{job.package.name}-{job.package.version}-{job.uuid}.log"
+        # butido's name; a `/` of the image (registry/name) would be a directory: `_` instead.
+        image = self._prepared.image.replace("/", "_")
+        name = f"{job.package.name}-{job.package.version}-{image}-{job.uuid}.log"
+        return settings.log_dir / name

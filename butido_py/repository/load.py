@@ -1,9 +1,10 @@
 """Loading the package repository from a pinned git commit (butido-reference.md §1, §4.1, §13).
 
-Every `pkg.toml`, patch and phase file is read from the objects of one commit, never from the work
-tree, so what a command reports is what the recorded commit holds. When tracked package files
-differ from HEAD the load is refused (naming them) unless `allow_dirty`, which reads the work tree
-instead and marks the result dirty.
+Every `pkg.toml`, patch and phase file is read from the objects of one commit, so what a build
+records is what the commit holds. When package files differ from HEAD, `WorkTree` says what
+happens: read-only commands read the work tree (the result is dirty and names the files), a build
+reads the commit and refuses only when the plan reads a differing file, and `allow_dirty` reads
+the work tree for a build too.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from butido_py.package.model import Package
 from butido_py.package.parse import parse_package
 from butido_py.repository.git import GitRepository
 from butido_py.repository.layers import Layer, defining_layer, merge_layers
-from butido_py.repository.model import Repository
+from butido_py.repository.model import Repository, WorkTree, listed_files
 from butido_py.repository.source_dates import file_times, package_date
 from butido_py.repository.toml_cache import TomlCache
 
 PKG_TOML = "pkg.toml"
-_LISTED_FILES = 10
 
 
 class FileSource(Protocol):
@@ -92,20 +92,30 @@ class LoadedPackages:
 
 
 def load_repository(
-    start: Path, *, commit: str = "HEAD", allow_dirty: bool = False, work_tree: bool = True
+    start: Path,
+    *,
+    commit: str = "HEAD",
+    allow_dirty: bool = False,
+    work_tree: bool = True,
+    changes: WorkTree = WorkTree.REFUSE,
 ) -> Repository:
     """The repository around `start` (any directory inside the work tree) at `commit`.
 
-    `work_tree=False` never looks at the work tree (rebuilds and reruns read a recorded commit,
-    whatever the work tree holds)."""
+    `changes` says what to do with package files that differ in the work tree; `allow_dirty` is
+    `WorkTree.READ`, and `work_tree=False` is `WorkTree.IGNORE` (rebuilds and reruns read a
+    recorded commit, whatever the work tree holds)."""
+    if allow_dirty:
+        changes = WorkTree.READ
+    if not work_tree:
+        changes = WorkTree.IGNORE
     with tracing.span("load_repository", commit=commit), GitRepository(start) as repo:
-        return _load(repo, commit, allow_dirty=allow_dirty, work_tree=work_tree)
+        return _load(repo, commit, changes, explicit=allow_dirty)
 
 
-def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: bool) -> Repository:
+def _load(repo: GitRepository, commit: str, changes: WorkTree, *, explicit: bool) -> Repository:
     sha = repo.resolve(commit)
-    head = repo.head() if work_tree else None
-    if allow_dirty and sha != head:
+    head = repo.head() if changes is not WorkTree.IGNORE else None
+    if explicit and sha != head:
         raise RepositoryError(
             f"--allow-dirty reads the work tree, which is based on HEAD, not on '{commit}'",
             hint="drop --allow-dirty to read the commit, or --commit to read the work tree",
@@ -113,27 +123,22 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
     changed = repo.changed_files(sha) if sha == head else set()
     changed_pkg_tomls = {p for p in changed if is_package_file(p)}
     edited: frozenset[str] = frozenset()
-    if changed and allow_dirty:
+    recorded: frozenset[str] = frozenset()
+    if changed and changes is WorkTree.READ:
         loaded = load_packages(WorkTreeFiles(repo))
-        dirty = bool(changed_pkg_tomls or changed & loaded.files_read)
-        edited = frozenset(changed & loaded.files_read)
+        edited = frozenset(changed_pkg_tomls | (changed & loaded.files_read))
+        recorded = edited
     else:
-        cache = TomlCache(repo.git_dir / "butido" / "pkg-toml.cache")
-        try:
-            loaded = load_packages(CommitFiles(repo, sha), cache)
-        except RepositoryError:
-            # An error in the commit's files may already be fixed in the work tree: say that
-            # the work tree differs first.
-            _refuse_if_dirty(changed_pkg_tomls, sha, commit)
-            raise
-        _refuse_if_dirty(changed_pkg_tomls | (changed & loaded.files_read), sha, commit)
-        dirty = False
+        loaded = _load_commit(repo, sha, commit, changed_pkg_tomls)
+        if changes is WorkTree.REFUSE:
+            _refuse_if_dirty(changed_pkg_tomls | (changed & loaded.files_read), sha, commit)
+        recorded = frozenset(changed)
     commit_time = repo.commit_time(sha)
     return Repository(
         root=repo.root,
         commit=sha,
         commit_time=commit_time,
-        dirty=dirty,
+        dirty=bool(edited),
         packages=loaded.packages,
         patch_contents=loaded.patch_contents,
         git_author=repo.user_name(),
@@ -141,7 +146,22 @@ def _load(repo: GitRepository, commit: str, *, allow_dirty: bool, work_tree: boo
         source_dates=partial(
             _source_dates, repo.root, sha, commit_time, loaded.package_files, edited
         ),
+        work_tree_changes=recorded,
+        package_files=loaded.package_files,
     )
+
+
+def _load_commit(
+    repo: GitRepository, sha: str, commit: str, changed_pkg_tomls: set[str]
+) -> LoadedPackages:
+    cache = TomlCache(repo.git_dir / "butido" / "pkg-toml.cache")
+    try:
+        return load_packages(CommitFiles(repo, sha), cache)
+    except RepositoryError:
+        # An error in the commit's files may already be fixed in the work tree: say that the
+        # work tree differs first.
+        _refuse_if_dirty(changed_pkg_tomls, sha, commit)
+        raise
 
 
 def _source_dates(
@@ -205,12 +225,8 @@ def load_packages(source: FileSource, cache: TomlCache | None = None) -> LoadedP
 def _refuse_if_dirty(files: set[str], sha: str, commit: str) -> None:
     if not files:
         return
-    names = sorted(files)
-    listed = ", ".join(names[:_LISTED_FILES])
-    if len(names) > _LISTED_FILES:
-        listed += f" (and {len(names) - _LISTED_FILES} more)"
     raise RepositoryError(
-        f"package files differ from commit {sha[:12]} ({commit}): {listed}",
+        f"package files differ from commit {sha[:12]} ({commit}): {listed_files(files, 10)}",
         hint="commit them, or pass --allow-dirty to read the work tree",
     )
 

@@ -6,15 +6,40 @@ and the database layer. Nothing here touches git or the file system.
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from butido_py.config.model import SourceDatePolicy
 from butido_py.errors import RepositoryError, UsageError, did_you_mean
 from butido_py.package.constraint import parse_constraint
 from butido_py.package.model import Package
+
+
+class WorkTree(StrEnum):
+    """What loading does with a work tree that differs from HEAD (butido refused it, which made
+    users stop tracking files: butido #240)."""
+
+    READ = (
+        "read"  # read the work tree; the result is dirty and names the files (read-only commands)
+    )
+    REFUSE = "refuse"  # refuse when package files differ, naming them
+    RECORD = "record"  # read the commit; keep the differing files for the plan's check (build)
+    IGNORE = "ignore"  # read the commit, never look at the work tree (rebuilds, reruns)
+
+
+#: How many differing files an error names; the rest are counted.
+NAMED_FILES = 3
+
+
+def listed_files(files: Iterable[str], named: int = NAMED_FILES) -> str:
+    """`a, b, c (and 4 more)`: the first files in sorted order, and how many others."""
+    names = sorted(files)
+    listed = ", ".join(names[:named])
+    return listed + (f" (and {len(names) - named} more)" if len(names) > named else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +66,13 @@ class Repository:
     source_dates: Callable[[], Mapping[tuple[str, str], int]] | None = field(
         default=None, compare=False, repr=False
     )
+    #: Files of the work tree that differ from `commit`: read from the work tree when `dirty`;
+    #: otherwise (a build reads the commit) every differing file, for `refuse_changes_read_by`.
+    work_tree_changes: frozenset[str] = field(default=frozenset(), compare=False)
+    #: (name, version) → the files the package is made from (pkg.toml layers, patches, phases).
+    package_files: Mapping[tuple[str, str], tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     _dates: dict[tuple[str, str], int] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -59,6 +91,32 @@ class Repository:
     def find(self, name: str, version: str) -> Package | None:
         """The package with exactly this name and version (leading `=` of `version` ignored)."""
         return self._by_key.get((name, version.lstrip("=")))
+
+    def changes_read_by(self, packages: Iterable[Package]) -> set[str]:
+        """The differing work-tree files these packages are read from: their own files, and any
+        pkg.toml at or below a package's directory or in a directory above it (a new layer, or a
+        leaf that is no longer one)."""
+        if self.dirty or not self.work_tree_changes:
+            return set()
+        changed = self.work_tree_changes
+        found: set[str] = set()
+        for package in packages:
+            found |= changed & set(self.package_files.get(package.key, ()))
+            home = posixpath.dirname(package.pkg_toml)
+            found |= {p for p in changed if _shapes(p, home)}
+        return found
+
+    def refuse_changes_read_by(self, packages: Iterable[Package], commit_name: str) -> None:
+        """A build reads the commit: refuse when a file the plan reads differs in the work tree
+        (the user would build something other than what they see)."""
+        found = self.changes_read_by(packages)
+        if found:
+            raise RepositoryError(
+                f"{len(found)} file(s) the build reads differ from commit {self.commit[:12]} "
+                f"({commit_name}): {listed_files(found)}",
+                hint="commit them, or pass --allow-dirty to build from the work tree "
+                "(the submit is marked dirty)",
+            )
 
     def source_date(self, package: Package) -> int:
         """When the files `package` is made from last changed (the commit time if unknown)."""
@@ -124,3 +182,16 @@ class Repository:
                 hint="`butido find-pkg .` lists every package",
             )
         return found
+
+
+def _shapes(path: str, home: str) -> bool:
+    """`path` is a pkg.toml that can change the package whose leaf is in directory `home`."""
+    if posixpath.basename(path) != "pkg.toml":
+        return False
+    directory = posixpath.dirname(path)
+    return (
+        not directory
+        or directory == home
+        or home.startswith(directory + "/")
+        or directory.startswith(home + "/" if home else "")
+    )

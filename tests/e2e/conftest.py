@@ -67,7 +67,9 @@ def inline(
 ) -> Runner:
     """Like `butido`, but in this process: the environment is cleaned the same way."""
     for key in list(os.environ):
-        if key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST":
+        # BUTIDO_UPDATE_GOLDEN is the tests' own switch (golden_files.py), not butido's.
+        cleaned = key.startswith(("BUTIDO_", "XDG_")) or key == "DOCKER_HOST"
+        if cleaned and key != "BUTIDO_UPDATE_GOLDEN":
             monkeypatch.delenv(key)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NO_COLOR", "1")

@@ -36,7 +36,13 @@ from tests.e2e.golden_files import assert_golden
 from tests.helpers.databases import BACKENDS, fresh_database_url
 from tests.helpers.seed import jid, seed, sid
 
-CONFIG = 'compatibility = 1\navailable_phases = ["build"]\nreleases_root = "{root}"\n'
+CONFIG = """\
+compatibility = 1
+available_phases = ["build"]
+releases_root = "{root}"
+[docker]
+images = [{{ name = "alpine:3.19", short_name = "alp" }}]
+"""
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,21 @@ def test_golden(inline: Cli, case: str) -> None:
     assert (done.code, done.stderr) == (0, "") or case == "log-of-running"
     releases = str(inline.repo.parent / "releases")
     assert_golden(f"db/{case}.txt", done.stdout.replace(releases, "<releases>"))
+
+
+@pytest.mark.parametrize("listing", ["submits", "jobs"])
+def test_a_short_image_name_filters_like_the_full_name(inline: Cli, listing: str) -> None:
+    full = inline("db", listing, "-I", "alpine:3.19", "--csv")
+    assert full.code == 0, full.stderr
+    assert full.stdout
+    assert inline("db", listing, "-I", "alp", "--csv") == full
+    # A name that is not configured (any more) is filtered on as given.
+    assert inline("db", listing, "-I", "debian:9", "--csv") == Done(0, "", "")
+
+
+def test_highlight_is_an_alias_of_highlighting(inline: Cli) -> None:
+    for on, off in (("--highlight", "--highlighting"), ("--no-highlight", "--no-highlighting")):
+        assert inline("db", "job", J6, "-s", on) == inline("db", "job", J6, "-s", off)
 
 
 def test_log_of_a_running_job_says_so(inline: Cli) -> None:

@@ -97,6 +97,14 @@ def test_list_shows_only_butido_containers(
         butido("endpoint", "containers", "list", "--list-stopped", "--all", "--json").stdout
     )
     assert {short(c) for c in containers.values()} <= everything
+    # -I takes a configured short name, as build -I does.
+    by_short = butido("endpoint", "containers", "list", "-I", "tiny", "--json")
+    assert by_short.code == 0, by_short.stderr
+    assert short(containers["butido-running"]) in ids(by_short.stdout)
+    assert ids(by_short.stdout) == ids(
+        butido("endpoint", "containers", "list", "-I", TINY_IMAGE, "--json").stdout
+    )
+    assert ids(butido("endpoint", "containers", "list", "-I", "nt", "--json").stdout) == set()
 
 
 def test_prune_leaves_containers_of_submits_this_database_does_not_know(

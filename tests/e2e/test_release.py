@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.main import run
@@ -27,6 +28,7 @@ from butido_py.db import artifacts, jobs, submits
 from butido_py.db.database import open_database
 from butido_py.db.engine import open_engine
 from butido_py.db.migrate import setup_schema
+from butido_py.db.models import SUBMITS
 from butido_py.db.records import ArtifactInput, PlannedJob, PlannedSubmit
 from butido_py.db.releases import ReleaseFilter, list_releases
 from butido_py.errors import ExitCode
@@ -255,19 +257,20 @@ def test_unknown_store_submit_and_package(space: Space) -> None:
     assert "no release of app 9 in release store 'stable'" in rm_missing.stderr
 
 
-def test_different_file_in_store_is_kept_unless_update_confirmed(space: Space) -> None:
+def test_different_file_in_store_refuses_the_release_unless_update_confirmed(space: Space) -> None:
     space.store().mkdir(parents=True)
     foreign = space.store() / "app-1.0.deb"
     foreign.write_bytes(b"someone else's deb\n")
     done = space("release", "new", S, "--to", "stable", "--json")
     assert done.code == ExitCode.STORE
-    failed = done.json()["failed"]
-    assert isinstance(failed, list)
-    assert [(f["artifact"], f["reason"]) for f in failed] == [
-        ("app-1.0.deb", "a different file is already in the store; pass --update to replace it")
-    ]
-    assert len(done.json()["released"]) == len(ALL_FILES) - 1  # type: ignore[arg-type]
-    assert "releasing 1 of 4 artifact(s) to 'stable' failed" in done.stderr
+    assert done.stdout == ""
+    assert (
+        f"release refused: 1 file(s) in release store 'stable' differ from the artifacts of "
+        f"submit {S}: {foreign}" in done.stderr
+    )
+    assert "--update" in done.stderr
+    assert sorted(p.name for p in space.store().iterdir()) == ["app-1.0.deb"]  # nothing written
+    assert space.releases() == []
     assert foreign.read_bytes() == b"someone else's deb\n"
 
     refused = space.subprocess("release", "new", S, "--to", "stable", "--update")
@@ -279,7 +282,59 @@ def test_different_file_in_store_is_kept_unless_update_confirmed(space: Space) -
     confirmed = space.subprocess("release", "new", S, "app", "--to", "stable", "--update", "-y")
     assert confirmed.code == 0, confirmed.stderr
     assert "Going to update: " in confirmed.stderr
+    assert sorted(store_digests(space.store()).items()) == sorted(
+        (n, d) for n, d in ALL_FILES.items() if n.startswith("app")
+    )
+
+
+def test_identical_file_in_store_is_a_no_op_in_one_line(space: Space) -> None:
+    space.store().mkdir(parents=True)
+    (space.store() / "app-1.0.deb").write_bytes(OUTPUTS["app", "1.0"]["app-1.0.deb"])
+    done = space("release", "new", S, "app", "--to", "stable")
+    assert done.code == 0, done.stderr
+    assert done.stdout.splitlines() == [str(space.store() / "app-1.0.dsc")]
+    assert done.stderr.splitlines() == [
+        "1 artifact(s) already in release store 'stable' (identical files, left as they are)"
+    ]
+    again = space("release", "new", S, "app", "--to", "stable")
+    assert again.code == 0, again.stderr
+    assert again.stdout == ""
+    line = "nothing to do: 2 artifact(s) already in release store 'stable' (identical files, left"
+    assert again.stderr.splitlines() == [f"{line} as they are)"]
+    assert [r[2] for r in space.releases()] == ["app-1.0.dsc"]  # the no-op records nothing
+
+
+@pytest.mark.parametrize("state", [SubmitState.FAILED, SubmitState.RUNNING])
+def test_a_submit_that_did_not_succeed_needs_force(space: Space, state: SubmitState) -> None:
+    engine = open_engine(space.url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(SUBMITS).where(SUBMITS.c.uuid == SUBMIT).values(state=state.value)
+        )
+    engine.dispose()
+    refused = space("release", "new", S, "--to", "stable")
+    assert refused.code == ExitCode.STORE
+    assert f"submit {S} is {state}, not succeeded" in refused.stderr
+    assert "--force" in refused.stderr
+    assert not space.store().exists()
+    forced = space("release", "new", S, "--to", "stable", "--force", "-q")
+    assert forced.code == 0, forced.stderr
     assert store_digests(space.store()) == ALL_FILES
+
+
+def test_release_list_shows_submit_job_and_sha256(space: Space) -> None:
+    assert space("release", "new", S, "lib", "1.0", "--to", "stable", "-q").code == 0
+    listed = json.loads(space("release", "list", "--json").stdout)
+    assert len(listed) == 1
+    row = listed[0]
+    assert (row["submit"], row["sha256"]) == (S, ALL_FILES["lib-1.0.tar.gz"])
+    assert uuid.UUID(row["job"])
+    csv_line = space("db", "releases", "--csv").stdout.strip().split(",")
+    assert csv_line[0:2] == ["lib", "1.0"]
+    assert csv_line[-3:] == [S, row["job"], ALL_FILES["lib-1.0.tar.gz"]]
+    plain = space("db", "releases").stdout.split()  # piped: butido's four columns come first
+    assert plain[0:2] == ["lib", "1.0"]
+    assert plain[-3:] == [S, row["job"], ALL_FILES["lib-1.0.tar.gz"]]
 
 
 def test_changed_staging_file_is_not_released(space: Space) -> None:

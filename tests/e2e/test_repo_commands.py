@@ -162,7 +162,7 @@ def test_running_in_a_sub_directory_works(butido: Runner, pkgs: Path) -> None:
     assert (result.code, result.stdout) == (0, APP_TREE)
 
 
-def test_uncommitted_edit_is_refused_allowed_and_old_commits_are_readable(
+def test_uncommitted_edit_is_read_with_a_note_and_old_commits_are_readable(
     butido: Runner, pkgs: Path
 ) -> None:
     util_with_extra = leaf("util", "0.5", '[dependencies]\nruntime = ["base 1", "extra 1"]\n')
@@ -174,16 +174,28 @@ def test_uncommitted_edit_is_refused_allowed_and_old_commits_are_readable(
 
     util_with_tls = leaf("util", "0.5", '[dependencies]\nruntime = ["tls 3"]\n')
     (pkgs / "util/pkg.toml").write_text(util_with_tls)  # not committed
-    refused = butido("tree-of", "app", cwd=pkgs)
-    assert refused.code == ExitCode.REPOSITORY
-    assert refused.stdout == ""
-    assert refused.stderr.splitlines()[0].endswith("(HEAD): util/pkg.toml")
-    assert "--allow-dirty" in refused.stderr
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=7", "HEAD"],
+        cwd=pkgs,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tls_tree = APP_TREE.replace("   └─ base 1\n", "   └─ tls 3\n")
+    for command in (["tree-of", "app"], ["find-pkg", "util"], ["versions-of", "util"]):
+        read = butido(*command, cwd=pkgs)
+        assert read.code == 0, read.stderr
+        assert read.stderr == (
+            f"note: reading the work tree: 1 file(s) differ from HEAD ({head}); "
+            "build uses the commit\n"
+        )
+    assert butido("tree-of", "app", cwd=pkgs).stdout == tls_tree
     dirty = butido("tree-of", "app", "--allow-dirty", cwd=pkgs)
-    assert (dirty.code, dirty.stdout) == (0, APP_TREE.replace("   └─ base 1\n", "   └─ tls 3\n"))
+    assert (dirty.code, dirty.stdout) == (0, tls_tree)
+    assert dirty.stderr.endswith(f"differ from HEAD ({head}) (--allow-dirty)\n")
     # Another commit is read from its objects: the edited work tree does not matter.
     older = butido("tree-of", "app", "--commit", "HEAD~1", cwd=pkgs)
-    assert (older.code, older.stdout) == (0, APP_TREE)
+    assert (older.code, older.stdout, older.stderr) == (0, APP_TREE, "")
 
 
 def test_missing_dependency_and_cycle_are_one_line_errors(butido: Runner, pkgs: Path) -> None:
@@ -280,6 +292,11 @@ def test_find_pkg_sections_and_script(inline: Runner, pkgs: Path) -> None:
     assert out.startswith("0 - app : 1.0")
     for text in ("lib =2.1 (build)", "APP_MODE=release", "Phases:", "   1 | #!/bin/bash"):
         assert text in out
+    # butido's newer spelling is an alias.
+    assert inline("find-pkg", "^app$", "-A", "--no-highlight", cwd=pkgs) == result
+    coloured = inline("find-pkg", "^app$", "-s", "--highlighting", cwd=pkgs)
+    assert coloured.code == 0, coloured.stderr
+    assert inline("find-pkg", "^app$", "-s", "--highlight", cwd=pkgs) == coloured
     only_deps = inline("find-pkg", "^app$", "-D", "--dependency-type", "build", cwd=pkgs)
     assert "lib =2.1 (build)" in only_deps.stdout
     assert "(runtime)" not in only_deps.stdout
@@ -400,3 +417,19 @@ def test_source_listings_piped_print_butido_layouts(inline: Runner, pkgs: Path) 
     assert of[1].endswith("/lib-2.0/src.source")
     missing = inline("source", "list-missing", cwd=pkgs).stdout.splitlines()
     assert missing[0].startswith("app 1.0 -> /")
+
+
+def test_a_phase_outside_available_phases_is_a_warning_of_every_command(
+    butido: Runner, pkgs: Path
+) -> None:
+    write_files(pkgs, {"tls/pkg.toml": leaf("tls", "3", "[phases.deploy]\nscript = 'echo'\n")})
+    commit_all(pkgs, "tls deploys")
+    expected = (
+        "warning: package tls 3 (tls/pkg.toml): phase 'deploy' is not in available_phases "
+        "and never runs\n"
+    )
+    for command in (["tree-of", "app"], ["find-pkg", "tls"], ["versions-of", "base"]):
+        done = butido(*command, cwd=pkgs)
+        assert (done.code, done.stderr) == (0, expected), command
+    (pkgs / "config.toml").write_text(CONFIG.replace('["build"]', '["build", "deploy"]'))
+    assert butido("tree-of", "app", cwd=pkgs).stderr == ""

@@ -7,6 +7,7 @@ import json
 import click
 
 from butido_py.cli.context import AppContext
+from butido_py.cli.network_note import network_summary, unset_network_mode
 from butido_py.cli.options import choose_format, output_options
 from butido_py.cli.render import print_json, render_rows
 from butido_py.config.database import redact_url, url_problem
@@ -43,6 +44,7 @@ def check(app: AppContext, as_json: bool) -> None:
         "release_stores": list(config.release_stores),
         "phases": list(config.available_phases),
         "ignored_environment": list(loaded.ignored_environment),
+        "network_mode_not_set": unset_network_mode(config.docker.endpoints),
     }
     if as_json:
         print_json(summary)
@@ -55,6 +57,9 @@ def check(app: AppContext, as_json: bool) -> None:
     if config.docker.implicit_endpoint:
         endpoints += " [none configured: using DOCKER_HOST or the default socket]"
     click.echo(f"  endpoints:       {endpoints}")
+    network = network_summary(config.docker.endpoints)
+    if network is not None:
+        click.echo(f"  network:         {network}")
     images = ", ".join(f"{i.name} ({i.short_name})" for i in config.docker.images) or "none"
     click.echo(f"  images:          {images}")
     click.echo(f"  release stores:  {', '.join(config.release_stores)} in {config.releases_root}")

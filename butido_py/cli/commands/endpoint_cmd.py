@@ -13,6 +13,7 @@ from butido_py.app import endpoints as app_endpoints
 from butido_py.app.endpoints import ChosenContainer, ContainerQuery, EndpointHealth, Selection
 from butido_py.cli.confirm import confirm
 from butido_py.cli.context import AppContext
+from butido_py.cli.image_filter import image_filter
 from butido_py.cli.options import (
     choose_format,
     newer_than_option,
@@ -180,7 +181,7 @@ def _age_options(func: F) -> F:
 
 @containers_group.command("list")
 @click.option("--list-stopped", is_flag=True, help="Also list stopped containers.")
-@click.option("-I", "--image", help="Only containers of this image.")
+@click.option("-I", "--image", callback=image_filter, help="Only containers of this image.")
 @_all_option
 @_age_options
 @output_options

@@ -47,6 +47,11 @@ def release_group() -> None:
 @click.option(
     "--non-interactive", is_flag=True, help="Do not ask before replacing files (butido's flag)."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Release from a submit that did not succeed (failed, canceled, lost, running).",
+)
 @_yes_option
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the released files.")
 @click.option(
@@ -65,6 +70,7 @@ def release_new(
     store: str,
     update: bool,
     non_interactive: bool,
+    force: bool,
     yes: bool,
     quiet: bool,
     staging_dir: Path | None,
@@ -73,8 +79,9 @@ def release_new(
     """Release the artifacts of SUBMIT (only those of PKG, and of exactly VERSION) into STORE.
 
     Each staged file is checked against its recorded sha256, copied under a temporary name,
-    checked again and renamed into <releases_root>/STORE/. Artifacts already in the store are
-    skipped unless --update. Exits non-zero if any artifact could not be released.
+    checked again and renamed into <releases_root>/STORE/. An identical file already in the store
+    is left as it is; a different one refuses the release unless --update. A submit that did not
+    succeed is refused unless --force. Exits non-zero if any artifact could not be released.
     """
     from butido_py.app.release import (  # noqa: PLC0415 - SQLAlchemy is slow to import
         ReleaseAction,
@@ -84,7 +91,7 @@ def release_new(
     )
 
     services = app.services()
-    request = ReleaseRequest(submit_uuid, store, package, version, update, staging_dir)
+    request = ReleaseRequest(submit_uuid, store, package, version, update, staging_dir, force)
     plan = plan_release(request, services)
     updates = plan.with_action(ReleaseAction.UPDATE)
     if updates:
@@ -112,12 +119,17 @@ def _echo_release(result: ReleaseResult, *, quiet: bool) -> None:
                 err=True,
                 color=color_allowed(),
             )
-        elif quiet:
-            continue
-        elif item.outcome is ReleaseOutcome.SKIPPED:
-            click.echo(f"skipped {item.destination}: {item.reason}", err=True)
-        else:
+        elif not quiet and item.outcome is not ReleaseOutcome.SKIPPED:
             click.echo(str(item.destination))
+    skipped = result.with_outcome(ReleaseOutcome.SKIPPED)
+    if skipped and not quiet:
+        # One line, not one per file: re-running a release is routine and not news.
+        everything = "nothing to do: " if len(skipped) == len(result.items) else ""
+        click.echo(
+            f"{everything}{len(skipped)} artifact(s) already in release store {result.store!r} "
+            "(identical files, left as they are)",
+            err=True,
+        )
 
 
 def _release_json(result: ReleaseResult) -> dict[str, object]:

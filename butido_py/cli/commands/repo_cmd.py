@@ -334,6 +334,7 @@ def _section_options(func: F) -> F:
 )
 @click.option(
     "--highlighting/--no-highlighting",
+    "--highlight/--no-highlight",
     default=None,
     help="Highlight --script (default: on a terminal, unless NO_COLOR is set).",
 )

@@ -82,7 +82,7 @@ def test_no_reuse_rebuilds_bit_for_bit(sqlite_workspace: Workspace) -> None:
     assert {a.path: a.sha256 for a in again.created} == digests
     logs = sorted((sqlite_workspace.data / "logs").iterdir())
     assert [p.name for p in logs] == sorted(
-        f"{j.package}-{j.version}-{j.uuid}.log" for j in again.jobs
+        f"{j.package}-{j.version}-butido-tiny:latest-{j.uuid}.log" for j in again.jobs
     )
     assert all(p.read_text().endswith("#BUTIDO:STATE:OK\n") for p in logs)
 

@@ -70,7 +70,7 @@ def test_no_endpoint_means_local_at_docker_host(load: Loader) -> None:
     assert endpoint.name == "local"
     assert endpoint.uri == "tcp://127.0.0.1:23750"
     assert endpoint.endpoint_type is EndpointType.HTTP
-    assert endpoint.network_mode == "none"
+    assert (endpoint.network_mode, endpoint.network_mode_set) == ("none", False)
 
 
 def test_no_endpoint_and_no_docker_host_means_default_socket(load: Loader) -> None:
@@ -186,6 +186,7 @@ tls_client_key = "/etc/tls/key.pem"
     endpoint = load(text).config.docker.endpoints[0]
     assert endpoint.docker_url == "tcp://build.example.com:2376"
     assert (endpoint.maxjobs, endpoint.network_mode, endpoint.timeout) == (3, "bridge", 30)
+    assert endpoint.network_mode_set is True
     assert endpoint.tls is not None
     assert endpoint.tls.verify is True
     assert endpoint.tls.ca_cert == repo / "tls" / "ca.pem"

@@ -9,6 +9,7 @@ import pytest
 
 from butido_py.errors import RepositoryError
 from butido_py.repository.load import load_repository
+from butido_py.repository.model import WorkTree
 from tests.helpers.gitrepo import ROOT_LAYER, commit_all, git, init_repo, leaf, write_files
 
 # butido's own example (butido-reference.md §4.1): patches relative to the defining layer.
@@ -330,3 +331,30 @@ def test_a_broken_commit_fixed_in_the_work_tree_reports_the_dirty_file(tmp_path:
     with pytest.raises(RepositoryError, match=r"differ from commit .*: a/pkg\.toml$"):
         load_repository(root)
     assert str(load_repository(root, allow_dirty=True).packages[0]) == "a 1"
+
+
+def test_a_build_reads_the_commit_and_names_only_the_changes_its_packages_read(
+    tmp_path: Path,
+) -> None:
+    root = init_repo(tmp_path / "r", S_REPO)
+    write_files(root, {"s/19.3/s193.patch": "edited\n", "README": "x\n"})
+    repository = load_repository(root, changes=WorkTree.RECORD)
+    assert repository.dirty is False
+    assert repository.patch_contents["s/19.3/s193.patch"] == b"s193\n"  # the commit's
+    by_version = {p.version: p for p in repository.packages}
+    assert repository.changes_read_by([by_version["19.1"], by_version["19.2"]]) == set()
+    assert repository.changes_read_by(repository.packages) == {"s/19.3/s193.patch"}
+    with pytest.raises(RepositoryError, match=r"1 file\(s\) the build reads .*\(HEAD\): s/19"):
+        repository.refuse_changes_read_by([by_version["19.3"]], "HEAD")
+    write_files(root, {"s/pkg.toml": 'name = "s"\n'})  # a layer above every version
+    layered = load_repository(root, changes=WorkTree.RECORD)
+    assert layered.changes_read_by([by_version["19.1"]]) == {"s/pkg.toml"}
+
+
+def test_read_only_loads_read_the_work_tree_and_name_the_files(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r", S_REPO)
+    write_files(root, {"s/19.3/s193.patch": "edited\n", "README": "x\n"})
+    repository = load_repository(root, changes=WorkTree.READ)
+    assert repository.dirty is True
+    assert repository.work_tree_changes == {"s/19.3/s193.patch"}
+    assert repository.patch_contents["s/19.3/s193.patch"] == b"edited\n"

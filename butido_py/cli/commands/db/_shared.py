@@ -166,4 +166,7 @@ def release_json(release: ReleaseRecord, file: str) -> dict[str, object]:
         "path": release.artifact_path,
         "file": file,
         "released_at": time_text(release.release_date, OutputFormat.JSON),
+        "submit": str(release.submit_uuid),
+        "job": str(release.job_uuid),
+        "sha256": release.sha256,
     }

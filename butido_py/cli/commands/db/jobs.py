@@ -23,6 +23,7 @@ from butido_py.cli.commands.db._shared import (
 )
 from butido_py.cli.commands.db.logs import echo_log
 from butido_py.cli.context import AppContext
+from butido_py.cli.image_filter import image_filter
 from butido_py.cli.options import (
     JOB_REF,
     SUBMIT_REF,
@@ -56,7 +57,7 @@ def _env_filter(
 
 @click.command("jobs")
 @click.option("-S", "--of-submit", "submit_uuid", type=SUBMIT_REF, help="Only jobs of submit UUID.")
-@click.option("-I", "--image", metavar="IMAGE", help="Only jobs built on IMAGE.")
+@click.option("-I", "--image", metavar="IMAGE", callback=image_filter, help="Only jobs on IMAGE.")
 @click.option(
     "-E", "--env", metavar="KEY=VALUE", callback=_env_filter, help="Only jobs with this variable."
 )
@@ -187,6 +188,7 @@ def _job_row(
 )
 @click.option(
     "--highlighting/--no-highlighting",
+    "--highlight/--no-highlight",
     default=None,
     help="Highlight the script (default: on a terminal).",
 )

@@ -157,7 +157,8 @@ def db_releases(
         print_json([release_json(r, _release_file(r, root)) for r in found])
         return
     rows = [_release_row(r, root, fmt) for r in found]
-    render_rows(("Package", "Version", "Date", "Path", "Store"), rows, fmt, header=not no_header)
+    headers = ("Package", "Version", "Date", "Path", "Store", "Submit", "Job", "SHA256")
+    render_rows(headers, rows, fmt, header=not no_header)
 
 
 def _release_file(release: ReleaseRecord, root: Path) -> str:
@@ -169,12 +170,17 @@ def _release_file(release: ReleaseRecord, root: Path) -> str:
 
 def _release_row(release: ReleaseRecord, root: Path, fmt: OutputFormat) -> tuple[object, ...]:
     shown = _release_file(release, root)
+    # butido's four columns first; where the file came from after them (short on a terminal).
+    short = fmt is OutputFormat.TABLE
     return (
         release.package_name,
         release.package_version,
         time_text(release.release_date, fmt),
         shown,
         release.store,
+        str(release.submit_uuid)[: 8 if short else None],
+        str(release.job_uuid)[: 8 if short else None],
+        release.sha256[: 12 if short else None] if release.sha256 else release.sha256,
     )
 
 

@@ -26,6 +26,7 @@ from butido_py.cli.commands.db._shared import (
 )
 from butido_py.cli.commands.db.groups import echo_submit_group, submit_group_json
 from butido_py.cli.context import AppContext
+from butido_py.cli.image_filter import image_filter
 from butido_py.cli.options import (
     SUBMIT_REF,
     EnumChoice,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 @click.option("--with-pkg", "with_pkg", metavar="PKG", help="Submits that built package PKG.")
 @click.option("--for-pkg", "for_pkg", metavar="PKG", help="Submits whose root package is PKG.")
 @click.option("--commit", metavar="HASH", help="Submits of this commit (a prefix is enough).")
-@click.option("-I", "--image", metavar="IMAGE", help="Submits for this image.")
+@click.option("-I", "--image", metavar="IMAGE", callback=image_filter, help="Submits for IMAGE.")
 @click.option(
     "--state",
     "states",
