@@ -104,11 +104,13 @@ class RetryPolicy:
                 return operation()
             except DatabaseUnavailableError as error:
                 waited = self.clock() - started
-                if (self.gave_up.is_set() and not patient) or waited + delay > self.seconds:
+                if (self.gave_up.is_set() and not patient) or waited >= self.seconds:
                     raise self._give_up(error, waited, tries) from error
                 if tries == 1:
                     self._warn(error)
-            self.sleep(delay)
+            # The last sleep is cut short so that the last try falls on the bound: a database
+            # back within `seconds` is always found (not given up up to a back-off early).
+            self.sleep(min(delay, self.seconds - waited))
             delay = next_delay(delay)
 
     def _warn(self, error: DatabaseUnavailableError) -> None:

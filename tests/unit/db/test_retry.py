@@ -178,6 +178,18 @@ def test_transient_errors_are_retried_with_doubling_back_off_up_to_five_seconds(
     assert max(clock.sleeps) == MAX_DELAY
 
 
+def test_a_database_back_just_before_the_bound_is_found(clock: FakeClock) -> None:
+    retry = policy(clock, seconds=5)
+
+    def back_at_4_9_seconds() -> str:
+        if clock.now - 1000.0 < 4.9:
+            raise down()
+        return "done"
+
+    assert retry.call(back_at_4_9_seconds) == "done"
+    assert not retry.gave_up.is_set()
+
+
 def test_past_the_bound_the_policy_gives_up_once_and_says_so(clock: FakeClock) -> None:
     retry = policy(clock, seconds=20)
     given_up: list[DatabaseUnavailableError] = []
@@ -185,9 +197,10 @@ def test_past_the_bound_the_policy_gives_up_once_and_says_so(clock: FakeClock) -
     operation, calls = failing(10_000)
     with pytest.raises(DatabaseUnavailableError) as raised:
         retry.call(operation)
-    # It never sleeps past the bound: the last sleep still ends within it.
-    assert sum(clock.sleeps) <= 20
-    assert sum(clock.sleeps) + min(clock.sleeps[-1] * 2, MAX_DELAY) > 20
+    # It retries for the whole bound, never past it: the last try falls on the bound.
+    assert sum(clock.sleeps) == pytest.approx(20)
+    assert clock.sleeps[:-1] == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0])
+    assert clock.sleeps[-1] == pytest.approx(20 - sum(clock.sleeps[:-1]))
     assert len(calls) == len(clock.sleeps) + 1
     message = raised.value.message
     assert f"tried {len(calls)} times" in message
@@ -228,7 +241,7 @@ def test_a_patient_call_waits_the_whole_bound_again_after_giving_up(clock: FakeC
     started = clock.now
     with pytest.raises(DatabaseUnavailableError):
         retry.call(patient, patient=True)
-    assert 15 < clock.now - started <= 20
+    assert clock.now - started == pytest.approx(20)
 
 
 def test_every_hook_is_called_with_the_error(clock: FakeClock) -> None:
