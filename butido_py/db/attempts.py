@@ -36,15 +36,27 @@ class JobAttemptRecord:
 def start_attempt(
     db: Database, job_uuid: uuid.UUID, *, attempt: int, endpoint: str, at: datetime
 ) -> None:
-    """Attempt number `attempt` of the job starts on `endpoint`."""
+    """Attempt number `attempt` of the job starts on `endpoint`. Made again (a retry after a
+    commit whose acknowledgement was lost) it changes nothing: one row per job and attempt."""
     with db.begin() as connection:
         job_id = id_of_uuid(connection, JOBS, job_uuid, "job")
         endpoint_id = get_or_create_id(connection, ENDPOINTS, {"name": endpoint})
-        connection.execute(
-            JOB_ATTEMPTS.insert().values(
-                job_id=job_id, attempt=attempt, endpoint_id=endpoint_id, started_at=at
+        recorded = connection.execute(
+            select(JOB_ATTEMPTS.c.endpoint_id).where(
+                JOB_ATTEMPTS.c.job_id == job_id, JOB_ATTEMPTS.c.attempt == attempt
             )
-        )
+        ).one_or_none()
+        if recorded is None:
+            connection.execute(
+                JOB_ATTEMPTS.insert().values(
+                    job_id=job_id, attempt=attempt, endpoint_id=endpoint_id, started_at=at
+                )
+            )
+        elif recorded.endpoint_id != endpoint_id:
+            raise DatabaseError(
+                f"attempt {attempt} of job {job_uuid} is recorded on another endpoint",
+                hint="this is a bug in butido_py; please report it with the command you ran",
+            )
 
 
 def finish_attempt(
@@ -57,7 +69,8 @@ def finish_attempt(
     failure_kind: FailureKind | None = None,
     error: str | None = None,
 ) -> None:
-    """Close the attempt: succeeded (no `failure_kind`) or failed, and why."""
+    """Close the attempt: succeeded (no `failure_kind`) or failed, and why. Idempotent: made
+    again, it writes the same values on the same row."""
     values: dict[str, object] = {"finished_at": at, "failure_kind": failure_kind, "error": error}
     if container_hash is not None:
         values["container_hash"] = container_hash

@@ -4,7 +4,8 @@ the job another submit runs with that key.
 `claim_job_key` is one transaction serialized per key across processes (`Database.serialized`):
 two builds that reach the same key at the same instant never both claim it. It writes the job's
 key, then either names a job of another running submit that has the key in flight (the caller
-waits for it) or moves this job to `queued` (the caller runs it).
+waits for it) or moves this job to `queued` (the caller runs it). A claim tried again after its
+commit went through unacknowledged finds the job `queued` with its key and changes nothing.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def claim_job_key(
     at `at` and return None; else return that job (a succeeded one first), leaving this one
     `planned`."""
     with db.serialized(f"job_key:{job_key}") as connection:
+        if _claimed_before(connection, job_uuid, job_key):
+            return None
         connection.execute(
             update(JOBS)
             .where(JOBS.c.uuid == job_uuid)
@@ -83,6 +86,17 @@ def claim_job_key(
                 return other
         _queue(connection, job_uuid, at)
     return None
+
+
+def _claimed_before(connection: Connection, job_uuid: UUID, job_key: str) -> bool:
+    """Whether an earlier try of this claim was committed (its acknowledgement was lost with the
+    connection and the retry policy tries again): the job is `queued` with this key. A job is
+    claimed only while `planned`, so nothing else leaves it so; the replay changes nothing (it
+    must not name another submit's job now: this one is queued and will run)."""
+    row = connection.execute(
+        select(JOBS.c.state, JOBS.c.job_key).where(JOBS.c.uuid == job_uuid)
+    ).one_or_none()
+    return row is not None and row.state == JobState.QUEUED and row.job_key == job_key
 
 
 def _shared(connection: Connection, job_uuid: UUID, job_key: str) -> list[InFlightJob]:

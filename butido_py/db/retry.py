@@ -41,6 +41,9 @@ WARN_EVERY = 30.0
 #: SQLSTATE classes worth another try: connection exception, operator intervention (the server
 #: shuts down), transaction rollback (serialization failure, deadlock), insufficient resources.
 _TRANSIENT_SQLSTATE = ("08", "57", "40", "53")
+#: ... except a statement canceled (statement_timeout, pg_cancel_backend): the server is up and
+#: refused this statement; trying it again for minutes would hide a slow query, not an outage.
+_PERMANENT_SQLSTATE = ("57014",)
 #: psycopg's exceptions raised when the connection itself is the problem.
 _PSYCOPG_TRANSIENT = ("OperationalError", "InterfaceError")
 
@@ -60,11 +63,17 @@ def is_transient(error: BaseException) -> bool:
         message = str(error).lower()
         return "locked" in message or "busy" in message
     if type(error).__module__.startswith("psycopg"):
-        if not any(c.__name__ in _PSYCOPG_TRANSIENT for c in type(error).__mro__):
-            return False
-        sqlstate = getattr(error, "sqlstate", None)
-        return sqlstate is None or str(sqlstate)[:2] in _TRANSIENT_SQLSTATE
+        return _psycopg_transient(error)
     return isinstance(error, ConnectionError | TimeoutError)
+
+
+def _psycopg_transient(error: BaseException) -> bool:
+    if not any(c.__name__ in _PSYCOPG_TRANSIENT for c in type(error).__mro__):
+        return False
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is None:  # raised by the client: no connection
+        return True
+    return str(sqlstate)[:2] in _TRANSIENT_SQLSTATE and sqlstate not in _PERMANENT_SQLSTATE
 
 
 def next_delay(delay: float) -> float:
@@ -95,11 +104,13 @@ class RetryPolicy:
                 return operation()
             except DatabaseUnavailableError as error:
                 waited = self.clock() - started
-                if (self.gave_up.is_set() and not patient) or waited + delay > self.seconds:
+                if (self.gave_up.is_set() and not patient) or waited >= self.seconds:
                     raise self._give_up(error, waited, tries) from error
                 if tries == 1:
                     self._warn(error)
-            self.sleep(delay)
+            # The last sleep is cut short so that the last try falls on the bound: a database
+            # back within `seconds` is always found (not given up up to a back-off early).
+            self.sleep(min(delay, self.seconds - waited))
             delay = next_delay(delay)
 
     def _warn(self, error: DatabaseUnavailableError) -> None:

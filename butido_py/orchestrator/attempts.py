@@ -3,6 +3,7 @@ did) or none may try again (failover: endpoint_health.py)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -31,6 +32,9 @@ from butido_py.orchestrator.scheduling import JobScheduler, Placement
 from butido_py.states import FailureKind
 
 log = logging.getLogger(__name__)
+
+#: errno values that mean the log directory's file system has no room left.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class JobAttempts:
@@ -125,9 +129,11 @@ class JobAttempts:
         try:
             return self._scheduler.run(placement, self._container_run(job, endpoint, inputs), hooks)
         except OSError as error:  # the --write-log file
+            # Kind `outputs`, like staging that is full or not writable: the build's own disk
+            # failed, not the endpoint (`infra` would blame it and try another one).
             return ContainerOutcome(
-                error=StoreError(f"cannot write the log of {job.label}: {error}"),
-                failure_kind=FailureKind.INFRA,
+                error=log_write_failed(job, self._log_path(job), error),
+                failure_kind=FailureKind.OUTPUTS,
             )
 
     def _container_run(
@@ -185,3 +191,20 @@ class JobAttempts:
         image = self._prepared.image.replace("/", "_")
         name = f"{job.package.name}-{job.package.version}-{image}-{job.uuid}.log"
         return settings.log_dir / name
+
+
+def log_write_failed(job: BuildJob, path: Path | None, error: OSError) -> StoreError:
+    """The `--write-log` file of `job` could not be written: one line naming the file."""
+    where = path.parent if path is not None else "the log directory"
+    if error.errno in _FULL:
+        return StoreError(
+            f"job {job.label}: log directory is full: no space left in {where} for its "
+            "log (--write-log)",
+            hint="free space in the log directory (or point `log_dir` in config.toml to a "
+            "bigger disk) and build again; the log is in the database too (butido db log-of)",
+        )
+    return StoreError(
+        f"job {job.label}: cannot write its log {path} (--write-log): {error.strerror or error}",
+        hint="check that the log directory (`log_dir`) is writable by this user, or build "
+        "without --write-log",
+    )

@@ -186,15 +186,26 @@ class BuildRecorder:
         self.flush()
         if self.unavailable is not None and state is not SubmitState.CANCELED:
             state = SubmitState.FAILED
+        tried = False
+
+        def settle() -> invariant.Settled:
+            nonlocal tried
+            if tried:  # an earlier try's commit may have gone through unacknowledged
+                found = db_submits.find_submit(self._db, submit)
+                if found is not None and found.state != SubmitState.RUNNING:
+                    return invariant.Settled(state=SubmitState(found.state))
+            tried = True
+            return invariant.settle_submit(self._db, submit, state, at=now())
+
         with self._lock:
-            return self._db.retry.call(
-                lambda: invariant.settle_submit(self._db, submit, state, at=now()), patient=True
-            )
+            return self._db.retry.call(settle, patient=True)
 
     def endpoint_failed(self, name: str, *, after: int, seconds: int) -> EndpointRecord:
         """One more infrastructure failure of endpoint `name` (written at once: the caller
         learns whether it is quarantined now), after the writes asked for before it (a success
-        of the endpoint must not reset the count after this failure)."""
+        of the endpoint must not reset the count after this failure). The one write that is
+        not idempotent: made again after a lost acknowledgement it counts the failure twice (no
+        row tells one try from another); at worst the endpoint is quarantined one failure early."""
         self.flush()
         return self._call(
             lambda: db_endpoints.record_endpoint_failure(
@@ -308,7 +319,10 @@ class BuildRecorder:
             ]
             db_artifacts.record_job_inputs(self._db, job, ids)
 
-        self._write(write)
+        def committed() -> bool:  # rows of an earlier try whose commit was not acknowledged
+            return bool(db_artifacts.input_artifacts(self._db, job))
+
+        self._write(_replayable(write, committed))
 
     def _recorded(self, job: uuid.UUID, artifact: Artifact) -> bool:
         return (artifact.made_by or job, artifact.path) in self._artifact_ids

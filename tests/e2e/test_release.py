@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -362,3 +363,34 @@ def test_rm_is_not_done_without_confirmation(space: Space) -> None:
     assert done.json()["already_missing"] == [str(space.store() / "lib-1.0.tar.gz")]
     assert done.json()["removed_releases"] == 1
     assert [r[2] for r in space.releases()] == ["app-1.0.deb", "app-1.0.dsc", "lib-1.0.1.tar.gz"]
+
+
+@contextmanager
+def read_only_mount(where: Path) -> Iterator[Path]:
+    """An empty read-only tmpfs at `where` (root can write any directory its mode forbids)."""
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs: {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_read_only_release_store_stops_before_anything_is_recorded(space: Space) -> None:
+    with read_only_mount(space.store()):
+        done = space("release", "new", S, "--to", "stable")
+    assert done.code == ExitCode.STORE, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: release store 'stable' {space.store()} is not writable: Read-only file system"
+    ]
+    assert space.releases() == []
+    assert list(space.store().iterdir()) == []

@@ -174,3 +174,18 @@ def test_a_read_only_staging_directory_stops_before_anything_is_recorded(
     )
     assert "Traceback" not in done.stderr
     assert db_submits.list_submits(space.database(), db_submits.SubmitFilter()) == []
+
+
+def test_a_full_log_directory_says_so_and_fails_the_job_as_outputs(workspace: Workspace) -> None:
+    loud = PHASE + "yes 'a line of the build log, again and again' | head -c 1500000\n"
+    workspace.add_package("loud", build=loud + "echo ok > /outputs/loud.pkg")
+    workspace.commit()
+    with tmpfs(workspace.data / "logs", "size=1m"):
+        result = workspace.run(BuildRequest(name="loud", version="1", image="tiny", write_log=True))
+    job = failed_job(workspace, result, "loud")
+    assert job.error is not None
+    assert job.error.startswith(
+        f"job loud 1: log directory is full: no space left in {workspace.data / 'logs'}"
+    ), job.error
+    assert "--write-log" in job.error
+    assert_consistent(workspace, result)

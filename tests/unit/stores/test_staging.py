@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import tarfile
@@ -178,3 +179,29 @@ def test_unrecorded_files_lists_what_no_row_describes(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "sub")
     assert unrecorded_files(tmp_path, ["sub/a"]) == ["b", "link"]
     assert unrecorded_files(tmp_path / "missing", []) == []
+
+
+def test_a_move_that_fails_half_way_takes_the_moved_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the third of three files is moved into place: the two moved ones
+    and the directories made for them go, another job's outputs stay, and it says so."""
+    extract_outputs(archive(file("outputs/shared/keep.txt", b"1")), tmp_path, job="first")
+    real_replace = Path.replace
+
+    def replace(self: Path, target: Path) -> Path:
+        if self.name == "c.txt":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    entries = archive(
+        file("outputs/shared/a.txt", b"a"),
+        file("outputs/new/deep/b.txt", b"b"),
+        file("outputs/c.txt", b"c"),
+    )
+    with pytest.raises(StoreError, match=r"job second: staging is full: no space left in "):
+        extract_outputs(entries, tmp_path, job="second")
+    assert unrecorded_files(tmp_path, ["shared/keep.txt"]) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared"]  # no scratch, no `new`
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == ["keep.txt"]
