@@ -187,7 +187,12 @@ def seed_butido(connection: Connection) -> None:
 
 
 #: butido wrote a job only when its script had run (never for dep_failed or reused jobs).
-_RAN = "endpoint_id is not null and container_hash is not null and log_text is not null"
+_RAN = "endpoint_id is not null and container_hash is not null"
+#: butido kept a job's whole log in `jobs.log_text`; butido_py stores it in chunks (PostgreSQL).
+_LOG_TEXT = (
+    "coalesce(log_text, (select string_agg(convert_from(c.bytes, 'UTF8'), '' order by c.seq) "
+    "from log_chunks c where c.job_id = jobs.id and c.attempt = jobs.attempt), '') as log_text"
+)
 
 
 def export_as_butido(source: Engine, target: Engine, *, without: str | None = None) -> None:
@@ -206,9 +211,12 @@ def export_as_butido(source: Engine, target: Engine, *, without: str | None = No
         create_butido_schema(writing)
         for table, columns in BUTIDO_TABLES.items():
             names = ", ".join(columns)
+            wanted = ", ".join(
+                _LOG_TEXT if (table, c) == ("jobs", "log_text") else c for c in columns
+            )
             only = only_rows.get(table, "")
             rows = reading.execute(
-                text(f"select {names} from {table} {only} order by id")
+                text(f"select {wanted} from {table} {only} order by id")
             ).mappings()
             values = ", ".join(f":{c}" for c in columns)
             for row in rows:
