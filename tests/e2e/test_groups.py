@@ -22,6 +22,7 @@ pytestmark = pytest.mark.docker
 
 TINY = "butido-tiny:latest"
 DEBIAN = "debian:bookworm"
+MISSING = "butido-missing:latest"
 PACKAGES = {"expat", "libc", "filesystem"}
 FAIL_ON_DEBIAN = (
     '    {{phase "sourcecheck"}}\n'
@@ -148,5 +149,34 @@ def test_an_image_the_package_may_not_use_is_refused_alone(sqlite_workspace: Wor
     strict = space.cli("build", "expat", "2.5.0", "-I", "tiny", "-I", "debian", "--all-or-nothing")
     assert strict.code == ExitCode.REPOSITORY
     assert "may not be built on debian:bookworm" in strict.stderr
+    assert "nothing was run" in strict.stderr
+    assert space.cli("db", "submits", "--json").stdout == before
+
+
+def test_all_images_refuses_the_image_no_endpoint_has(sqlite_workspace: Workspace) -> None:
+    """--all-images over the tests' configuration: tiny builds, `butido-missing` (no engine has
+    it) is refused for itself, Debian (denied to expat) is no image expat may use."""
+    space = with_debian_image(sqlite_workspace)
+    expat = space.root / "libs" / "expat" / "pkg.toml"
+    expat.write_text(f'denied_images = ["{DEBIAN}"]\n' + expat.read_text())
+    space.commit("expat: not on Debian")
+
+    done = space.cli("build", "expat", "2.5.0", "--all-images", "--json")
+    assert done.code == ExitCode.ENDPOINT, done.stderr + done.stdout
+    report = json.loads(done.stdout)
+    images = {i["image"]: i for i in report["images"]}
+    assert list(images) == [TINY, MISSING]
+    assert images[TINY]["state"] == "succeeded"
+    assert images[MISSING]["submit"] is None
+    assert f"image '{MISSING}' is missing" in images[MISSING]["error"]
+    assert report["state"] == "failed"
+    shown = space.cli("db", "group", report["group"])
+    row = next(line for line in shown.stdout.splitlines() if line.startswith("expat"))
+    assert row.split()[2:] == ["succeeded", "refused"]
+
+    before = space.cli("db", "submits", "--json").stdout
+    strict = space.cli("build", "expat", "2.5.0", "--all-images", "--all-or-nothing")
+    assert strict.code == ExitCode.ENDPOINT, strict.stderr
+    assert f"image '{MISSING}' is missing" in strict.stderr
     assert "nothing was run" in strict.stderr
     assert space.cli("db", "submits", "--json").stdout == before
