@@ -9,11 +9,16 @@ not the tiny image), so on Debian libc fails and expat is dep_failed.
 from __future__ import annotations
 
 import json
+import signal
+import time
 import uuid
 
+import docker
 import pytest
 
+from butido_py.config.model import EndpointConfig
 from butido_py.db import groups as db_groups
+from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitKind, SubmitState
 from tests.helpers.databases import BACKENDS
@@ -187,3 +192,44 @@ def test_all_images_refuses_the_image_no_endpoint_has(sqlite_workspace: Workspac
     assert f"image '{MISSING}' is missing" in strict.stderr
     assert "nothing was run" in strict.stderr
     assert space.cli("db", "submits", "--json").stdout == before
+
+
+def test_sigterm_cancels_every_image_of_a_group(
+    sqlite_workspace: Workspace, docker_endpoint: EndpointConfig
+) -> None:
+    space = with_debian_image(sqlite_workspace)
+    space.add_package("groupsleeper", build='{{phase "build"}}\nsleep 60')
+    space.commit()
+    process = space.popen("build", "groupsleeper", "1", "-I", "tiny", "-I", "debian")
+    try:
+        submits = _running_submits(docker_endpoint, "groupsleeper", count=2)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == ExitCode.TERMINATED, stderr
+    assert "SIGTERM: canceling the build" in stderr
+    assert "Traceback" not in stderr
+    assert all(submit_containers(docker_endpoint, submit) == [] for submit in submits)
+    (group,) = db_groups.list_groups(space.database(), db_groups.GroupFilter())
+    assert group.state is SubmitState.CANCELED
+    assert [(s.image, s.state) for s in group.submits] == [
+        (TINY, SubmitState.CANCELED),
+        (DEBIAN, SubmitState.CANCELED),
+    ]
+    assert {str(s.uuid) for s in group.submits} == submits
+    assert f"Group {group.uuid} canceled: 2 images" in stdout
+
+
+def _running_submits(endpoint: EndpointConfig, package: str, *, count: int) -> set[str]:
+    """The submits of `count` running containers of `package` (waits for them)."""
+    client = docker.DockerClient(base_url=endpoint.docker_url)
+    try:
+        for _ in range(600):
+            found = client.containers.list(filters={"label": f"butido.package={package}"})
+            if len(found) >= count:
+                return {str(c.labels["butido.submit"]) for c in found}
+            time.sleep(0.1)
+    finally:
+        client.close()
+    pytest.fail(f"not {count} running containers of {package}")
