@@ -35,6 +35,7 @@ from butido_py.db import groups as db_groups
 from butido_py.db.database import Database
 from butido_py.db.groups import PlannedGroup
 from butido_py.db.records import SubmitRecord
+from butido_py.endpoint.checks import ImageMissingError
 from butido_py.errors import ButidoError, DatabaseError, RepositoryError, UsageError
 from butido_py.orchestrator.model import BuildListener, BuildResult, PreparedBuild
 from butido_py.orchestrator.recording import BuildRecorder
@@ -122,17 +123,14 @@ def plan_group(request: GroupRequest, services: Services) -> GroupPlan:
             f"--staging-dir names one submit, but {len(images)} images make one each",
             hint="leave --staging-dir out (each submit stages under its own UUID)",
         )
-    refused = tuple(
+    refused: list[tuple[str, ButidoError]] = [
         (image, error)
         for image in images
         if (error := image_refusal(repository, root, image, base.env)) is not None
-    )
-    if refused and (request.all_or_nothing or len(refused) == len(images)):
-        raise _refused_error(refused, all_or_nothing=request.all_or_nothing)
-    skip = {image for image, _ in refused}
-    prepared = tuple(
-        check_build(replace(base, image=image), services) for image in images if image not in skip
-    )
+    ]
+    _stop_when_refused(request, images, refused)  # before any endpoint is asked
+    prepared = _checked_images(request, services, images, refused)
+    _stop_when_refused(request, images, refused)
     group = PlannedGroup(
         uuid=uuid.uuid4(),
         created_at=datetime.now(UTC),
@@ -142,7 +140,38 @@ def plan_group(request: GroupRequest, services: Services) -> GroupPlan:
         commit_hash=repository.commit,
         env=base.env,
     )
-    return GroupPlan(group, prepared, refused)
+    return GroupPlan(group, prepared, tuple(sorted(refused, key=lambda r: images.index(r[0]))))
+
+
+def _checked_images(
+    request: GroupRequest,
+    services: Services,
+    images: Sequence[str],
+    refused: list[tuple[str, ButidoError]],
+) -> tuple[PreparedBuild, ...]:
+    """`check_build` of each image not refused yet; an image an endpoint does not have is
+    refused for that image alone (added to `refused`), as one the package may not use."""
+    skip = {image for image, _ in refused}
+    prepared: list[PreparedBuild] = []
+    for image in images:
+        if image in skip:
+            continue
+        try:
+            prepared.append(check_build(replace(request.build, image=image), services))
+        except ImageMissingError as error:
+            refused.append((image, error))
+            if request.all_or_nothing:
+                break
+    return tuple(prepared)
+
+
+def _stop_when_refused(
+    request: GroupRequest, images: Sequence[str], refused: Sequence[tuple[str, ButidoError]]
+) -> None:
+    """Raise when nothing may run: every image refused, or one with `all_or_nothing`."""
+    if refused and (request.all_or_nothing or len(refused) == len(images)):
+        ordered = sorted(refused, key=lambda r: images.index(r[0]))
+        raise _refused_error(ordered, all_or_nothing=request.all_or_nothing)
 
 
 def requested_images(
@@ -187,10 +216,11 @@ def _refused_error(
     if len(refused) == 1 and not all_or_nothing:
         return refused[0][1]  # a build for one image fails as it always did
     images = ", ".join(image for image, _ in refused)
-    return RepositoryError(
-        f"{refused[0][1].message} (refused images: {images})"
+    first = refused[0][1]
+    return type(first)(  # the first refusal's class: its exit code
+        f"{first.message} (refused images: {images})"
         + ("; --all-or-nothing: nothing was run" if all_or_nothing else ""),
-        hint=refused[0][1].hint,
+        hint=first.hint,
     )
 
 

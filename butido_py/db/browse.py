@@ -12,20 +12,20 @@ from typing import Literal
 from sqlalchemy import func, select
 
 from butido_py.db.database import Database
-from butido_py.db.models import JOBS, SUBMITS
+from butido_py.db.models import GROUPS, JOBS, SUBMITS
 from butido_py.states import JobState
 
-UuidKind = Literal["submit", "job"]
+UuidKind = Literal["submit", "job", "group"]
 
-_TABLES = {"submit": SUBMITS, "job": JOBS}
+_TABLES = {"submit": SUBMITS, "job": JOBS, "group": GROUPS}
 
 
 def uuids_with_prefix(
     db: Database, kind: UuidKind, low: uuid.UUID, high: uuid.UUID, *, limit: int
 ) -> list[uuid.UUID]:
-    """The submit or job UUIDs between `low` and `high` (a prefix padded with 0s and fs), at most
-    `limit`. A range, not LIKE: both backends order UUIDs as their hex digits, so the unique
-    index answers it on a million rows."""
+    """The submit, job or group UUIDs between `low` and `high` (a prefix padded with 0s and
+    fs), at most `limit`. A range, not LIKE: both backends order UUIDs as their hex digits,
+    so the unique index answers it on a million rows."""
     table = _TABLES[kind]
     with db.begin() as connection:
         rows = connection.execute(

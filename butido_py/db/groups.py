@@ -8,7 +8,7 @@ change it without anything to keep consistent (docs/database.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -16,9 +16,10 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, Row, select, true, update
 
 from butido_py.db.database import Database
+from butido_py.db.jobs import jobs_of_submit
 from butido_py.db.lookups import id_of_uuid
 from butido_py.db.models import GROUPS, SUBMITS
-from butido_py.db.records import EnvPairs, SubmitRecord
+from butido_py.db.records import EnvPairs, JobRecord, SubmitRecord
 from butido_py.db.submits import submit_record, submit_select
 from butido_py.states import SubmitKind, SubmitState
 
@@ -212,3 +213,39 @@ def _group_record(row: Row[tuple[object, ...]], submits: Sequence[SubmitRecord])
         triggered_by=m[GROUPS.c.triggered_by],
         submits=tuple(sorted(submits, key=lambda s: (order.get(s.image, len(order)), s.id))),
     )
+
+
+# --- the side-by-side view ----------------------------------------------------------------------
+
+
+def jobs_of_group(db: Database, group: GroupRecord) -> dict[UUID, list[JobRecord]]:
+    """submit UUID -> its jobs, for each of the group's submits."""
+    return {submit.uuid: jobs_of_submit(db, submit.id)[0] for submit in group.submits}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMatrix:
+    """One row per package (name, version), in the order the submits list their jobs; one
+    column per image of the group's request (`db group`, the web view's group page)."""
+
+    images: tuple[str, ...]
+    packages: tuple[tuple[str, str], ...]
+    #: (name, version, image) -> the job of that package in that image's submit.
+    cells: Mapping[tuple[str, str, str], JobRecord]
+    #: The images that got no submit (refused).
+    refused: frozenset[str]
+
+    def cell(self, package: tuple[str, str], image: str) -> JobRecord | None:
+        return self.cells.get((*package, image))
+
+
+def group_matrix(group: GroupRecord, jobs: Mapping[UUID, Sequence[JobRecord]]) -> GroupMatrix:
+    packages: dict[tuple[str, str], None] = {}
+    cells: dict[tuple[str, str, str], JobRecord] = {}
+    for submit in group.submits:
+        for job in jobs.get(submit.uuid, ()):
+            packages.setdefault((job.package_name, job.package_version), None)
+            cells[(job.package_name, job.package_version, submit.image)] = job
+    with_submit = {submit.image for submit in group.submits}
+    refused = frozenset(image for image in group.images if image not in with_submit)
+    return GroupMatrix(group.images, tuple(packages), cells, refused)

@@ -23,6 +23,10 @@ class EndpointDownError(EndpointError):
     """The endpoint's engine did not answer."""
 
 
+class ImageMissingError(EndpointError):
+    """The endpoint answered but has not the build's image (a group refuses that image alone)."""
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointChecks:
     #: endpoint name → the image's id there, for every endpoint that passed, in their order.
@@ -52,7 +56,7 @@ def check_endpoint(endpoint: EndpointConfig, docker: DockerConfig, image: str) -
         )
     found = image_id(endpoint, image)
     if found is None:
-        raise EndpointError(
+        raise ImageMissingError(
             f"endpoint {endpoint.name!r}: image {image!r} is missing",
             hint="builds never pull images: build or load it on that engine first "
             "(`butido endpoint images list` shows what is there)",

@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 
 from butido_py.db.attempts import JobAttemptRecord
+from butido_py.db.groups import GroupRecord
 from butido_py.db.records import JobRecord, RebuildResultRecord, SubmitRecord
-from butido_py.web.data import JobView, PackageView, SubmitPage, SubmitView
+from butido_py.web.data import GroupView, JobView, PackageView, SubmitPage, SubmitView
 
 
 def _time(value: datetime | None) -> str | None:
@@ -91,6 +92,17 @@ def submit_json(view: SubmitView) -> dict[str, object]:
             for child in view.children
         ],
         "verdicts": [_verdict_json(r) for r in view.verdicts],
+        **_submit_group_json(view),
+    }
+
+
+def _submit_group_json(view: SubmitView) -> dict[str, object]:
+    """`group` and `siblings` of `db submit --json`."""
+    return {
+        "group": str(view.group.uuid) if view.group else None,
+        "siblings": [
+            {"uuid": str(s.uuid), "image": s.image, "state": s.state.value} for s in view.siblings
+        ],
     }
 
 
@@ -134,4 +146,49 @@ def package_json(view: PackageView) -> dict[str, object]:
         "success_rate": view.success_rate,
         "reuse_rate": view.reuse_rate,
         "jobs": [job_json(job) for job in view.jobs],
+    }
+
+
+def group_row_json(group: GroupRecord) -> dict[str, object]:
+    """One row of `db groups --json` (images in full)."""
+    return {
+        "time": group.created_at.isoformat(),
+        "uuid": str(group.uuid),
+        "package": group.package_name,
+        "version": group.package_version,
+        "images": list(group.images),
+        "state": group.state.value,
+        "kind": group.kind.value,
+        "commit": group.commit_hash,
+    }
+
+
+def group_json(view: GroupView) -> dict[str, object]:
+    """`db group UUID --json`: the request, the derived state, each image's submit with its jobs."""
+    group = view.group
+    return {
+        "uuid": str(group.uuid),
+        "created_at": group.created_at.isoformat(),
+        "package": group.package_name,
+        "version": group.package_version,
+        "images": list(group.images),
+        "env": [list(pair) for pair in group.env],
+        "commit": group.commit_hash,
+        "kind": group.kind.value,
+        "parent": str(group.parent_uuid) if group.parent_uuid else None,
+        "triggered_by": group.triggered_by,
+        "state": group.state.value,
+        "submits": [
+            {
+                "uuid": str(s.uuid),
+                "image": s.image,
+                "state": s.state.value,
+                "kind": s.kind.value,
+                "parent": str(s.parent_uuid) if s.parent_uuid else None,
+                "submit_time": s.submit_time.isoformat(),
+                "finished_at": _time(s.finished_at),
+                "jobs": [job_json(job) for job in view.jobs.get(s.uuid, [])],
+            }
+            for s in group.submits
+        ],
     }

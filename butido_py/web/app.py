@@ -106,6 +106,22 @@ class Pages:
     def releases(self, request: Request) -> Response:  # noqa: ARG002
         return self._page("releases.html", releases=data.releases(self.db))
 
+    def group(self, request: Request) -> Response:
+        view = data.group_view(self.db, self._uuid(request, "group"))
+        return self._page("group.html", view=view)
+
+    def groups(self, request: Request) -> Response:
+        package, state = _group_query(request)
+        found = data.groups(self.db, package=package, state=state)
+        return self._page(
+            "groups.html",
+            groups=found,
+            package=package,
+            state=state,
+            states=list(SubmitState),
+            limit=data.GROUP_LISTING,
+        )
+
     # --- JSON -----------------------------------------------------------------------------------
 
     def api_submits(self, request: Request) -> Response:
@@ -117,6 +133,15 @@ class Pages:
 
     def api_job(self, request: Request) -> Response:
         return JSONResponse(api.job_detail_json(data.job_view(self.db, self._uuid(request, "job"))))
+
+    def api_group(self, request: Request) -> Response:
+        view = data.group_view(self.db, self._uuid(request, "group"))
+        return JSONResponse(api.group_json(view))
+
+    def api_groups(self, request: Request) -> Response:
+        package, state = _group_query(request)
+        found = data.groups(self.db, package=package, state=state)
+        return JSONResponse({"groups": [api.group_row_json(g) for g in found]})
 
     def api_package(self, request: Request) -> Response:
         view = data.package_view(self.db, request.path_params["name"])
@@ -165,6 +190,14 @@ def _submit_query(request: Request) -> data.SubmitQuery:
         raise BadRequestError(f"bad query parameter: {error}") from None
 
 
+def _group_query(request: Request) -> tuple[str | None, SubmitState | None]:
+    """The `package` and `state` filters of the group listing."""
+    state = request.query_params.get("state") or None
+    if state is not None and state not in {s.value for s in SubmitState}:
+        raise BadRequestError(f"unknown group state {state!r}")
+    return request.query_params.get("package") or None, SubmitState(state) if state else None
+
+
 def _query_of(params: Any, state: str | None, before: str | None) -> data.SubmitQuery:
     return data.SubmitQuery(
         state=SubmitState(state) if state else None,
@@ -196,10 +229,14 @@ def create_app(db: Database) -> Starlette:
         get("/jobs/{key}/log/stream", pages.log_stream),
         get("/packages/{name:path}", pages.package),
         get("/releases", pages.releases),
+        get("/groups", pages.groups),
+        get("/groups/{key}", pages.group),
         get("/api/submits", pages.api_submits),
         get("/api/submits/{key}", pages.api_submit),
         get("/api/jobs/{key}", pages.api_job),
         get("/api/packages/{name:path}", pages.api_package),
+        get("/api/groups", pages.api_groups),
+        get("/api/groups/{key}", pages.api_group),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Response]] = {

@@ -16,6 +16,16 @@ from butido_py.db import browse
 from butido_py.db.artifacts import artifacts_of_jobs, input_artifacts, rebuild_results
 from butido_py.db.attempts import JobAttemptRecord, attempts_of_job
 from butido_py.db.database import Database
+from butido_py.db.groups import (
+    GroupFilter,
+    GroupMatrix,
+    GroupRecord,
+    find_group,
+    group_matrix,
+    group_of_submit,
+    jobs_of_group,
+    list_groups,
+)
 from butido_py.db.jobs import JobFilter, find_job_detail, jobs_of_submit, list_jobs
 from butido_py.db.logs import log_head, read_log
 from butido_py.db.records import (
@@ -150,6 +160,15 @@ class SubmitView:
     children: tuple[SubmitRecord, ...]
     #: The reproducibility verdicts, when the submit is a rebuild.
     verdicts: tuple[RebuildResultRecord, ...]
+    #: The group it is one image of (None: recorded without one, before schema 0006).
+    group: GroupRecord | None = None
+
+    @property
+    def siblings(self) -> tuple[SubmitRecord, ...]:
+        """The other images' submits of its group."""
+        if self.group is None:
+            return ()
+        return tuple(s for s in self.group.submits if s.uuid != self.submit.uuid)
 
 
 def submit_view(db: Database, submit_uuid: uuid.UUID) -> SubmitView:
@@ -165,7 +184,36 @@ def submit_view(db: Database, submit_uuid: uuid.UUID) -> SubmitView:
         tuple(edges),
         tuple(child_submits(db, submit.id)),
         tuple(verdicts),
+        group_of_submit(db, submit.uuid),
     )
+
+
+# --- groups -------------------------------------------------------------------------------------
+
+#: How many of the newest groups the listing shows.
+GROUP_LISTING = 100
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    group: GroupRecord
+    #: submit UUID -> its jobs.
+    jobs: dict[uuid.UUID, list[JobRecord]]
+    matrix: GroupMatrix
+
+
+def group_view(db: Database, group_uuid: uuid.UUID) -> GroupView:
+    group = find_group(db, group_uuid)
+    if group is None:
+        raise NotFoundError(f"no group {group_uuid} in the database")
+    jobs = jobs_of_group(db, group)
+    return GroupView(group, jobs, group_matrix(group, jobs))
+
+
+def groups(db: Database, *, package: str | None, state: SubmitState | None) -> list[GroupRecord]:
+    """The newest groups that match, newest first."""
+    query = GroupFilter(package=package, states=(state,) if state else (), limit=GROUP_LISTING)
+    return list(reversed(list_groups(db, query)))
 
 
 # --- one job ------------------------------------------------------------------------------------

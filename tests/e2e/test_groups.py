@@ -9,19 +9,26 @@ not the tiny image), so on Debian libc fails and expat is dep_failed.
 from __future__ import annotations
 
 import json
+import signal
+import time
 import uuid
 
+import docker
 import pytest
 
+from butido_py.config.model import EndpointConfig
 from butido_py.db import groups as db_groups
+from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitKind, SubmitState
+from tests.helpers.databases import BACKENDS
 from tests.helpers.workspace import Workspace, with_debian_image
 
 pytestmark = pytest.mark.docker
 
 TINY = "butido-tiny:latest"
 DEBIAN = "debian:bookworm"
+MISSING = "butido-missing:latest"
 PACKAGES = {"expat", "libc", "filesystem"}
 FAIL_ON_DEBIAN = (
     '    {{phase "sourcecheck"}}\n'
@@ -83,10 +90,16 @@ def test_a_group_over_two_images_builds_both_and_shows_the_matrix(workspace: Wor
     ]
 
 
+#: On PostgreSQL only: both backends would add 20 s to the suite; the other group tests here
+#: that build twice run on SQLite, and the first runs on both.
+ON_POSTGRESQL = pytest.mark.parametrize("workspace", [BACKENDS[1]], indirect=True)
+
+
+@ON_POSTGRESQL
 def test_an_image_that_fails_fails_the_group_and_rerun_runs_only_it(
-    sqlite_workspace: Workspace,
+    workspace: Workspace,
 ) -> None:
-    space = with_debian_image(sqlite_workspace)
+    space = with_debian_image(workspace)
     root = space.root / "pkg.toml"
     text = root.read_text()
     anchor = '    {{phase "sourcecheck"}}\n'
@@ -150,3 +163,73 @@ def test_an_image_the_package_may_not_use_is_refused_alone(sqlite_workspace: Wor
     assert "may not be built on debian:bookworm" in strict.stderr
     assert "nothing was run" in strict.stderr
     assert space.cli("db", "submits", "--json").stdout == before
+
+
+def test_all_images_refuses_the_image_no_endpoint_has(sqlite_workspace: Workspace) -> None:
+    """--all-images over the tests' configuration: tiny builds, `butido-missing` (no engine has
+    it) is refused for itself, Debian (denied to expat) is no image expat may use."""
+    space = with_debian_image(sqlite_workspace)
+    expat = space.root / "libs" / "expat" / "pkg.toml"
+    expat.write_text(f'denied_images = ["{DEBIAN}"]\n' + expat.read_text())
+    space.commit("expat: not on Debian")
+
+    done = space.cli("build", "expat", "2.5.0", "--all-images", "--json")
+    assert done.code == ExitCode.ENDPOINT, done.stderr + done.stdout
+    report = json.loads(done.stdout)
+    images = {i["image"]: i for i in report["images"]}
+    assert list(images) == [TINY, MISSING]
+    assert images[TINY]["state"] == "succeeded"
+    assert images[MISSING]["submit"] is None
+    assert f"image '{MISSING}' is missing" in images[MISSING]["error"]
+    assert report["state"] == "failed"
+    shown = space.cli("db", "group", report["group"])
+    row = next(line for line in shown.stdout.splitlines() if line.startswith("expat"))
+    assert row.split()[2:] == ["succeeded", "refused"]
+
+    before = space.cli("db", "submits", "--json").stdout
+    strict = space.cli("build", "expat", "2.5.0", "--all-images", "--all-or-nothing")
+    assert strict.code == ExitCode.ENDPOINT, strict.stderr
+    assert f"image '{MISSING}' is missing" in strict.stderr
+    assert "nothing was run" in strict.stderr
+    assert space.cli("db", "submits", "--json").stdout == before
+
+
+def test_sigterm_cancels_every_image_of_a_group(
+    sqlite_workspace: Workspace, docker_endpoint: EndpointConfig
+) -> None:
+    space = with_debian_image(sqlite_workspace)
+    space.add_package("groupsleeper", build='{{phase "build"}}\nsleep 60')
+    space.commit()
+    process = space.popen("build", "groupsleeper", "1", "-I", "tiny", "-I", "debian")
+    try:
+        submits = _running_submits(docker_endpoint, "groupsleeper", count=2)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == ExitCode.TERMINATED, stderr
+    assert "SIGTERM: canceling the build" in stderr
+    assert "Traceback" not in stderr
+    assert all(submit_containers(docker_endpoint, submit) == [] for submit in submits)
+    (group,) = db_groups.list_groups(space.database(), db_groups.GroupFilter())
+    assert group.state is SubmitState.CANCELED
+    assert [(s.image, s.state) for s in group.submits] == [
+        (TINY, SubmitState.CANCELED),
+        (DEBIAN, SubmitState.CANCELED),
+    ]
+    assert {str(s.uuid) for s in group.submits} == submits
+    assert f"Group {group.uuid} canceled: 2 images" in stdout
+
+
+def _running_submits(endpoint: EndpointConfig, package: str, *, count: int) -> set[str]:
+    """The submits of `count` running containers of `package` (waits for them)."""
+    client = docker.DockerClient(base_url=endpoint.docker_url)
+    try:
+        for _ in range(600):
+            found = client.containers.list(filters={"label": f"butido.package={package}"})
+            if len(found) >= count:
+                return {str(c.labels["butido.submit"]) for c in found}
+            time.sleep(0.1)
+    finally:
+        client.close()
+    pytest.fail(f"not {count} running containers of {package}")

@@ -24,7 +24,7 @@ from butido_py.app.build import BuildRequest
 from tests.helpers.seed import jid, sid
 from tests.helpers.workspace import Workspace
 from tests.plugins.services import service_missing
-from tests.web.conftest import HOSTILE_JOB, HOSTILE_SUBMIT
+from tests.web.conftest import GROUP, HOSTILE_JOB, HOSTILE_SUBMIT, Served
 from tests.web.server import Server, serving
 
 
@@ -80,6 +80,19 @@ def test_a_hostile_log_line_is_not_executed(browser: WebDriver, seeded: Server) 
         assert browser.execute_script("return window.__pwned === undefined") is True, path
     browser.get(seeded.base + f"/jobs/{HOSTILE_JOB}")
     assert "<script>window.__pwned = 1</script>" in browser.find_element(By.ID, "log").text
+
+
+def test_the_group_page_shows_its_matrix(
+    browser: WebDriver, grouped: Served, screenshots: Path
+) -> None:
+    browser.get(grouped.server.base + f"/groups/{GROUP}")
+    assert browser.execute_script("return window.__pwned === undefined") is True
+    rows = browser.find_elements(By.CSS_SELECTOR, "#matrix tbody tr")
+    assert len(rows) == 2
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#matrix thead th")]
+    assert headers[-1] == "registry.local/<b>old</b>:9"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#matrix a.cell")) == 4
+    _shoot(browser, screenshots, "group")
 
 
 SLOW = (

@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 @click.option(
     "--all-or-nothing",
     is_flag=True,
-    help="Run nothing when the package tree may not use one of the images (default: build in "
-    "the others, report the refused one).",
+    help="Run nothing when an image is refused: the package tree may not use it, or an endpoint "
+    "lacks it (default: build in the others, report the refused one).",
 )
 @env_option("Pass a variable to every job (overrides the package's environment); repeatable.")
 @check_options
@@ -113,10 +113,10 @@ def build(
     artifacts still exist is reused instead of run. Ctrl-C, SIGTERM and SIGHUP stop the build.
 
     Several -I (or --all-images) make one group (`butido db group UUID`): a submit per image,
-    checked together, run at the same time; an image the package tree may not use is refused
-    alone (--all-or-nothing: nothing runs). --explain says why each job runs; --dry-run says
-    what would run. Exit status: 0 all succeeded or reused, 1 a job failed (a group: the highest
-    of its images'), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+    checked together, run at the same time; an image the package tree may not use, or one an
+    endpoint lacks, is refused alone (--all-or-nothing: nothing runs). --explain says why each
+    job runs; --dry-run says what would run. Exit status: 0 all succeeded or reused, 1 a job
+    failed (a group: the highest of its images'), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 
     \b
     Examples: butido build desktop 1.0 -I deb11 -I deb12

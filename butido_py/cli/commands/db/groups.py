@@ -119,14 +119,14 @@ def db_group(
 
     First the request and each image's submit; on a wide terminal (or --wide) each cell also
     has the job's duration. --json lists the submits with their jobs."""
-    from butido_py.db.groups import find_group  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.groups import find_group, jobs_of_group  # noqa: PLC0415 - SQLAlchemy
 
     fmt = choose_format(as_json=as_json, as_csv=as_csv)
     db = app.database()
     group = find_group(db, group_uuid)
     if group is None:
         raise not_found("group", group_uuid)
-    jobs = _jobs_by_submit(db, group)
+    jobs = jobs_of_group(db, group)
     if fmt is OutputFormat.JSON:
         print_json(group_json(group, jobs))
         return
@@ -141,37 +141,24 @@ def db_group(
     render_rows(headers, rows, OutputFormat.TABLE, header=not no_header)
 
 
-def _jobs_by_submit(db: Database, group: GroupRecord) -> dict[uuid.UUID, list[JobRecord]]:
-    from butido_py.db.jobs import jobs_of_submit  # noqa: PLC0415 - SQLAlchemy
-
-    return {submit.uuid: jobs_of_submit(db, submit.id)[0] for submit in group.submits}
-
-
 def matrix(
     group: GroupRecord, jobs: dict[uuid.UUID, list[JobRecord]], *, wide: bool
 ) -> tuple[list[str], list[tuple[object, ...]]]:
     """One row per package (name, version), one column per image of the group; a cell is the
     job's state (with `wide`, and its duration), `-` where the image has no such job, and the
     image's column says `refused` when it got no submit."""
-    packages: dict[tuple[str, str], None] = {}
-    cells: dict[tuple[str, str, str], str] = {}
-    for submit in group.submits:
-        for job in jobs.get(submit.uuid, []):
-            packages.setdefault((job.package_name, job.package_version), None)
-            cells[(job.package_name, job.package_version, submit.image)] = _cell(job, wide=wide)
-    with_submit = {submit.image for submit in group.submits}
+    from butido_py.db.groups import group_matrix  # noqa: PLC0415 - SQLAlchemy
+
+    found = group_matrix(group, jobs)
     headers = ["Package", "Version", *(short_image(image) for image in group.images)]
-    rows: list[tuple[object, ...]] = [
-        (
-            name,
-            version,
-            *(
-                cells.get((name, version, image), "-" if image in with_submit else "refused")
-                for image in group.images
-            ),
-        )
-        for name, version in packages
-    ]
+    rows: list[tuple[object, ...]] = []
+    for package in found.packages:
+        cells = []
+        for image in found.images:
+            job = found.cell(package, image)
+            missing = "refused" if image in found.refused else "-"
+            cells.append(_cell(job, wide=wide) if job is not None else missing)
+        rows.append((*package, *cells))
     return headers, rows
 
 
