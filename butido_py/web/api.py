@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from butido_py.app import entity_json
+from butido_py.app.entity_json import job_json
 from butido_py.db.attempts import JobAttemptRecord
 from butido_py.db.groups import GroupRecord
-from butido_py.db.records import JobRecord, RebuildResultRecord, SubmitRecord
+from butido_py.db.records import RebuildResultRecord
 from butido_py.web.data import GroupView, JobView, PackageView, SubmitPage, SubmitView
 
 
@@ -15,47 +17,9 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def job_json(job: JobRecord) -> dict[str, object]:
-    return {
-        "uuid": str(job.uuid),
-        "submit": str(job.submit_uuid),
-        "package": job.package_name,
-        "version": job.package_version,
-        "image": job.image,
-        "image_digest": job.image_digest,
-        "endpoint": job.endpoint,
-        "container": job.container_hash,
-        "state": job.state.value,
-        "ok": job.state.ok,
-        "failure_kind": job.failure_kind.value if job.failure_kind else None,
-        "exit_code": job.exit_code,
-        "queued_at": _time(job.queued_at),
-        "started_at": _time(job.started_at),
-        "finished_at": _time(job.finished_at),
-        "job_key": job.job_key,
-        "reused_from": str(job.reused_from_uuid) if job.reused_from_uuid else None,
-        "attempt": job.attempt,
-        "root_package": job.root_package_name,
-        "root_version": job.root_package_version,
-    }
-
-
-def submit_row_json(submit: SubmitRecord) -> dict[str, object]:
-    """One row of `db submits --json`."""
-    return {
-        "time": submit.submit_time.isoformat(),
-        "uuid": str(submit.uuid),
-        "for_package": submit.package_name,
-        "for_package_version": submit.package_version,
-        "state": submit.state.value,
-        "kind": submit.kind.value,
-        "commit": submit.commit_hash,
-    }
-
-
 def submits_json(page: SubmitPage) -> dict[str, object]:
     return {
-        "submits": [submit_row_json(row.submit) for row in page.rows],
+        "submits": [entity_json.submit_json(row.submit) for row in page.rows],
         "next_before": _time(page.next_before),
     }
 
@@ -165,30 +129,4 @@ def group_row_json(group: GroupRecord) -> dict[str, object]:
 
 def group_json(view: GroupView) -> dict[str, object]:
     """`db group UUID --json`: the request, the derived state, each image's submit with its jobs."""
-    group = view.group
-    return {
-        "uuid": str(group.uuid),
-        "created_at": group.created_at.isoformat(),
-        "package": group.package_name,
-        "version": group.package_version,
-        "images": list(group.images),
-        "env": [list(pair) for pair in group.env],
-        "commit": group.commit_hash,
-        "kind": group.kind.value,
-        "parent": str(group.parent_uuid) if group.parent_uuid else None,
-        "triggered_by": group.triggered_by,
-        "state": group.state.value,
-        "submits": [
-            {
-                "uuid": str(s.uuid),
-                "image": s.image,
-                "state": s.state.value,
-                "kind": s.kind.value,
-                "parent": str(s.parent_uuid) if s.parent_uuid else None,
-                "submit_time": s.submit_time.isoformat(),
-                "finished_at": _time(s.finished_at),
-                "jobs": [job_json(job) for job in view.jobs.get(s.uuid, [])],
-            }
-            for s in group.submits
-        ],
-    }
+    return entity_json.group_json(view.group, view.jobs)

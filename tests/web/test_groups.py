@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from butido_py.cli.commands.db.groups import group_json, submit_group_json
+from butido_py.app.entity_json import group_json
+from butido_py.cli.commands.db.groups import submit_group_json
 from butido_py.db.groups import find_group, jobs_of_group
 from tests.web.conftest import (
     DEB11,

@@ -97,8 +97,9 @@ def test_raw_log_and_api(seeded: Server) -> None:
     listing = seeded.get("/api/submits").json()
     assert isinstance(listing, dict)
     assert [row["uuid"] for row in listing["submits"]][:2] == [HOSTILE_SUBMIT, S3]
-    assert set(listing["submits"][0]) == {
-        "time", "uuid", "for_package", "for_package_version", "state", "kind", "commit",
+    assert set(listing["submits"][0]) == {  # the submit schema of docs/json.md
+        "uuid", "submit_time", "package", "version", "image", "commit", "commit_time", "dirty",
+        "kind", "parent", "state", "finished_at", "triggered_by",
     }  # fmt: skip
     submit = seeded.get(f"/api/submits/{S1}").json()
     assert isinstance(submit, dict)

@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import click
 
 from butido_py.cli.context import AppContext
 from butido_py.cli.render import OutputFormat
 from butido_py.errors import DatabaseError
-
-if TYPE_CHECKING:
-    from butido_py.db.records import ArtifactRecord, JobRecord, ReleaseRecord, SubmitRecord
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: Digits of a UUID in tables (unique enough to read, and a prefix every command takes).
@@ -96,77 +93,3 @@ def not_found(what: str, key: uuid.UUID) -> DatabaseError:
         f"no {what} {key} in the database",
         hint=f"list {what}s with `butido db {what}s`",
     )
-
-
-def job_json(job: JobRecord) -> dict[str, object]:
-    return {
-        "uuid": str(job.uuid),
-        "submit": str(job.submit_uuid),
-        "submit_time": time_text(job.submit_time, OutputFormat.JSON),
-        "package": job.package_name,
-        "version": job.package_version,
-        "image": job.image,
-        "image_digest": job.image_digest,
-        "endpoint": job.endpoint,
-        "container": job.container_hash,
-        "state": job.state.value,
-        "ok": job.state.ok,
-        "failure_kind": job.failure_kind.value if job.failure_kind else None,
-        "exit_code": job.exit_code,
-        "queued_at": time_text(job.queued_at, OutputFormat.JSON),
-        "started_at": time_text(job.started_at, OutputFormat.JSON),
-        "finished_at": time_text(job.finished_at, OutputFormat.JSON),
-        "job_key": job.job_key,
-        "reused_from": str(job.reused_from_uuid) if job.reused_from_uuid else None,
-        "attempt": job.attempt,
-        "root_package": job.root_package_name,
-        "root_version": job.root_package_version,
-    }
-
-
-# One JSON object per entity, whichever command prints it: the schemas are in docs/json.md and
-# tests/e2e/test_json_schema.py validates every `--json` output against them.
-
-
-def submit_json(submit: SubmitRecord) -> dict[str, object]:
-    return {
-        "uuid": str(submit.uuid),
-        "submit_time": submit.submit_time.isoformat(),
-        "package": submit.package_name,
-        "version": submit.package_version,
-        "image": submit.image,
-        "commit": submit.commit_hash,
-        "commit_time": time_text(submit.commit_time, OutputFormat.JSON),
-        "dirty": submit.dirty,
-        "kind": submit.kind.value,
-        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
-        "state": submit.state.value,
-        "finished_at": time_text(submit.finished_at, OutputFormat.JSON),
-        "triggered_by": submit.triggered_by,
-    }
-
-
-def artifact_json(artifact: ArtifactRecord) -> dict[str, object]:
-    return {
-        "path": artifact.path,
-        "job": str(artifact.job_uuid),
-        "submit": str(artifact.submit_uuid),
-        "size": artifact.size,
-        "sha256": artifact.sha256,
-        "released_at": time_text(artifact.released_at, OutputFormat.JSON),
-    }
-
-
-def release_json(release: ReleaseRecord, file: str) -> dict[str, object]:
-    """`file`: where the released file is, or that it is not available locally."""
-    return {
-        "package": release.package_name,
-        "version": release.package_version,
-        "store": release.store,
-        "path": release.artifact_path,
-        "file": file,
-        "released_at": time_text(release.release_date, OutputFormat.JSON),
-        "submit": str(release.submit_uuid),
-        "job": str(release.job_uuid),
-        "sha256": release.sha256,
-    }

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
+from butido_py.app.entity_json import group_json
 from butido_py.cli.commands.db._shared import (
     duration,
     fetch_limited,
-    job_json,
     limit_of,
     not_found,
     short_image,
@@ -37,7 +36,7 @@ from butido_py.states import SubmitKind, SubmitState
 if TYPE_CHECKING:
     from butido_py.db.database import Database
     from butido_py.db.groups import GroupRecord
-    from butido_py.db.records import JobRecord, SubmitRecord
+    from butido_py.db.records import JobRecord
 
 #: A terminal at least this wide shows each cell's duration too.
 WIDE_COLUMNS = 120
@@ -184,36 +183,6 @@ def _echo_group_header(group: GroupRecord) -> None:
         submit = group.submit_for(image)
         text = f"submit {submit.uuid} ({submit.state.value})" if submit else "refused: no submit"
         click.echo(f"{'':<14}{image}: {text}")
-
-
-def group_json(group: GroupRecord, jobs: dict[uuid.UUID, list[JobRecord]]) -> dict[str, object]:
-    return {
-        "uuid": str(group.uuid),
-        "created_at": time_text(group.created_at, OutputFormat.JSON),
-        "package": group.package_name,
-        "version": group.package_version,
-        "images": list(group.images),
-        "env": [list(pair) for pair in group.env],
-        "commit": group.commit_hash,
-        "kind": group.kind.value,
-        "parent": str(group.parent_uuid) if group.parent_uuid else None,
-        "triggered_by": group.triggered_by,
-        "state": group.state.value,
-        "submits": [_submit_json(s, jobs.get(s.uuid, [])) for s in group.submits],
-    }
-
-
-def _submit_json(submit: SubmitRecord, jobs: Sequence[JobRecord]) -> dict[str, object]:
-    return {
-        "uuid": str(submit.uuid),
-        "image": submit.image,
-        "state": submit.state.value,
-        "kind": submit.kind.value,
-        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
-        "submit_time": time_text(submit.submit_time, OutputFormat.JSON),
-        "finished_at": time_text(submit.finished_at, OutputFormat.JSON),
-        "jobs": [job_json(job) for job in jobs],
-    }
 
 
 COMMANDS: tuple[click.Command, ...] = (db_groups, db_group)

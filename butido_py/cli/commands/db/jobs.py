@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from butido_py.app.entity_json import job_json
 from butido_py.cli.commands.db._shared import (
     SHORT_ID,
     duration,
     fetch_limited,
-    job_json,
     limit_of,
     not_found,
     short_image,

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from butido_py.app.entity_json import artifact_json, release_json
 from butido_py.cli.commands.db._shared import (
-    artifact_json,
     fetch_limited,
     limit_of,
-    release_json,
     time_text,
 )
 from butido_py.cli.context import AppContext

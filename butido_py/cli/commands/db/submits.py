@@ -10,17 +10,16 @@ from typing import TYPE_CHECKING
 
 import click
 
+from butido_py.app.entity_json import job_json, submit_json
 from butido_py.app.verdicts import count_verdicts
 from butido_py.cli.commands.db._shared import (
     SHORT_ID,
     TIME_FORMAT,
     duration,
     fetch_limited,
-    job_json,
     limit_of,
     not_found,
     short_image,
-    submit_json,
     time_text,
     yes_no,
 )
