@@ -42,7 +42,7 @@ from butido_py.orchestrator.recording import BuildRecorder
 from butido_py.orchestrator.run import BuildRun
 from butido_py.package.model import Package
 from butido_py.plan.dag import build_dag
-from butido_py.repository.model import Repository
+from butido_py.repository.model import Repository, WorkTree
 from butido_py.states import SubmitKind, SubmitState
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def plan_group(request: GroupRequest, services: Services) -> GroupPlan:
     """Every check of every image; raises when no image can build (or, with `all_or_nothing`,
     when one cannot)."""
     base = request.build
-    repository = services.repository(base.commit, base.allow_dirty)
+    repository = services.repository(base.commit, base.allow_dirty, changes=WorkTree.RECORD)
     root = select_package(repository, base.name, base.version)
     images = requested_images(request, services, repository, root)
     if len(images) > 1 and base.staging_dir is not None:
@@ -231,7 +231,7 @@ def dry_run_group(
     from butido_py.app.dry_run import dry_run  # noqa: PLC0415 - only with --dry-run
 
     base = request.build
-    repository = services.repository(base.commit, base.allow_dirty)
+    repository = services.repository(base.commit, base.allow_dirty, changes=WorkTree.RECORD)
     root = select_package(repository, base.name, base.version)
     planned: list[tuple[str, DryRun | ButidoError]] = []
     for image in requested_images(request, services, repository, root):

@@ -139,17 +139,20 @@ GLOBAL_WITH_VALUE = frozenset(
     {"-c", "--config", "--db-url", "--db-port", "--db-user", "--db-password", "--db-pw",
      "--db-name", "--db-timeout"}
 )  # fmt: skip
+#: Commands whose arguments after this word are another program's (`endpoint container ID exec
+#: sh -c …`): nothing from there on is a global option.
+PASS_THROUGH = frozenset({"exec"})
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """`argv` with every global option (and its value) moved to the front, in order; nothing
-    after `--` is touched."""
+    after `--` or after a pass-through command word (`exec`) is touched."""
     front: list[str] = []
     rest: list[str] = []
     index = 0
     while index < len(argv):
         arg = argv[index]
-        if arg == "--":
+        if arg == "--" or arg in PASS_THROUGH:
             rest.extend(argv[index:])
             break
         name = arg.split("=", 1)[0]

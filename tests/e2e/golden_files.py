@@ -10,12 +10,14 @@ import os
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+#: Read once, at import: the tests' fixtures clear every BUTIDO_* variable before they run.
+UPDATE = os.environ.get("BUTIDO_UPDATE_GOLDEN") == "1"
 
 
 def assert_golden(name: str, actual: str) -> None:
     """`actual` is the content of golden/`name` (rewritten instead with BUTIDO_UPDATE_GOLDEN=1)."""
     path = GOLDEN / name
-    if os.environ.get("BUTIDO_UPDATE_GOLDEN") == "1":
+    if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual)
     assert actual == path.read_text()

@@ -236,7 +236,7 @@ def test_a_short_image_name_filters_like_the_full_name(inline: Cli, listing: str
     assert full.stdout
     assert inline("db", listing, "-I", "alp", "--csv") == full
     # A name that is not configured (any more) is filtered on as given.
-    assert inline("db", listing, "-I", "debian:9", "--csv") == Done(0, "", "")
+    assert inline("db", listing, "-I", "debian:9", "--csv") == Done(0, "", f"no {listing} found\n")
 
 
 def test_highlight_is_an_alias_of_highlighting(inline: Cli) -> None:

@@ -66,7 +66,7 @@ def test_an_empty_listing_says_so(inline: Cli, args: tuple[str, ...], what: str)
 
 
 def test_history_of_a_package(inline: Cli) -> None:
-    done = inline("db", "history", "lib", "--csv")
+    done = inline("db", "history", "lib", "--csv", "--header")
     assert done.code == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Time,Version,State,Endpoint,Wait,Run,Job"

@@ -46,7 +46,9 @@ def test_every_json_output_validates(inline: Cli, args: tuple[str, ...]) -> None
 
 def test_the_validator_rejects_what_it_must() -> None:
     release = {"package": "a", "version": "1", "store": "s", "path": "p", "file": "f",
-               "released_at": "2024-01-10T10:00:00+00:00"}  # fmt: skip
+               "released_at": "2024-01-10T10:00:00+00:00", "sha256": None,
+               "submit": "5b000000-0000-4000-8000-000000000001",
+               "job": "10b00000-0000-4000-8000-000000000001"}  # fmt: skip
     assert errors(release, SCHEMAS["release"]) == []
     assert errors({**release, "released_at": "2024-01-10T10:00:00"}, SCHEMAS["release"]) == [
         "$.released_at: '2024-01-10T10:00:00' has no zone"
@@ -57,6 +59,8 @@ def test_the_validator_rejects_what_it_must() -> None:
     del release["file"]
     assert errors(release, SCHEMAS["release"]) == ["$: missing 'file'"]
     assert set(SCHEMAS) == {"submit", "job", "artifact", "release"}
+    del release["sha256"]
+    assert errors(release, SCHEMAS["release"]) == ["$: missing 'file'", "$: missing 'sha256'"]
 
 
 def test_history_builds_are_job_objects(inline: Cli) -> None:

@@ -19,6 +19,10 @@ from butido_py.cli.warnings import color_allowed
         (["db", "jobs", "--db-port=5433", "--debug"], ["--db-port=5433", "--debug", "db", "jobs"]),
         (["--debug", "db", "jobs"], ["--debug", "db", "jobs"]),
         (["x", "--", "--debug"], ["x", "--", "--debug"]),
+        (
+            ["endpoint", "container", "ab12", "exec", "sh", "-c", "exit 4", "-v"],
+            ["endpoint", "container", "ab12", "exec", "sh", "-c", "exit 4", "-v"],
+        ),
     ],
 )
 def test_global_options_are_moved_before_the_command(argv: list[str], hoisted: list[str]) -> None:
