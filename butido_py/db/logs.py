@@ -3,7 +3,9 @@
 A running job's output is stored byte for byte in `log_chunks`, one row per flushed chunk,
 numbered per attempt (`seq` 0, 1, 2, …): an append is one INSERT, never a rewrite of the log, so
 neither the database nor butido holds a whole log, and any process can follow a job by reading
-the rows after the last one it saw. On PostgreSQL every insert also NOTIFYs the job's channel, so
+the rows after the last one it saw. The writer numbers a chunk before it writes it and the insert
+keeps a chunk already at that number, so an append retried through an outage is stored once.
+On PostgreSQL every insert also NOTIFYs the job's channel, so
 a follower wakes at once; on SQLite it polls. Logs recorded before revision 0005 (and logs of
 adopted butido databases) are in `jobs.log_text`: `read_log` falls back to it when the attempt
 has no chunk (docs/database.md, "Logs").
@@ -18,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from butido_py.db.database import Database
 from butido_py.db.models import JOBS, LOG_CHUNKS
@@ -51,29 +54,61 @@ class LogPiece:
     data: bytes
 
 
-def append_chunk(db: Database, job_uuid: uuid.UUID, data: bytes) -> None:
-    """Append `data` to the log of the job's current attempt (one INSERT, one transaction)."""
-    if not data:
-        return
+@dataclass(frozen=True, slots=True)
+class ChunkPlace:
+    """Where a chunk of a job's log goes: the job, its attempt and the chunk's number in it."""
+
+    job_id: int
+    attempt: int
+    seq: int
+
+
+def next_chunk_place(
+    db: Database, job_uuid: uuid.UUID, last: ChunkPlace | None = None
+) -> ChunkPlace:
+    """Where the job's next chunk goes: in its current attempt, after `last` (the writer's own
+    previous chunk of the job) while the job is still in that attempt, else after the attempt's
+    last stored chunk."""
     with db.begin() as connection:
         row = connection.execute(
             select(JOBS.c.id, JOBS.c.attempt).where(JOBS.c.uuid == job_uuid)
         ).one_or_none()
         if row is None:
             raise DatabaseError(f"job {job_uuid} does not exist")
-        last = connection.execute(
+        if last is not None and (last.job_id, last.attempt) == (row.id, row.attempt):
+            return ChunkPlace(row.id, row.attempt, last.seq + 1)
+        stored = connection.execute(
             select(func.max(LOG_CHUNKS.c.seq)).where(
                 LOG_CHUNKS.c.job_id == row.id, LOG_CHUNKS.c.attempt == row.attempt
             )
         ).scalar_one()
-        connection.execute(
-            insert(LOG_CHUNKS).values(
-                job_id=row.id, attempt=row.attempt, seq=0 if last is None else last + 1, bytes=data
-            )
-        )
-        if connection.dialect.name == "postgresql":
-            channel = _CHANNEL.format(job_id=row.id)
+        return ChunkPlace(row.id, row.attempt, 0 if stored is None else stored + 1)
+
+
+def store_chunk(db: Database, place: ChunkPlace, data: bytes) -> bool:
+    """Store `data` as the chunk at `place` (one INSERT, one transaction); False when a chunk is
+    there already and was kept: the write is idempotent, so a retry of an append whose commit
+    went through but was not acknowledged does not store the chunk twice."""
+    if not data:
+        return False
+    values = {"job_id": place.job_id, "attempt": place.attempt, "seq": place.seq, "bytes": data}
+    with db.begin() as connection:
+        # ON CONFLICT DO NOTHING on the primary key, in both dialects.
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(LOG_CHUNKS).values(**values).on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg's rowcount is -1 here.
+        stored = connection.execute(insert.returning(LOG_CHUNKS.c.seq)).first() is not None
+        if stored and connection.dialect.name == "postgresql":
+            channel = _CHANNEL.format(job_id=place.job_id)
             connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+    return stored
+
+
+def append_chunk(db: Database, job_uuid: uuid.UUID, data: bytes) -> None:
+    """Append `data` to the log of the job's current attempt. Not idempotent (a retry may store
+    it twice): a writer that retries numbers its chunks (`next_chunk_place`, `store_chunk`)."""
+    if data:
+        store_chunk(db, next_chunk_place(db, job_uuid), data)
 
 
 def log_head(db: Database, job_uuid: uuid.UUID) -> LogHead | None:
