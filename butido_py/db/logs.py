@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Connection, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from butido_py.db.database import Database
+from butido_py.db.lookups import insert_ignoring_conflicts
 from butido_py.db.models import JOBS, LOG_CHUNKS
 from butido_py.errors import DatabaseError
 from butido_py.states import JobState
@@ -93,9 +93,7 @@ def store_chunk(db: Database, place: ChunkPlace, data: bytes) -> bool:
         return False
     values = {"job_id": place.job_id, "attempt": place.attempt, "seq": place.seq, "bytes": data}
     with db.begin() as connection:
-        # ON CONFLICT DO NOTHING on the primary key, in both dialects.
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(LOG_CHUNKS).values(**values).on_conflict_do_nothing()
+        insert = insert_ignoring_conflicts(connection, LOG_CHUNKS).values(**values)
         # RETURNING, not rowcount: psycopg's rowcount is -1 here.
         stored = connection.execute(insert.returning(LOG_CHUNKS.c.seq)).first() is not None
         if stored and connection.dialect.name == "postgresql":
