@@ -5,34 +5,35 @@ numbered per attempt (`seq` 0, 1, 2, …): an append is one INSERT, never a rewr
 neither the database nor butido holds a whole log, and any process can follow a job by reading
 the rows after the last one it saw. The writer numbers a chunk before it writes it and the insert
 keeps a chunk already at that number, so an append retried through an outage is stored once.
-On PostgreSQL every insert also NOTIFYs the job's channel, so
-a follower wakes at once; on SQLite it polls. Logs recorded before revision 0005 (and logs of
-adopted butido databases) are in `jobs.log_text`: `read_log` falls back to it when the attempt
-has no chunk (docs/database.md, "Logs").
+On PostgreSQL every insert also NOTIFYs the job's channel, so a follower wakes at once (as on
+a job's state change, db/notify.py); on SQLite it polls. Logs recorded before revision 0005 (and
+logs of adopted butido databases) are in `jobs.log_text`: `read_log` falls back to it when the
+attempt has no chunk (docs/database.md, "Logs").
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
 from butido_py.db.database import Database
 from butido_py.db.lookups import insert_ignoring_conflicts
 from butido_py.db.models import JOBS, LOG_CHUNKS
+from butido_py.db.notify import STATE_CHANNEL, log_channel, notify, waiter
 from butido_py.errors import DatabaseError
 from butido_py.states import JobState
 
 #: Chunks read per query: bounded memory however long the log is.
 READ_BATCH: Final = 8
-#: Seconds between two looks at a followed job on SQLite (and at its state on PostgreSQL).
+#: Seconds between two looks at a followed job on SQLite ...
 POLL_SECONDS: Final = 0.3
-_CHANNEL: Final = "butido_log_{job_id}"
+#: ... and on PostgreSQL, where a stored chunk and a state change wake the follower at once
+#: (db/notify.py): a look now and then for the writes that do not notify.
+NOTIFIED_POLL_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +97,8 @@ def store_chunk(db: Database, place: ChunkPlace, data: bytes) -> bool:
         insert = insert_ignoring_conflicts(connection, LOG_CHUNKS).values(**values)
         # RETURNING, not rowcount: psycopg's rowcount is -1 here.
         stored = connection.execute(insert.returning(LOG_CHUNKS.c.seq)).first() is not None
-        if stored and connection.dialect.name == "postgresql":
-            channel = _CHANNEL.format(job_id=place.job_id)
-            connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        if stored:
+            notify(connection, log_channel(place.job_id))
     return stored
 
 
@@ -190,7 +190,7 @@ def follow_log(db: Database, head: LogHead, attempt: int | None = None) -> Itera
     read first and the chunks after it."""
     wanted = head.attempt if attempt is None else attempt
     after = -1
-    with _waiter(db, head.job_id) as wait:
+    with waiter(db, [log_channel(head.job_id), STATE_CHANNEL]) as wait:
         while True:
             latest = log_head(db, head.job_uuid)
             if latest is None:
@@ -206,26 +206,4 @@ def follow_log(db: Database, head: LogHead, attempt: int | None = None) -> Itera
                     yield from (LogPiece(wanted, d) for d in [_legacy_text(db, head.job_id)] if d)
                 return
             else:
-                wait(POLL_SECONDS)
-
-
-@contextmanager
-def _waiter(db: Database, job_id: int) -> Iterator[Callable[[float], None]]:
-    """A function that waits up to its argument in seconds for the job's next chunk: LISTEN on
-    PostgreSQL (woken by the NOTIFY of `append_chunk`), a plain sleep on SQLite."""
-    if db.dialect != "postgresql":
-        yield time.sleep
-        return
-    raw = db.engine.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
-        driver.autocommit = True
-        driver.execute(f'LISTEN "{_CHANNEL.format(job_id=int(job_id))}"')
-
-        def wait(seconds: float) -> None:
-            for _ in driver.notifies(timeout=seconds, stop_after=1):
-                pass
-
-        yield wait
-    finally:
-        raw.invalidate()  # a LISTENing connection is not given back to the pool
+                wait(NOTIFIED_POLL_SECONDS if db.dialect == "postgresql" else POLL_SECONDS)

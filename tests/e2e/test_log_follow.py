@@ -136,6 +136,14 @@ def test_a_hostile_log_round_trips_raw_and_is_shown_safely(setup: tuple[Cli, Dat
         check=False,
     )
     assert raw.stdout == HOSTILE  # byte for byte
+    job = subprocess.run(
+        [sys.executable, "-m", "butido_py", "db", "job", str(RUNNING), "-L", "--raw"],
+        cwd=cli.repo,
+        env=cli.environ(),
+        capture_output=True,
+        check=False,
+    )
+    assert job.stdout.endswith(b"\n---\n" + HOSTILE)  # the record, then the bytes as stored
     shown = cli.in_terminal("db", "log-of", str(RUNNING)).stdout
     for obeyed in ("\x1b]", "\x07", "\x1b[2J"):
         assert obeyed not in shown

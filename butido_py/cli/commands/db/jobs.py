@@ -151,6 +151,7 @@ def _job_row(job: JobRecord, artifact_type: str | None, fmt: OutputFormat) -> tu
 @click.command("job")
 @click.argument("job_uuid", metavar="UUID", type=click.UUID)
 @click.option("-L", "--log", "show_log", is_flag=True, help="Show the log.")
+@click.option("--raw", is_flag=True, help="With -L: the log's bytes exactly as the job printed.")
 @click.option("-s", "--script", "show_script", is_flag=True, help="Show the script.")
 @click.option("-E", "--env", "show_env", is_flag=True, help="Show the environment.")
 @click.option(
@@ -172,6 +173,7 @@ def db_job(
     app: AppContext,
     job_uuid: uuid.UUID,
     show_log: bool,
+    raw: bool,
     show_script: bool,
     show_env: bool,
     line_numbers: bool,
@@ -226,7 +228,7 @@ def db_job(
         click.echo(_format_script(app, detail.script_text, line_numbers, colour))
     if show_log:
         click.echo("---")
-        echo_log(_log_of(app, job_uuid), raw=False)
+        echo_log(_log_of(app, job_uuid), raw=raw)
 
 
 def _job_data(
