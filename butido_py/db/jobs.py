@@ -27,6 +27,7 @@ from butido_py.db.models import (
     PACKAGES,
     SUBMITS,
 )
+from butido_py.db.notify import STATE_CHANNEL, notify
 from butido_py.db.records import (
     JobDependencyRecord,
     JobDetailRecord,
@@ -103,6 +104,7 @@ def _transition(db: Database, job_uuid: uuid.UUID, target: JobState, **values: A
             .values(state=target, **values)
         )
         if done.rowcount == 1:
+            notify(connection, STATE_CHANNEL, str(job_uuid))  # wakes followers and watchers
             return
         current = _state_of(connection, job_uuid)
     check_job_transition(current, target, job=str(job_uuid))
@@ -200,6 +202,7 @@ def mark_retried(db: Database, job_uuid: uuid.UUID, *, attempt: int, at: datetim
             )
         )
         if done.rowcount == 1:
+            notify(connection, STATE_CHANNEL, str(job_uuid))
             return
         current = _state_of(connection, job_uuid)
     raise TransitionError(

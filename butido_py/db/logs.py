@@ -3,33 +3,37 @@
 A running job's output is stored byte for byte in `log_chunks`, one row per flushed chunk,
 numbered per attempt (`seq` 0, 1, 2, …): an append is one INSERT, never a rewrite of the log, so
 neither the database nor butido holds a whole log, and any process can follow a job by reading
-the rows after the last one it saw. On PostgreSQL every insert also NOTIFYs the job's channel, so
-a follower wakes at once; on SQLite it polls. Logs recorded before revision 0005 (and logs of
-adopted butido databases) are in `jobs.log_text`: `read_log` falls back to it when the attempt
-has no chunk (docs/database.md, "Logs").
+the rows after the last one it saw. The writer numbers a chunk before it writes it and the insert
+keeps a chunk already at that number, so an append retried through an outage is stored once.
+On PostgreSQL every insert also NOTIFYs the job's channel, so a follower wakes at once (as on
+a job's state change, db/notify.py); on SQLite it polls. Logs recorded before revision 0005 (and
+logs of adopted butido databases) are in `jobs.log_text`: `read_log` falls back to it when the
+attempt has no chunk (docs/database.md, "Logs").
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select
 
 from butido_py.db.database import Database
+from butido_py.db.lookups import insert_ignoring_conflicts
 from butido_py.db.models import JOBS, LOG_CHUNKS
+from butido_py.db.notify import STATE_CHANNEL, log_channel, notify, waiter
 from butido_py.errors import DatabaseError
 from butido_py.states import JobState
 
 #: Chunks read per query: bounded memory however long the log is.
 READ_BATCH: Final = 8
-#: Seconds between two looks at a followed job on SQLite (and at its state on PostgreSQL).
+#: Seconds between two looks at a followed job on SQLite ...
 POLL_SECONDS: Final = 0.3
-_CHANNEL: Final = "butido_log_{job_id}"
+#: ... and on PostgreSQL, where a stored chunk and a state change wake the follower at once
+#: (db/notify.py): a look now and then for the writes that do not notify.
+NOTIFIED_POLL_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,29 +55,58 @@ class LogPiece:
     data: bytes
 
 
-def append_chunk(db: Database, job_uuid: uuid.UUID, data: bytes) -> None:
-    """Append `data` to the log of the job's current attempt (one INSERT, one transaction)."""
-    if not data:
-        return
+@dataclass(frozen=True, slots=True)
+class ChunkPlace:
+    """Where a chunk of a job's log goes: the job, its attempt and the chunk's number in it."""
+
+    job_id: int
+    attempt: int
+    seq: int
+
+
+def next_chunk_place(
+    db: Database, job_uuid: uuid.UUID, last: ChunkPlace | None = None
+) -> ChunkPlace:
+    """Where the job's next chunk goes: in its current attempt, after `last` (the writer's own
+    previous chunk of the job) while the job is still in that attempt, else after the attempt's
+    last stored chunk."""
     with db.begin() as connection:
         row = connection.execute(
             select(JOBS.c.id, JOBS.c.attempt).where(JOBS.c.uuid == job_uuid)
         ).one_or_none()
         if row is None:
             raise DatabaseError(f"job {job_uuid} does not exist")
-        last = connection.execute(
+        if last is not None and (last.job_id, last.attempt) == (row.id, row.attempt):
+            return ChunkPlace(row.id, row.attempt, last.seq + 1)
+        stored = connection.execute(
             select(func.max(LOG_CHUNKS.c.seq)).where(
                 LOG_CHUNKS.c.job_id == row.id, LOG_CHUNKS.c.attempt == row.attempt
             )
         ).scalar_one()
-        connection.execute(
-            insert(LOG_CHUNKS).values(
-                job_id=row.id, attempt=row.attempt, seq=0 if last is None else last + 1, bytes=data
-            )
-        )
-        if connection.dialect.name == "postgresql":
-            channel = _CHANNEL.format(job_id=row.id)
-            connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        return ChunkPlace(row.id, row.attempt, 0 if stored is None else stored + 1)
+
+
+def store_chunk(db: Database, place: ChunkPlace, data: bytes) -> bool:
+    """Store `data` as the chunk at `place` (one INSERT, one transaction); False when a chunk is
+    there already and was kept: the write is idempotent, so a retry of an append whose commit
+    went through but was not acknowledged does not store the chunk twice."""
+    if not data:
+        return False
+    values = {"job_id": place.job_id, "attempt": place.attempt, "seq": place.seq, "bytes": data}
+    with db.begin() as connection:
+        insert = insert_ignoring_conflicts(connection, LOG_CHUNKS).values(**values)
+        # RETURNING, not rowcount: psycopg's rowcount is -1 here.
+        stored = connection.execute(insert.returning(LOG_CHUNKS.c.seq)).first() is not None
+        if stored:
+            notify(connection, log_channel(place.job_id))
+    return stored
+
+
+def append_chunk(db: Database, job_uuid: uuid.UUID, data: bytes) -> None:
+    """Append `data` to the log of the job's current attempt. Not idempotent (a retry may store
+    it twice): a writer that retries numbers its chunks (`next_chunk_place`, `store_chunk`)."""
+    if data:
+        store_chunk(db, next_chunk_place(db, job_uuid), data)
 
 
 def log_head(db: Database, job_uuid: uuid.UUID) -> LogHead | None:
@@ -157,7 +190,7 @@ def follow_log(db: Database, head: LogHead, attempt: int | None = None) -> Itera
     read first and the chunks after it."""
     wanted = head.attempt if attempt is None else attempt
     after = -1
-    with _waiter(db, head.job_id) as wait:
+    with waiter(db, [log_channel(head.job_id), STATE_CHANNEL]) as wait:
         while True:
             latest = log_head(db, head.job_uuid)
             if latest is None:
@@ -173,26 +206,4 @@ def follow_log(db: Database, head: LogHead, attempt: int | None = None) -> Itera
                     yield from (LogPiece(wanted, d) for d in [_legacy_text(db, head.job_id)] if d)
                 return
             else:
-                wait(POLL_SECONDS)
-
-
-@contextmanager
-def _waiter(db: Database, job_id: int) -> Iterator[Callable[[float], None]]:
-    """A function that waits up to its argument in seconds for the job's next chunk: LISTEN on
-    PostgreSQL (woken by the NOTIFY of `append_chunk`), a plain sleep on SQLite."""
-    if db.dialect != "postgresql":
-        yield time.sleep
-        return
-    raw = db.engine.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
-        driver.autocommit = True
-        driver.execute(f'LISTEN "{_CHANNEL.format(job_id=int(job_id))}"')
-
-        def wait(seconds: float) -> None:
-            for _ in driver.notifies(timeout=seconds, stop_after=1):
-                pass
-
-        yield wait
-    finally:
-        raw.invalidate()  # a LISTENing connection is not given back to the pool
+                wait(NOTIFIED_POLL_SECONDS if db.dialect == "postgresql" else POLL_SECONDS)

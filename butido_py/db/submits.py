@@ -22,6 +22,7 @@ from butido_py.db.models import (
     SUBMIT_ENVS,
     SUBMITS,
 )
+from butido_py.db.notify import STATE_CHANNEL, notify
 from butido_py.db.records import (
     EnvPairs,
     PlannedJob,
@@ -229,6 +230,7 @@ def finish_submit(
             .values(state=state, finished_at=at)
         )
         if done.rowcount == 1:
+            notify(connection, STATE_CHANNEL, str(submit_uuid))  # wakes `db submit --watch`
             return
         current = connection.execute(
             select(SUBMITS.c.state).where(SUBMITS.c.uuid == submit_uuid)

@@ -28,6 +28,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from butido_py.config.model import EndpointConfig
 from butido_py.endpoint.docker import tls_config, unreachable
+from butido_py.endpoint.docker_stream import demultiplex, response_blocks
 from butido_py.errors import EndpointError
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class JobContainer:
             done = False
             try:
                 response.raise_for_status()
-                yield from demultiplex(response.raw.read)
+                yield from demultiplex(response_blocks(response))
                 response.raw.release_conn()  # read to its end: the connection can serve again
                 done = True
             finally:
@@ -166,34 +167,6 @@ class JobContainer:
                 f"endpoint {self.endpoint.name!r}: {doing} container {self.id[:12]} failed: {exc}",
                 hint=f"check the endpoint with `butido endpoint {self.endpoint.name} ping`",
             ) from exc
-
-
-def demultiplex(read: Callable[[int], bytes]) -> Iterator[bytes]:
-    """The payloads of Docker's multiplexed stream (8-byte frame headers: stream type, 3 zero
-    bytes, big-endian payload size), stdout and stderr alike, until the stream ends."""
-    while True:
-        header = _read_exactly(read, 8)
-        if len(header) < 8:
-            return
-        size = int.from_bytes(header[4:8], "big")
-        if size:
-            payload = _read_exactly(read, size)
-            if payload:
-                yield payload
-            if len(payload) < size:
-                return
-
-
-def _read_exactly(read: Callable[[int], bytes], size: int) -> bytes:
-    chunks: list[bytes] = []
-    missing = size
-    while missing > 0:
-        chunk = read(missing)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b"".join(chunks)
 
 
 def _write_input_tar(spool: IO[bytes], inputs: Iterable[InputFile]) -> None:

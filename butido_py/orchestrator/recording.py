@@ -73,6 +73,8 @@ class BuildRecorder:
         #: Log appends waiting for the writer: a job thread that is ahead of the database waits
         #: (the container's output waits in the engine meanwhile) instead of piling up text.
         self._log_slots = threading.BoundedSemaphore(LOG_APPENDS_IN_FLIGHT)
+        #: job → the place of its last log chunk (writer thread, or the caller without one).
+        self._log_places: dict[uuid.UUID, db_logs.ChunkPlace] = {}
         #: (job, path) → id of the artifacts written for this run's jobs (writer thread only).
         self._artifact_ids: dict[tuple[uuid.UUID, str], int] = {}
         self.errors: list[ButidoError] = []
@@ -345,10 +347,19 @@ class BuildRecorder:
         )
 
     def append_log(self, job: uuid.UUID, data: bytes) -> None:
-        """More of the job's output, byte for byte: one chunk of its current attempt's log."""
+        """More of the job's output, byte for byte: one chunk of its current attempt's log.
+
+        The chunk's place (attempt, number) is fixed at the first try and kept by every retry:
+        a retry after a commit that went through unacknowledged finds the chunk there and is
+        done. A place given up on leaves a gap in the numbers, which readers skip."""
+        place: db_logs.ChunkPlace | None = None
 
         def append() -> None:
-            db_logs.append_chunk(self._db, job, data)
+            nonlocal place
+            if place is None:
+                place = db_logs.next_chunk_place(self._db, job, self._log_places.get(job))
+                self._log_places[job] = place
+            db_logs.store_chunk(self._db, place, data)
 
         # Wait for a slot while the writer runs; without a writer (none yet, or stopped
         # meanwhile: nobody would release a slot) the append is made here.

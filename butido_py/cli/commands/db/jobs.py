@@ -181,6 +181,7 @@ def _job_row(
 @click.command("job")
 @click.argument("job_uuid", metavar="UUID", type=JOB_REF)
 @click.option("-L", "--log", "show_log", is_flag=True, help="Show the log.")
+@click.option("--raw", is_flag=True, help="With -L: the log's bytes exactly as the job printed.")
 @click.option("-s", "--script", "show_script", is_flag=True, help="Show the script.")
 @click.option("-E", "--env", "show_env", is_flag=True, help="Show the environment.")
 @click.option(
@@ -203,6 +204,7 @@ def db_job(
     app: AppContext,
     job_uuid: uuid.UUID,
     show_log: bool,
+    raw: bool,
     show_script: bool,
     show_env: bool,
     line_numbers: bool,
@@ -257,7 +259,7 @@ def db_job(
         click.echo(_format_script(app, detail.script_text, line_numbers, colour))
     if show_log:
         click.echo("---")
-        echo_log(_log_of(app, job_uuid), raw=False)
+        echo_log(_log_of(app, job_uuid), raw=raw)
 
 
 def _job_data(

@@ -1,8 +1,9 @@
 """`butido db submit UUID --watch`: a submit's job tree, live, until the submit ends.
 
 On a terminal the tree (states, durations, the current phase of running jobs) is redrawn in
-place every half second; piped, every change is one event line. The phases come from the jobs'
-logs, read incrementally through db/logs.py (each chunk once).
+place; piped, every change is one event line. It looks again when a job's state or log changes
+(PostgreSQL notifications, db/notify.py), or every half second on SQLite. The phases come from
+the jobs' logs, read incrementally through db/logs.py (each chunk once).
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ from butido_py.states import JobState, SubmitState
 
 if TYPE_CHECKING:
     from butido_py.db.database import Database
-    from butido_py.db.records import JobRecord
+    from butido_py.db.records import JobRecord, SubmitRecord
 
-#: Seconds between two looks at the submit.
+#: Seconds between two looks at the submit on SQLite ...
 WATCH_SECONDS: Final = 0.5
+#: ... and on PostgreSQL, where a state change or a stored log chunk wakes the watch at once
+#: (db/notify.py): a look now and then for the writes that do not notify.
+NOTIFIED_WATCH_SECONDS: Final = 2.0
+#: Seconds at least between two looks on PostgreSQL: a burst of notifications is one redraw.
+MIN_GAP_SECONDS: Final = 0.1
 
 
 class SubmitNotSucceededError(ButidoError):
@@ -72,32 +78,60 @@ class Row:
 
 def watch_submit(db: Database, submit_uuid: uuid.UUID) -> None:
     """Draw the submit until it ends; raises unless it succeeded."""
-    from butido_py.db.submits import find_submit  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.jobs import jobs_of_submit  # noqa: PLC0415 - SQLAlchemy
+    from butido_py.db.notify import STATE_CHANNEL, log_channel, waiter  # noqa: PLC0415
 
-    terminal = sys.stdout.isatty()
+    submit = _find(db, submit_uuid)
+    jobs, _ = jobs_of_submit(db, submit.id)
+    channels = [STATE_CHANNEL, *(log_channel(job.id) for job in jobs)]
+    notified = db.dialect == "postgresql"
+    screen = Screen(submit_uuid, terminal=sys.stdout.isatty())
     phases = PhaseReader(db)
-    shown: list[str] = []
-    events: dict[uuid.UUID, tuple[str, str]] = {}
-    while True:
-        submit = find_submit(db, submit_uuid)
-        if submit is None:
-            raise not_found("submit", submit_uuid)
-        rows = _rows(db, submit.id, phases)
-        if terminal:
-            header = f"Submit {submit_uuid}: {submit.state.value}"
-            shown = _redraw(shown, [header, *(row.line() for _, row in rows)])
-        else:
-            _events(rows, events)
-        if submit.state is not SubmitState.RUNNING:
-            break
-        time.sleep(WATCH_SECONDS)
-    if not terminal:
-        click.echo(f"submit {submit_uuid} {submit.state.value}")
+    with waiter(db, channels) as wait:  # listening before the first look: nothing is missed
+        while True:
+            submit = _find(db, submit_uuid)
+            screen.show(submit.state, _rows(db, submit.id, phases))
+            if submit.state is not SubmitState.RUNNING:
+                break
+            wait(NOTIFIED_WATCH_SECONDS if notified else WATCH_SECONDS)
+            if notified:
+                time.sleep(MIN_GAP_SECONDS)
+    screen.end(submit.state)
     if submit.state is not SubmitState.SUCCEEDED:
         raise SubmitNotSucceededError(
             f"submit {submit_uuid} ended {submit.state.value}",
             hint=f"see its failed jobs with `butido db jobs --submit {submit_uuid} --state failed`",
         )
+
+
+def _find(db: Database, submit_uuid: uuid.UUID) -> SubmitRecord:
+    from butido_py.db.submits import find_submit  # noqa: PLC0415 - SQLAlchemy
+
+    submit = find_submit(db, submit_uuid)
+    if submit is None:
+        raise not_found("submit", submit_uuid)
+    return submit
+
+
+class Screen:
+    """The tree redrawn in place on a terminal; piped, one event line per change."""
+
+    def __init__(self, submit_uuid: uuid.UUID, *, terminal: bool) -> None:
+        self._submit = submit_uuid
+        self._terminal = terminal
+        self._shown: list[str] = []
+        self._events: dict[uuid.UUID, tuple[str, str]] = {}
+
+    def show(self, state: SubmitState, rows: Sequence[tuple[uuid.UUID, Row]]) -> None:
+        if self._terminal:
+            header = f"Submit {self._submit}: {state.value}"
+            self._shown = _redraw(self._shown, [header, *(row.line() for _, row in rows)])
+        else:
+            _events(rows, self._events)
+
+    def end(self, state: SubmitState) -> None:
+        if not self._terminal:
+            click.echo(f"submit {self._submit} {state.value}")
 
 
 def _rows(db: Database, submit_id: int, phases: PhaseReader) -> list[tuple[uuid.UUID, Row]]:
