@@ -187,7 +187,7 @@ def test_release_list_rm_and_update(space: Space) -> None:
     assert store_digests(space.store()) == ALL_FILES
 
     listed = json.loads(space("release", "list", "--json").stdout)
-    assert sorted(r["path"] for r in listed) == sorted(str(space.store() / n) for n in ALL_FILES)
+    assert sorted(r["file"] for r in listed) == sorted(str(space.store() / n) for n in ALL_FILES)
     assert {r["store"] for r in listed} == {"stable"}
 
     again = space("release", "new", S, "--to", "stable", "--json")

@@ -52,7 +52,7 @@ def test_build_release_list_rm_and_update(space: Workspace) -> None:
 
     listed = json.loads(space.cli("release", "list", "--json").stdout)
     assert {(r["package"], r["version"]) for r in listed} == {("hello", "2.12.1")}
-    assert {r["path"] for r in listed} == {str(store / path) for path in recorded}
+    assert {r["file"] for r in listed} == {str(store / path) for path in recorded}
 
     removed = space.cli("release", "rm", "--from", "default", "hello", "2.12.1", "--yes")
     assert removed.code == 0, removed.stderr
