@@ -152,6 +152,11 @@ def run_prepared(
         listener,
         reclaim=lambda: reclaim_leases(database, services.config, warn=services.warn),
     )
+    return run_until_canceled(run, cancel)
+
+
+def run_until_canceled(run: BuildRun, cancel: threading.Event) -> BuildResult:
+    """`run.run()`, with a watcher thread that passes `cancel` on to the run."""
     done = threading.Event()
 
     def watch() -> None:

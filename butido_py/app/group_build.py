@@ -26,6 +26,7 @@ from butido_py.app.build import (
     check_build,
     check_images,
     remove_orphans,
+    run_until_canceled,
     select_package,
 )
 from butido_py.app.recovery import reclaim_leases
@@ -317,21 +318,7 @@ def _run_submit(
         listener,
         reclaim=lambda: reclaim_leases(database, services.config, warn=services.warn),
     )
-    done = threading.Event()
-
-    def watch() -> None:
-        while not cancel.wait(CANCEL_POLL):
-            if done.is_set():
-                return
-        run.cancel()
-
-    watcher = threading.Thread(target=watch, name="cancel-watcher", daemon=True)
-    watcher.start()
-    try:
-        return run.run()
-    finally:
-        done.set()
-        watcher.join()
+    return run_until_canceled(run, cancel)
 
 
 def repeat_group(

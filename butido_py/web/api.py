@@ -31,19 +31,7 @@ def submit_json(view: SubmitView) -> dict[str, object]:
     for edge in view.edges:
         needs[edge.job_uuid].append({"job": str(edge.depends_on_uuid), "kind": edge.kind.value})
     return {
-        "uuid": str(submit.uuid),
-        "submit_time": submit.submit_time.isoformat(),
-        "package": submit.package_name,
-        "version": submit.package_version,
-        "image": submit.image,
-        "commit": submit.commit_hash,
-        "commit_time": _time(submit.commit_time),
-        "dirty": submit.dirty,
-        "kind": submit.kind.value,
-        "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
-        "state": submit.state.value,
-        "finished_at": _time(submit.finished_at),
-        "triggered_by": submit.triggered_by,
+        **entity_json.submit_json(submit),
         "env": dict(view.env),
         "jobs": [{**job_json(job), "depends_on": needs[job.uuid]} for job in view.jobs],
         "children": [
