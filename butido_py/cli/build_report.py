@@ -357,8 +357,8 @@ def echo_group_result(
     after_report: Callable[[BuildResult], None] | None = None,
     group_extra: dict[str, object] | None = None,
 ) -> None:
-    """Each submit's report (each followed by `after_report`), then the group's line and one
-    line per image; or the JSON summary, `extra` keys added to each submit's (a group of one:
+    """Each submit's report (each followed by `after_report`), then (for several images) the
+    group's line and one line per image; or the JSON summary, `extra` keys added to each submit's (a group of one:
     the submit's summary with the group added)."""
     results = result.results
     if as_json:
@@ -372,7 +372,8 @@ def echo_group_result(
         echo_report(build)
         if after_report is not None:
             after_report(build)
-    echo_group_lines(result)
+    if len(result.outcomes) > 1:  # a group of one: its submit's summary line says it all
+        echo_group_lines(result)
 
 
 def build_image(result: GroupResult, build: BuildResult) -> str:
