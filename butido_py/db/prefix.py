@@ -71,10 +71,11 @@ def resolve(db: Database, kind: Kind, reference: uuid.UUID | str) -> uuid.UUID:
     if not found:
         if kind is Kind.JOB:
             _refuse_a_submit(db, reference, reference)
-        listings = " or ".join(f"`butido db {k}s`" for k in kind.value.split(" or "))
+        kinds = kind.value.split(" or ")
+        listings = " or ".join(f"`butido db {k}s`" for k in kinds)
         raise DatabaseError(
             f"no {kind} starting with {reference} in the database",
-            hint=f"list them with {listings}",
+            hint=f"list {' and '.join(f'{k}s' for k in kinds)} with {listings}",
         )
     raise ambiguous(kind, reference, found)
 

@@ -77,8 +77,8 @@ def test_an_unknown_prefix_is_not_found(inline: Cli) -> None:
     done = inline("rebuild", "fedcba98")
     assert done.code == ExitCode.DATABASE
     assert done.stderr.splitlines() == [
-        "error: no submit starting with fedcba98 in the database",
-        "hint: list submits with `butido db submits`",
+        "error: no submit or group starting with fedcba98 in the database",
+        "hint: list submits and groups with `butido db submits` or `butido db groups`",
     ]
 
 
