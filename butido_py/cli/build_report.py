@@ -358,8 +358,8 @@ def echo_group_result(
     group_extra: dict[str, object] | None = None,
 ) -> None:
     """Each submit's report (each followed by `after_report`), then (for several images) the
-    group's line and one line per image; or the JSON summary, `extra` keys added to each submit's (a group of one:
-    the submit's summary with the group added)."""
+    group's line and one line per image; or the JSON summary, `extra` keys added to each
+    submit's (a group of one: the submit's summary with the group added)."""
     results = result.results
     if as_json:
         click.echo(json.dumps(group_json(result, extra, group_extra), indent=2))
