@@ -58,8 +58,7 @@ def test_disable_and_enable_are_recorded(butido: Runner, repo: Path, url: str) -
     on = butido("endpoint", "enable", "two", "--json", env=env)
     assert on.code == 0, on.stderr
     assert json.loads(on.stdout) == {
-        "endpoint": "two", "disabled": False, "quarantined_until": None,
-        "consecutive_failures": 0,
+        "name": "two", "disabled": False, "quarantined_until": None, "failures": 0,
     }  # fmt: skip
     assert disabled(url) == frozenset()
     db = open_database(url)

@@ -1,11 +1,13 @@
 """A small JSON Schema validator (the subset docs/json.md uses: type, enum, required,
-properties, items, format uuid/date-time), and the schemas read from docs/json.md."""
+properties, items, format uuid/date-time, $ref to another block of the page), the schemas read
+from docs/json.md, and which schema each command's `--json` output follows."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,60 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+#: command (its words after `butido`) -> (the schema of docs/json.md its `--json` output
+#: follows, whether the output is a list of them). tests/e2e/test_json_schema.py fails when a
+#: command with `--json` is missing here or no e2e test calls `validated` with it.
+COMMANDS: dict[str, tuple[str, bool]] = {
+    "db submits": ("submit", True),
+    "db submit": ("submit", False),
+    "db jobs": ("job", True),
+    "db job": ("job", False),
+    "db artifacts": ("artifact", True),
+    "db releases": ("release", True),
+    "release list": ("release", True),
+    "db envvars": ("envvar", True),
+    "db images": ("image", True),
+    "db log-of": ("log", False),
+    "db history": ("history", False),
+    "db group": ("group", False),
+    "db groups": ("group", True),
+    "endpoint list": ("endpoint", True),
+    "endpoint stats": ("endpoint", True),
+    "endpoint enable": ("endpoint", False),
+    "endpoint disable": ("endpoint", False),
+    "build": ("build|build_group", False),
+    "rerun": ("build|build_group", False),
+    "rebuild": ("build|build_group", False),
+    "release new": ("release_new", False),
+    "release rm": ("release_rm", False),
+}
+
+
+@cache
 def schemas() -> dict[str, dict[str, Any]]:
     """entity -> schema, from the ```json <entity> blocks of docs/json.md."""
     blocks = re.findall(r"```json (\w+)\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
     return {name: json.loads(text) for name, text in blocks}
 
 
+def validated(command: str, stdout: str) -> Any:
+    """The JSON that `butido <command> ... --json` printed, once it validates against the schema
+    docs/json.md gives for the command (an AssertionError lists what does not)."""
+    data = json.loads(stdout)
+    names, is_list = COMMANDS[command]
+    items = data if is_list else [data]
+    # "a|b": the output follows one of the schemas (a build for one image or a group).
+    tried = [[e for item in items for e in errors(item, schemas()[n])] for n in names.split("|")]
+    problems = min(tried, key=len)
+    assert problems == [], f"{command} --json: {problems}"
+    return data
+
+
 def errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
     """What is wrong with `value` (empty: it validates)."""
     found: list[str] = []
+    if "$ref" in schema:
+        return errors(value, schemas()[schema["$ref"]], where)
     if "enum" in schema and value not in schema["enum"]:
         return [f"{where}: {value!r} is not one of {schema['enum']}"]
     if "type" in schema:

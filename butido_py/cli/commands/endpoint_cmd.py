@@ -442,9 +442,11 @@ def _set_disabled(ctx: click.Context, name: str | None, *, disabled: bool, as_js
         raise click.UsageError("missing endpoint NAME")
     record = app_endpoints.set_disabled(services, name, disabled=disabled)
     if as_json:
-        print_json({"endpoint": record.name, "disabled": record.disabled,
-                    "quarantined_until": record.quarantined_until,
-                    "consecutive_failures": record.consecutive_failures})  # fmt: skip
+        # The keys of the endpoint object (docs/json.md), as `endpoint list|stats --json`.
+        until = record.quarantined_until
+        print_json({"name": record.name, "disabled": record.disabled,
+                    "quarantined_until": until.isoformat() if until else None,
+                    "failures": record.consecutive_failures})  # fmt: skip
     elif disabled:
         click.echo(f"endpoint {name} disabled: builds schedule no jobs on it")
     else:
