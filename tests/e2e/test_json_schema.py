@@ -11,7 +11,6 @@ import click
 import pytest
 
 from butido_py.cli.main import cli as main_cli
-
 from tests.e2e.test_db_commands import J2, J6, J9, S1, S2, Cli, cli, inline
 from tests.helpers.json_schema import COMMANDS, errors, schemas, validated
 

@@ -36,6 +36,7 @@ from butido_py.errors import ExitCode
 from butido_py.states import SubmitState
 from butido_py.stores.release_store import TEMP_PREFIX
 from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.json_schema import validated
 
 SUBMIT = uuid.UUID("5b000000-0000-4000-8000-0000000000a1")
 CONFIG = """\
@@ -178,7 +179,7 @@ S = str(SUBMIT)
 def test_release_list_rm_and_update(space: Space) -> None:
     done = space("release", "new", S, "--to", "stable", "--json")
     assert done.code == 0, done.stderr
-    result = done.json()
+    result = validated("release new", done.stdout)
     released = result["released"]
     assert isinstance(released, list)
     assert sorted(r["artifact"] for r in released) == sorted(ALL_FILES)
@@ -186,7 +187,7 @@ def test_release_list_rm_and_update(space: Space) -> None:
     assert result["skipped"] == result["failed"] == []
     assert store_digests(space.store()) == ALL_FILES
 
-    listed = json.loads(space("release", "list", "--json").stdout)
+    listed = validated("release list", space("release", "list", "--json").stdout)
     assert sorted(r["file"] for r in listed) == sorted(str(space.store() / n) for n in ALL_FILES)
     assert {r["store"] for r in listed} == {"stable"}
 
@@ -360,7 +361,9 @@ def test_rm_is_not_done_without_confirmation(space: Space) -> None:
     (space.store() / "lib-1.0.tar.gz").unlink()  # gone by hand: the records still go
     done = space("release", "rm", "--from", "stable", "lib", "1.0", "--yes", "--json")
     assert done.code == 0, done.stderr
-    assert done.json()["already_missing"] == [str(space.store() / "lib-1.0.tar.gz")]
+    assert validated("release rm", done.stdout)["already_missing"] == [
+        str(space.store() / "lib-1.0.tar.gz")
+    ]
     assert done.json()["removed_releases"] == 1
     assert [r[2] for r in space.releases()] == ["app-1.0.deb", "app-1.0.dsc", "lib-1.0.1.tar.gz"]
 

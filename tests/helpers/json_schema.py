@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from functools import cache
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
