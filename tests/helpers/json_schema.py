@@ -1,6 +1,7 @@
 """A small JSON Schema validator (the subset docs/json.md uses: type, enum, required,
-properties, items, format uuid/date-time, $ref to another block of the page), the schemas read
-from docs/json.md, and which schema each command's `--json` output follows."""
+properties, additionalProperties as a schema, items, format uuid/date-time, $ref to another block
+of the page), the schemas read from docs/json.md, and which schema each command's `--json` output
+follows."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "rebuild": ("build|build_group", False),
     "release new": ("release_new", False),
     "release rm": ("release_rm", False),
+    "endpoint ping": ("ping", False),
+    "config check": ("config_check", False),
+    "config show": ("config_show", False),
+    "metrics": ("metrics", False),
+    "db setup": ("setup", False),
 }
 
 
@@ -90,9 +96,11 @@ def errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
     if isinstance(value, dict):
         found += [f"{where}: missing {key!r}" for key in schema.get("required", ())
                   if key not in value]  # fmt: skip
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                found += errors(value[key], sub, f"{where}.{key}")
+        properties = schema.get("properties", {})
+        for key, item in value.items():
+            sub = properties.get(key, schema.get("additionalProperties"))
+            if isinstance(sub, dict):
+                found += errors(item, sub, f"{where}.{key}")
     if isinstance(value, list) and "items" in schema:
         for index, item in enumerate(value):
             found += errors(item, schema["items"], f"{where}[{index}]")
