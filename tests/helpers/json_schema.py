@@ -57,6 +57,12 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "config show": ("config_show", False),
     "metrics": ("metrics", False),
     "db setup": ("setup", False),
+    "tree-of": ("tree", True),
+    "what-depends": ("dependency", True),
+    "dependencies-of": ("dependency", True),
+    "versions-of": ("version", True),
+    "env-of": ("package_env", False),
+    "find-pkg": ("package", True),
 }
 
 
