@@ -63,6 +63,11 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "versions-of": ("version", True),
     "env-of": ("package_env", False),
     "find-pkg": ("package", True),
+    "find-artifact": ("found_artifact", True),
+    "source verify": ("source", True),
+    "source url": ("source", True),
+    "source of": ("source", True),
+    "source list-missing": ("source", True),
 }
 
 
