@@ -68,6 +68,11 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "source url": ("source", True),
     "source of": ("source", True),
     "source list-missing": ("source", True),
+    "endpoint containers list": ("container", True),
+    "endpoint containers top": ("process", True),
+    "endpoint container top": ("process", True),
+    "endpoint images list": ("endpoint_image", True),
+    "endpoint images verify-present": ("image_presence", True),
 }
 
 
