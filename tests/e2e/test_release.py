@@ -182,8 +182,8 @@ def test_release_list_rm_and_update(space: Space) -> None:
     result = validated("release new", done.stdout)
     released = result["released"]
     assert isinstance(released, list)
-    assert sorted(r["artifact"] for r in released) == sorted(ALL_FILES)
-    assert all(r["sha256"] == ALL_FILES[r["artifact"]] for r in released)
+    assert sorted(r["path"] for r in released) == sorted(ALL_FILES)
+    assert all(r["sha256"] == ALL_FILES[r["path"]] for r in released)
     assert result["skipped"] == result["failed"] == []
     assert store_digests(space.store()) == ALL_FILES
 
@@ -207,7 +207,7 @@ def test_release_list_rm_and_update(space: Space) -> None:
 
     update = space("release", "new", S, "--to", "stable", "--update", "--yes", "--json")
     assert update.code == 0, update.stderr
-    by_artifact = {r["artifact"]: r for r in update.json()["released"]}  # type: ignore[attr-defined]
+    by_artifact = {r["path"]: r for r in update.json()["released"]}  # type: ignore[attr-defined]
     assert set(by_artifact) == set(ALL_FILES)
     assert by_artifact["lib-1.0.tar.gz"]["updated"] is True
     assert by_artifact["app-1.0.deb"]["updated"] is False  # it was removed: a plain release
@@ -234,7 +234,7 @@ def test_text_output_quiet_and_filters(space: Space) -> None:
 def test_versions_match_exactly(space: Space) -> None:
     done = space("release", "new", S, "lib", "1.0", "--to", "stable", "--json")
     assert done.code == 0, done.stderr
-    assert [r["artifact"] for r in done.json()["released"]] == ["lib-1.0.tar.gz"]  # type: ignore[attr-defined]
+    assert [r["path"] for r in done.json()["released"]] == ["lib-1.0.tar.gz"]  # type: ignore[attr-defined]
     wildcard = space("release", "new", S, "lib", "1.0%", "--to", "stable")
     assert wildcard.code == ExitCode.STORE
     assert "no matching artifacts found to release" in wildcard.stderr
@@ -344,7 +344,7 @@ def test_changed_staging_file_is_not_released(space: Space) -> None:
     (space.staging / "app-1.0.dsc").unlink()
     done = space("release", "new", S, "--to", "stable", "--json")
     assert done.code == ExitCode.STORE
-    failed = {f["artifact"]: f["reason"] for f in done.json()["failed"]}  # type: ignore[attr-defined]
+    failed = {f["path"]: f["reason"] for f in done.json()["failed"]}  # type: ignore[attr-defined]
     assert "does not match its recorded sha256" in failed["lib-1.0.tar.gz"]
     assert "is not a file" in failed["app-1.0.dsc"]
     assert sorted(p.name for p in space.store().iterdir()) == ["app-1.0.deb", "lib-1.0.1.tar.gz"]
