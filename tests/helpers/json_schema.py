@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, bool]] = {
     "endpoint stats": ("endpoint", True),
     "endpoint enable": ("endpoint", False),
     "endpoint disable": ("endpoint", False),
-    "build": ("build|build_group", False),
+    "build": ("build|build_group|dry_run", False),
     "rerun": ("build|build_group", False),
     "rebuild": ("build|build_group", False),
     "release new": ("release_new", False),
@@ -89,7 +89,7 @@ def validated(command: str, stdout: str) -> Any:
     data = json.loads(stdout)
     names, is_list = COMMANDS[command]
     items = data if is_list else [data]
-    # "a|b": the output follows one of the schemas (a build for one image or a group).
+    # "a|b": the output follows one of the schemas (a build for one image, a group, a dry run).
     tried = [[e for item in items for e in errors(item, schemas()[n])] for n in names.split("|")]
     problems = min(tried, key=len)
     assert problems == [], f"{command} --json: {problems}"
