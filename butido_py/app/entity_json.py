@@ -90,9 +90,10 @@ def release_json(release: ReleaseRecord, file: str) -> dict[str, object]:
 
 
 def group_json(
-    group: GroupRecord, jobs: Mapping[uuid.UUID, Sequence[JobRecord]]
+    group: GroupRecord, jobs: Mapping[uuid.UUID, Sequence[JobRecord]] | None
 ) -> dict[str, object]:
-    """A group: its request, its derived state, each image's submit with its jobs."""
+    """A group: its request, its derived state, each image's submit with its jobs (without
+    `jobs` when `jobs` is None: a listing of groups)."""
     return {
         "uuid": str(group.uuid),
         "created_at": _iso(group.created_at),
@@ -105,12 +106,14 @@ def group_json(
         "parent": str(group.parent_uuid) if group.parent_uuid else None,
         "triggered_by": group.triggered_by,
         "state": group.state.value,
-        "submits": [_group_submit_json(s, jobs.get(s.uuid, ())) for s in group.submits],
+        "submits": [_group_submit_json(s, jobs) for s in group.submits],
     }
 
 
-def _group_submit_json(submit: SubmitRecord, jobs: Sequence[JobRecord]) -> dict[str, object]:
-    return {
+def _group_submit_json(
+    submit: SubmitRecord, jobs: Mapping[uuid.UUID, Sequence[JobRecord]] | None
+) -> dict[str, object]:
+    data: dict[str, object] = {
         "uuid": str(submit.uuid),
         "image": submit.image,
         "state": submit.state.value,
@@ -118,5 +121,7 @@ def _group_submit_json(submit: SubmitRecord, jobs: Sequence[JobRecord]) -> dict[
         "parent": str(submit.parent_uuid) if submit.parent_uuid else None,
         "submit_time": _iso(submit.submit_time),
         "finished_at": _iso(submit.finished_at),
-        "jobs": [job_json(job) for job in jobs],
     }
+    if jobs is not None:
+        data["jobs"] = [job_json(job) for job in jobs.get(submit.uuid, ())]
+    return data

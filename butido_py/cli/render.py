@@ -68,7 +68,8 @@ def _render_table(headers: list[str], rows: list[list[str]], *, header: bool) ->
 
 
 def _json_key(header: str) -> str:
-    return header.strip().lower().replace(" ", "_").replace("?", "")
+    # `pkg.toml` is `pkg_toml` in JSON, as every JSON object of docs/json.md names it.
+    return header.strip().lower().replace(" ", "_").replace(".", "_").replace("?", "")
 
 
 def _text(value: object) -> str:

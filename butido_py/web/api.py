@@ -102,17 +102,8 @@ def package_json(view: PackageView) -> dict[str, object]:
 
 
 def group_row_json(group: GroupRecord) -> dict[str, object]:
-    """One row of `db groups --json` (images in full)."""
-    return {
-        "time": group.created_at.isoformat(),
-        "uuid": str(group.uuid),
-        "package": group.package_name,
-        "version": group.package_version,
-        "images": list(group.images),
-        "state": group.state.value,
-        "kind": group.kind.value,
-        "commit": group.commit_hash,
-    }
+    """One item of `db groups --json`: the group object, its submits without jobs."""
+    return entity_json.group_json(group, None)
 
 
 def group_json(view: GroupView) -> dict[str, object]:

@@ -24,6 +24,7 @@ from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import FailureKind, JobState, SubmitState
 from tests.helpers.databases import fresh_database_url
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
@@ -59,7 +60,7 @@ def staged(space: Workspace, submit: str) -> dict[str, bytes]:
 def test_template_top_package_is_built_recorded_and_then_reused(space: Workspace) -> None:
     done = space.cli("build", "desktop", "1.0", "-I", "tiny", "-E", "WITH_DOCS=yes", "--json")
     assert done.code == 0, done.stderr
-    summary = json.loads(done.stdout)
+    summary = validated("build", done.stdout)
     assert summary["state"] == "succeeded"
     assert len(summary["jobs"]) == DESKTOP_JOBS
     files = staged(space, summary["submit"])

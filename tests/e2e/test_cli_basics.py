@@ -8,6 +8,7 @@ from pathlib import Path
 from butido_py import __version__
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import MINIMAL, Runner
+from tests.helpers.json_schema import validated
 
 
 def test_version_needs_no_configuration(butido: Runner, tmp_path: Path) -> None:
@@ -62,7 +63,7 @@ def test_stray_butido_variable_changes_nothing(butido: Runner) -> None:
 def test_config_show_names_origins(butido: Runner, repo: Path) -> None:
     result = butido("config", "show", "--json", env={"BUTIDO_SHEBANG": "#!/bin/sh"})
     assert result.code == 0
-    shown = json.loads(result.stdout)
+    shown = validated("config show", result.stdout)
     assert shown["shebang"] == {
         "value": "#!/bin/sh",
         "origin": "environment variable BUTIDO_SHEBANG",
@@ -84,7 +85,7 @@ def test_config_check_json_summary(butido: Runner, repo: Path) -> None:
     result = butido("--db-url", "db1", "--db-user", "u", "--db-name", "n", "--db-pw", "a@b",
                     "config", "check", "--json")  # fmt: skip
     assert result.code == 0
-    summary = json.loads(result.stdout)
+    summary = validated("config check", result.stdout)
     assert summary["valid"] is True
     assert summary["database"] == "postgresql+psycopg://u:***@db1:5432/n?connect_timeout=30"
     assert summary["endpoints"] == ["local"]

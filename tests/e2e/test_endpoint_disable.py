@@ -16,6 +16,7 @@ from butido_py.db.migrate import setup_schema
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import MINIMAL, Runner
 from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.json_schema import validated
 
 
 def configure(repo: Path, uri: str = "unix:///var/run/docker.sock") -> None:
@@ -53,13 +54,15 @@ def test_disable_and_enable_are_recorded(butido: Runner, repo: Path, url: str) -
     assert done.code == 0, done.stderr
     assert done.stdout == "endpoint two disabled: builds schedule no jobs on it\n"
     assert disabled(url) == {"two"}
-    assert butido("endpoint", "two", "disable", "--json", env=env).code == 0  # name first: same
+    off = butido("endpoint", "two", "disable", "--json", env=env)  # name first: same
+    assert validated("endpoint disable", off.stdout)["disabled"] is True
+    listed = validated("endpoint list", butido("endpoint", "list", "--json", env=env).stdout)
+    assert [(e["name"], e["state"]) for e in listed] == [("one", "enabled"), ("two", "disabled")]
     assert disabled(url) == {"two"}
     on = butido("endpoint", "enable", "two", "--json", env=env)
     assert on.code == 0, on.stderr
-    assert json.loads(on.stdout) == {
-        "endpoint": "two", "disabled": False, "quarantined_until": None,
-        "consecutive_failures": 0,
+    assert validated("endpoint enable", on.stdout) == {
+        "name": "two", "disabled": False, "quarantined_until": None, "failures": 0,
     }  # fmt: skip
     assert disabled(url) == frozenset()
     db = open_database(url)
@@ -94,7 +97,7 @@ def test_stats_shows_the_health(
     assert butido("endpoint", "disable", "one", env=env).code == 0
     stats = butido("endpoint", "stats", "--json", env=env)
     assert stats.code == 0, stats.stderr
-    rows = {row["name"]: row for row in json.loads(stats.stdout)}
+    rows = {row["name"]: row for row in validated("endpoint stats", stats.stdout)}
     assert (rows["one"]["disabled"], rows["two"]["disabled"]) == (True, False)
     assert rows["two"]["failures"] == 0
     assert rows["one"]["quarantined_until"] is None

@@ -14,6 +14,7 @@ from docker.models.containers import Container
 from butido_py.config.model import EndpointConfig
 from butido_py.errors import ExitCode
 from tests.e2e.conftest import MINIMAL, Runner
+from tests.helpers.json_schema import validated
 from tests.plugins.services import TINY_IMAGE
 
 pytestmark = pytest.mark.docker
@@ -65,7 +66,8 @@ def containers(client: docker.DockerClient) -> Iterator[dict[str, Container]]:
 
 
 def ids(output: str) -> set[str]:
-    return {row["container"] for row in json.loads(output)}
+    """The short ids of the containers `endpoint containers list --json` printed."""
+    return {row["container"][:12] for row in validated("endpoint containers list", output)}
 
 
 def short(container: Container) -> str:
@@ -153,7 +155,7 @@ def test_time_filters_and_top_limit(
     assert mine not in ids(older.stdout)
     top = butido("endpoint", "containers", "top", "--limit", "1", "--json")
     assert top.code == 0, top.stderr
-    assert len({row["container"] for row in json.loads(top.stdout)}) <= 1
+    assert len({row["container"] for row in validated("endpoint containers top", top.stdout)}) <= 1
 
 
 def test_single_container_commands(
@@ -163,7 +165,9 @@ def test_single_container_commands(
     inspected = butido("endpoint", "container", mine, "inspect")
     assert json.loads(inspected.stdout)["Id"] == containers["butido-running"].id
     top = butido("endpoint", "container", mine, "top", "--json")
-    assert any("sleep" in json.dumps(row) for row in json.loads(top.stdout))
+    assert any(
+        "sleep" in json.dumps(row) for row in validated("endpoint container top", top.stdout)
+    )
     ran = butido("endpoint", "container", mine, "exec", "sh", "-c", "echo hi; exit 4")
     assert (ran.code, ran.stdout) == (4, "hi\n")
     foreign = butido("endpoint", "container", short(containers["foreign-running"]), "kill", "--yes")
@@ -183,6 +187,8 @@ def test_single_container_commands(
 
 def test_images_verify_present_reports_the_missing_image(butido: Runner, configured: Path) -> None:
     result = butido("endpoint", "images", "verify-present", "--csv", "--header")
+    as_json = butido("endpoint", "images", "verify-present", "--json").stdout
+    assert validated("endpoint images verify-present", as_json)[-1]["state"] == "missing"
     assert result.code == ExitCode.ENDPOINT
     assert result.stdout.splitlines() == [
         "Endpoint,Image,State",
@@ -193,8 +199,10 @@ def test_images_verify_present_reports_the_missing_image(butido: Runner, configu
 
 
 def test_stats_and_images_list(butido: Runner, configured: Path) -> None:
-    stats = json.loads(butido("endpoint", "stats", "--json").stdout)
+    stats = validated("endpoint stats", butido("endpoint", "stats", "--json").stdout)
     assert [row["name"] for row in stats] == ["one"]
     assert int(stats[0]["cores"]) >= 1
-    images = json.loads(butido("endpoint", "images", "list", "--json").stdout)
+    images = validated(
+        "endpoint images list", butido("endpoint", "images", "list", "--json").stdout
+    )
     assert any("butido-tiny:latest" in row["tags"] for row in images)

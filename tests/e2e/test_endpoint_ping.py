@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from butido_py.config.model import EndpointConfig
 from tests.e2e.conftest import MINIMAL, Runner
+from tests.helpers.json_schema import validated
 
 pytestmark = pytest.mark.docker
 
@@ -31,7 +31,7 @@ def test_ping_every_endpoint(
     write_endpoints(repo, docker_endpoint, second_docker_endpoint)
     result = butido("endpoint", "ping", "-n", "2", "--sleep", "0", "--json")
     assert result.code == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = validated("endpoint ping", result.stdout)
     assert report["ok"] is True
     assert sorted(report["round_trips"]) == ["one", "two"]
     assert all(len(trips) == 2 for trips in report["round_trips"].values())

@@ -22,6 +22,7 @@ from butido_py.endpoint.docker_hosts import submit_containers
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitKind, SubmitState
 from tests.helpers.databases import BACKENDS
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Workspace, with_debian_image
 
 pytestmark = pytest.mark.docker
@@ -48,7 +49,7 @@ def test_a_group_over_two_images_builds_both_and_shows_the_matrix(workspace: Wor
     space = with_debian_image(workspace)
     done = space.cli("build", "expat", "2.5.0", "-I", "tiny", "-I", "debian", "--json")
     assert done.code == 0, done.stderr + done.stdout
-    report = json.loads(done.stdout)
+    report = validated("build", done.stdout)
     assert report["state"] == "succeeded"
     assert [i["image"] for i in report["images"]] == [TINY, DEBIAN]
     assert {s["image"]: set(states(s).values()) for s in report["submits"]} == {
@@ -70,11 +71,11 @@ def test_a_group_over_two_images_builds_both_and_shows_the_matrix(workspace: Wor
     row = next(line for line in shown.stdout.splitlines() if line.startswith("libc"))
     assert row.split()[:3] == ["libc", "2.38", "succeeded"]
     assert row.split()[3].endswith("s")  # --wide: the duration
-    as_json = json.loads(space.cli("db", "group", report["group"], "--json").stdout)
+    as_json = validated("db group", space.cli("db", "group", report["group"], "--json").stdout)
     assert [s["image"] for s in as_json["submits"]] == [TINY, DEBIAN]
     assert all({j["package"] for j in s["jobs"]} == PACKAGES for s in as_json["submits"])
 
-    listed = json.loads(space.cli("db", "groups", "--json").stdout)
+    listed = validated("db groups", space.cli("db", "groups", "--json").stdout)
     assert [g["uuid"] for g in listed] == [report["group"]]
     submit = json.loads(space.cli("db", "submit", report["submits"][0]["submit"], "--json").stdout)
     assert submit["group"] == report["group"]
@@ -82,7 +83,7 @@ def test_a_group_over_two_images_builds_both_and_shows_the_matrix(workspace: Wor
 
     rebuilt = space.cli("rebuild", report["group"], "--json")
     assert rebuilt.code == 0, rebuilt.stderr + rebuilt.stdout
-    again = json.loads(rebuilt.stdout)
+    again = validated("rebuild", rebuilt.stdout)
     assert again["original"] == report["group"]
     assert [(s["image"], s["reproduced"]) for s in again["submits"]] == [
         (TINY, True),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from butido_py.db.migrate import setup_schema
 from butido_py.repository.git_init import copy_template, find_template, init_and_commit
 from tests.e2e.conftest import Runner
 from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.json_schema import validated
 from tests.helpers.seed import seed
 
 CONFIG = """\
@@ -61,7 +61,7 @@ def seeded_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
 def test_metrics_json(butido: Runner, template_repo: Path, seeded_url: str) -> None:
     done = butido("metrics", "--json", env={"BUTIDO_DATABASE_URL": seeded_url})
     assert done.code == 0, done.stderr
-    figures = json.loads(done.stdout)
+    figures = validated("metrics", done.stdout)
     assert figures["version"] == __version__
     assert figures["configuration"] == {
         "endpoints": 2, "images": 1, "release_stores": 2, "phases": 3,

@@ -17,6 +17,7 @@ from butido_py.db.models import JOBS
 from butido_py.db.records import SubmitRecord
 from butido_py.errors import ExitCode
 from butido_py.states import RebuildVerdict, SubmitKind, SubmitState
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Cli, Workspace, built, with_debian_image
 
 pytestmark = pytest.mark.docker
@@ -35,7 +36,7 @@ def test_rebuild_of_the_top_package_on_debian_is_identical(workspace: Workspace)
 
     done = space.cli("rebuild", original, "--json")
     assert done.code == 0, done.stderr + done.stdout
-    report = json.loads(done.stdout)
+    report = validated("rebuild", done.stdout)
     assert report["state"] == "succeeded"
     assert report["original"] == original
     assert {job["state"] for job in report["jobs"]} == {"succeeded"}  # reuse is off

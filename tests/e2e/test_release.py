@@ -36,6 +36,7 @@ from butido_py.errors import ExitCode
 from butido_py.states import SubmitState
 from butido_py.stores.release_store import TEMP_PREFIX
 from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.json_schema import validated
 
 SUBMIT = uuid.UUID("5b000000-0000-4000-8000-0000000000a1")
 CONFIG = """\
@@ -178,15 +179,15 @@ S = str(SUBMIT)
 def test_release_list_rm_and_update(space: Space) -> None:
     done = space("release", "new", S, "--to", "stable", "--json")
     assert done.code == 0, done.stderr
-    result = done.json()
+    result = validated("release new", done.stdout)
     released = result["released"]
     assert isinstance(released, list)
-    assert sorted(r["artifact"] for r in released) == sorted(ALL_FILES)
-    assert all(r["sha256"] == ALL_FILES[r["artifact"]] for r in released)
+    assert sorted(r["path"] for r in released) == sorted(ALL_FILES)
+    assert all(r["sha256"] == ALL_FILES[r["path"]] for r in released)
     assert result["skipped"] == result["failed"] == []
     assert store_digests(space.store()) == ALL_FILES
 
-    listed = json.loads(space("release", "list", "--json").stdout)
+    listed = validated("release list", space("release", "list", "--json").stdout)
     assert sorted(r["file"] for r in listed) == sorted(str(space.store() / n) for n in ALL_FILES)
     assert {r["store"] for r in listed} == {"stable"}
 
@@ -206,7 +207,7 @@ def test_release_list_rm_and_update(space: Space) -> None:
 
     update = space("release", "new", S, "--to", "stable", "--update", "--yes", "--json")
     assert update.code == 0, update.stderr
-    by_artifact = {r["artifact"]: r for r in update.json()["released"]}  # type: ignore[attr-defined]
+    by_artifact = {r["path"]: r for r in update.json()["released"]}  # type: ignore[attr-defined]
     assert set(by_artifact) == set(ALL_FILES)
     assert by_artifact["lib-1.0.tar.gz"]["updated"] is True
     assert by_artifact["app-1.0.deb"]["updated"] is False  # it was removed: a plain release
@@ -233,7 +234,7 @@ def test_text_output_quiet_and_filters(space: Space) -> None:
 def test_versions_match_exactly(space: Space) -> None:
     done = space("release", "new", S, "lib", "1.0", "--to", "stable", "--json")
     assert done.code == 0, done.stderr
-    assert [r["artifact"] for r in done.json()["released"]] == ["lib-1.0.tar.gz"]  # type: ignore[attr-defined]
+    assert [r["path"] for r in done.json()["released"]] == ["lib-1.0.tar.gz"]  # type: ignore[attr-defined]
     wildcard = space("release", "new", S, "lib", "1.0%", "--to", "stable")
     assert wildcard.code == ExitCode.STORE
     assert "no matching artifacts found to release" in wildcard.stderr
@@ -343,7 +344,7 @@ def test_changed_staging_file_is_not_released(space: Space) -> None:
     (space.staging / "app-1.0.dsc").unlink()
     done = space("release", "new", S, "--to", "stable", "--json")
     assert done.code == ExitCode.STORE
-    failed = {f["artifact"]: f["reason"] for f in done.json()["failed"]}  # type: ignore[attr-defined]
+    failed = {f["path"]: f["reason"] for f in done.json()["failed"]}  # type: ignore[attr-defined]
     assert "does not match its recorded sha256" in failed["lib-1.0.tar.gz"]
     assert "is not a file" in failed["app-1.0.dsc"]
     assert sorted(p.name for p in space.store().iterdir()) == ["app-1.0.deb", "lib-1.0.1.tar.gz"]
@@ -360,7 +361,9 @@ def test_rm_is_not_done_without_confirmation(space: Space) -> None:
     (space.store() / "lib-1.0.tar.gz").unlink()  # gone by hand: the records still go
     done = space("release", "rm", "--from", "stable", "lib", "1.0", "--yes", "--json")
     assert done.code == 0, done.stderr
-    assert done.json()["already_missing"] == [str(space.store() / "lib-1.0.tar.gz")]
+    assert validated("release rm", done.stdout)["already_missing"] == [
+        str(space.store() / "lib-1.0.tar.gz")
+    ]
     assert done.json()["removed_releases"] == 1
     assert [r[2] for r in space.releases()] == ["app-1.0.deb", "app-1.0.dsc", "lib-1.0.1.tar.gz"]
 

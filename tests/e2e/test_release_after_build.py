@@ -47,7 +47,7 @@ def test_build_release_list_rm_and_update(space: Workspace) -> None:
 
     released = space.cli("release", "new", submit, "--to", "default", "--json")
     assert released.code == 0, released.stderr
-    assert {r["artifact"] for r in json.loads(released.stdout)["released"]} == set(recorded)
+    assert {r["path"] for r in json.loads(released.stdout)["released"]} == set(recorded)
     assert store_digests(store) == recorded
 
     listed = json.loads(space.cli("release", "list", "--json").stdout)
@@ -61,6 +61,6 @@ def test_build_release_list_rm_and_update(space: Workspace) -> None:
 
     again = space.cli("release", "new", submit, "--to", "default", "--update", "--yes", "--json")
     assert again.code == 0, again.stderr
-    assert {r["artifact"] for r in json.loads(again.stdout)["released"]} == set(recorded)
+    assert {r["path"] for r in json.loads(again.stdout)["released"]} == set(recorded)
     assert store_digests(store) == recorded
     assert len(json.loads(space.cli("release", "list", "--json").stdout)) == len(recorded)

@@ -8,7 +8,6 @@ repo-template.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +20,7 @@ from butido_py.errors import ExitCode
 from tests.e2e.conftest import Result, Runner
 from tests.e2e.golden_files import assert_golden
 from tests.helpers.gitrepo import ROOT_LAYER, commit_all, init_repo, leaf, write_files
+from tests.helpers.json_schema import validated
 from tests.plugins.services import service_missing
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ def test_dot_output_is_accepted_by_graphviz(butido: Runner, pkgs: Path) -> None:
 def test_json_has_nodes_edges_and_build_order(inline: Runner, pkgs: Path) -> None:
     result = inline("tree-of", "app", "--json", "-E", "SSL=a=b", cwd=pkgs)
     assert result.code == 0, result.stderr
-    [dag] = json.loads(result.stdout)
+    [dag] = validated("tree-of", result.stdout)
     assert dag["root"] == {"name": "app", "version": "1.0"}
     assert dag["env"] == {"SSL": "a=b"}
     assert {"from": {"name": "app", "version": "1.0"}, "to": {"name": "lib", "version": "2.1"},
@@ -224,7 +224,7 @@ def test_what_depends(inline: Runner, pkgs: Path) -> None:
         "util,0.5,base 1,runtime",
     ]
     build_only = inline("what-depends", "lib", "-t", "build", "--json", cwd=pkgs)
-    assert json.loads(build_only.stdout) == [
+    assert validated("what-depends", build_only.stdout) == [
         {"name": "app", "version": "1.0", "dependency": "lib =2.1", "type": "build"}
     ]
     assert inline("what-depends", "lib", "-t", "runtime", cwd=pkgs) == Result(0, "", "")
@@ -235,7 +235,7 @@ def test_what_depends(inline: Runner, pkgs: Path) -> None:
 
 def test_dependencies_of_and_its_alias(inline: Runner, pkgs: Path) -> None:
     result = inline("dependencies-of", "app", "--json", cwd=pkgs)
-    rows = json.loads(result.stdout)
+    rows = validated("dependencies-of", result.stdout)
     assert [(r["dependency"], r["type"], r["condition"]) for r in rows] == [
         ("lib 2.1", "build", None),
         ("util 0.5", "runtime", None),
@@ -249,9 +249,9 @@ def test_dependencies_of_and_its_alias(inline: Runner, pkgs: Path) -> None:
 def test_versions_of_and_its_alias(inline: Runner, pkgs: Path) -> None:
     assert inline("versions-of", "lib", cwd=pkgs).stdout == "2.0\n2.1\n"
     result = inline("versions", "lib", "--json", cwd=pkgs)
-    assert json.loads(result.stdout) == [
-        {"version": "2.0", "pkg.toml": "lib/2.0/pkg.toml"},
-        {"version": "2.1", "pkg.toml": "lib/2.1/pkg.toml"},
+    assert validated("versions-of", result.stdout) == [
+        {"version": "2.0", "pkg_toml": "lib/2.0/pkg.toml"},
+        {"version": "2.1", "pkg_toml": "lib/2.1/pkg.toml"},
     ]
 
 
@@ -260,7 +260,7 @@ def test_env_of(inline: Runner, pkgs: Path) -> None:
         "APP_MODE = 'release'\nGREETING = 'it's here'\n"
     )
     assert inline("env", "base", "1", cwd=pkgs).stdout == "No environment\n"
-    assert json.loads(inline("env", "app", "=1.0", "--json", cwd=pkgs).stdout) == {
+    assert validated("env-of", inline("env", "app", "=1.0", "--json", cwd=pkgs).stdout) == {
         "APP_MODE": "release",
         "GREETING": "it's here",
     }
@@ -304,7 +304,7 @@ def test_find_pkg_sections_and_script(inline: Runner, pkgs: Path) -> None:
 
 def test_find_pkg_json(inline: Runner, pkgs: Path) -> None:
     result = inline("find-pkg", "^util$", "--json", "-s", cwd=pkgs)
-    [package] = json.loads(result.stdout)
+    [package] = validated("find-pkg", result.stdout)
     assert package["name"] == "util"
     assert package["pkg_toml"] == "util/pkg.toml"
     assert package["dependencies"] == {"build": [], "runtime": ["base 1"]}

@@ -17,6 +17,7 @@ from butido_py.db import jobs as db_jobs
 from butido_py.db import submits as db_submits
 from butido_py.errors import ExitCode
 from butido_py.states import SubmitKind
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -55,7 +56,7 @@ def test_rerun_runs_exactly_what_failed_from_the_original_commit(workspace: Work
 
     done = space.cli("rerun", original["submit"], "--failed", "--json")
     assert done.code == 0, done.stderr + done.stdout
-    rerun = json.loads(done.stdout)
+    rerun = validated("rerun", done.stdout)
     assert rerun["original"] == original["submit"]
     assert states(rerun) == {
         **dict.fromkeys(FAILED, "succeeded"),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from butido_py.db import submits as db_submits
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -33,7 +34,7 @@ depcheck.script = '''
 def run(space: Workspace, *extra: str) -> dict[str, Any]:
     done = space.cli(*ZLIB, *extra)
     assert done.code == 0, done.stderr + done.stdout
-    data: dict[str, Any] = json.loads(done.stdout)
+    data: dict[str, Any] = validated("build", done.stdout)
     return data
 
 

@@ -6,7 +6,6 @@ import csv
 import functools
 import http.server
 import io
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from butido_py.repository.git_init import (
 )
 from butido_py.sources.cache import import_cache_tree
 from tests.e2e.conftest import Runner
+from tests.helpers.json_schema import validated
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_verify_lists_and_fails_with_the_package_and_the_path(
 ) -> None:
     ok = butido("source", "verify", "--matching", ".", "--json", cwd=example)
     assert ok.code == 0, ok.stderr
-    rows = json.loads(ok.stdout)
+    rows = validated("source verify", ok.stdout)
     assert len(rows) == 26
     assert {row["status"] for row in rows} == {"ok"}
 
@@ -118,12 +118,16 @@ def test_verify_lists_and_fails_with_the_package_and_the_path(
         ["Package", "Version", "Source", "Path"],
         ["zlib", "1.3", "src", str(cache / "zlib-1.3" / "src.source")],
     ]
+    as_json = butido("source", "list-missing", "--json", cwd=example).stdout
+    assert [r["package"] for r in validated("source list-missing", as_json)] == ["zlib"]
+    present = validated("source of", butido("source", "of", "zlib", "--json", cwd=example).stdout)
+    assert ("1.3", False) in [(r["version"], r["present"]) for r in present]
 
 
 def test_selection_by_name_constraint_and_errors(butido: Runner, example: Path) -> None:
     urls = butido("source", "url", "zlib", "1.3", "--json", cwd=example)
     assert urls.code == 0, urls.stderr
-    assert [(r["version"], r["url"]) for r in json.loads(urls.stdout)] == [
+    assert [(r["version"], r["url"]) for r in validated("source url", urls.stdout)] == [
         ("1.3", "http://127.0.0.1:8765/zlib-1.3/src.source"),
         ("1.3.1", "http://127.0.0.1:8765/zlib-1.3.1/src.source"),
     ]

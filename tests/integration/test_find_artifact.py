@@ -4,7 +4,6 @@ exactly the artifacts `butido build` would reuse."""
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,6 +18,7 @@ from butido_py.errors import RepositoryError, UsageError
 from butido_py.orchestrator.model import BuildResult
 from butido_py.repository.load import load_repository
 from tests.helpers.databases import BACKENDS, fresh_database_url
+from tests.helpers.json_schema import validated
 from tests.helpers.workspace import Workspace, make_workspace
 
 pytestmark = pytest.mark.docker
@@ -102,14 +102,15 @@ def test_finds_exactly_the_artifacts_build_would_reuse(space: Workspace) -> None
     assert released.code == 0, released.stderr
     cli = space.cli("find-artifact", "fa-base", "-I", "tiny", "--json")
     assert cli.code == 0, cli.stderr
-    rows = json.loads(cli.stdout)
+    rows = validated("find-artifact", cli.stdout)
     assert {(r["location"], r["sha256"]) for r in rows} == {
         ("staging", created["fa-base"][1]),
         ("default", created["fa-base"][1]),
     }
     store_row = next(r for r in rows if r["location"] == "default")
-    assert store_row["path"] == str(space.data / "releases" / "default" / "fa-base-1.pkg")
-    assert store_row["release_date"] is not None
+    assert store_row["file"] == str(space.data / "releases" / "default" / "fa-base-1.pkg")
+    assert store_row["path"] == "fa-base-1.pkg"
+    assert store_row["released_at"] is not None
     assert store_row["job"] == next(str(a.job) for a in result.artifacts if a.package == "fa-base")
 
     # --allow-dirty: the keys follow the work tree's scripts.

@@ -200,15 +200,23 @@ def containers_list(
     """List containers: endpoint, id, image, creation time, state, and butido's job labels."""
     services, name = _context(ctx)
     query = ContainerQuery(name, list_stopped, include_foreign, image, older_than, newer_than)
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
+    full = fmt is OutputFormat.JSON  # JSON: full ids and the time with its zone (docs/json.md)
     rows = [
-        (c.endpoint, c.id[:12], c.image, c.image_id.removeprefix("sha256:")[:12],
-         c.created.strftime("%Y-%m-%d %H:%M:%S"), c.state, c.label("butido.job"),
-         c.label("butido.package"), c.label("butido.version"))
+        (c.endpoint, c.id if full else c.id[:12], c.image,
+         c.image_id if full else c.image_id.removeprefix("sha256:")[:12], _created(c.created, fmt),
+         c.state, c.label("butido.job"), c.label("butido.package"), c.label("butido.version"))
         for c in app_endpoints.find_containers(services, query)
     ]  # fmt: skip
     headers = ["Endpoint", "Container", "Image", "Image Id", "Created", "State", "Job",
                "Package", "Version"]  # fmt: skip
-    render_rows(headers, rows, choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)
+    render_rows(headers, rows, fmt, header=not no_header)
+
+
+def _created(created: datetime, fmt: OutputFormat) -> str:
+    return (
+        created.isoformat() if fmt is OutputFormat.JSON else created.strftime("%Y-%m-%d %H:%M:%S")
+    )
 
 
 def _echo_left(selection: Selection, what: str) -> None:
@@ -314,13 +322,13 @@ def images_group() -> None:
 @click.pass_context
 def images_list(ctx: click.Context, as_json: bool, as_csv: bool, no_header: bool) -> None:
     """Every image of each endpoint: creation time, tags (or id), size."""
+    fmt = choose_format(as_json=as_json, as_csv=as_csv)
     rows = [
-        (i.endpoint, i.created.strftime("%Y-%m-%d %H:%M:%S"),
+        (i.endpoint, _created(i.created, fmt),
          ", ".join(i.tags) or i.id.removeprefix("sha256:")[:12], _human_bytes(i.size))
         for i in app_endpoints.endpoint_images(*_context(ctx))
     ]  # fmt: skip
-    render_rows(["Endpoint", "Created", "Tags", "Size"], rows,
-                choose_format(as_json=as_json, as_csv=as_csv), header=not no_header)  # fmt: skip
+    render_rows(["Endpoint", "Created", "Tags", "Size"], rows, fmt, header=not no_header)
 
 
 @images_group.command("verify-present")
@@ -442,9 +450,11 @@ def _set_disabled(ctx: click.Context, name: str | None, *, disabled: bool, as_js
         raise click.UsageError("missing endpoint NAME")
     record = app_endpoints.set_disabled(services, name, disabled=disabled)
     if as_json:
-        print_json({"endpoint": record.name, "disabled": record.disabled,
-                    "quarantined_until": record.quarantined_until,
-                    "consecutive_failures": record.consecutive_failures})  # fmt: skip
+        # The keys of the endpoint object (docs/json.md), as `endpoint list|stats --json`.
+        until = record.quarantined_until
+        print_json({"name": record.name, "disabled": record.disabled,
+                    "quarantined_until": until.isoformat() if until else None,
+                    "failures": record.consecutive_failures})  # fmt: skip
     elif disabled:
         click.echo(f"endpoint {name} disabled: builds schedule no jobs on it")
     else:

@@ -115,11 +115,13 @@ def _json(artifact: FoundArtifact) -> dict[str, object]:
         "version": artifact.version,
         "image": artifact.image,
         "image_digest": artifact.image_digest,
-        "path": str(artifact.file),
-        "artifact": artifact.path,
+        # `path` and `file` as in the release object (docs/json.md): the artifact's path in its
+        # store or staging directory, and where it is on this machine.
+        "path": artifact.path,
+        "file": str(artifact.file),
         "sha256": artifact.sha256,
         "location": artifact.location,
-        "release_date": artifact.release_date.isoformat() if artifact.release_date else None,
+        "released_at": artifact.release_date.isoformat() if artifact.release_date else None,
         "job": str(artifact.job),
         "submit": str(artifact.submit),
         "reused_by_build": artifact.chosen,

@@ -136,13 +136,14 @@ def _release_json(result: ReleaseResult) -> dict[str, object]:
     from butido_py.app.release import ReleaseOutcome  # noqa: PLC0415
 
     def entry(item: ReleasedArtifact) -> dict[str, object]:
+        # `path`, `file` and `released_at` as in the release object (docs/json.md).
         return {
             "package": item.package,
             "version": item.version,
-            "artifact": item.artifact,
-            "destination": str(item.destination),
+            "path": item.artifact,
+            "file": str(item.destination),
             "sha256": item.sha256,
-            "release_date": item.release_date.isoformat() if item.release_date else None,
+            "released_at": item.release_date.isoformat() if item.release_date else None,
             "updated": item.outcome is ReleaseOutcome.UPDATED,
             "reason": item.reason,
         }

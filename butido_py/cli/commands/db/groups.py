@@ -84,6 +84,9 @@ def db_groups(
         limit_of(app, limit),
         "group",
     )
+    if fmt is OutputFormat.JSON:  # the group object of docs/json.md, its submits without jobs
+        print_json([group_json(g, None) for g in found])
+        return
     rows = [
         (
             time_text(g.created_at, fmt),
