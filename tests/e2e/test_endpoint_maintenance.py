@@ -103,7 +103,8 @@ def test_list_shows_only_butido_containers(
     by_short = butido("endpoint", "containers", "list", "-I", "tiny", "--json")
     assert by_short.code == 0, by_short.stderr
     assert short(containers["butido-running"]) in ids(by_short.stdout)
-    assert ids(by_short.stdout) == ids(
+    mine = {short(c) for c in containers.values()}  # other builds may run on the engine
+    assert ids(by_short.stdout) & mine == mine & ids(
         butido("endpoint", "containers", "list", "-I", TINY_IMAGE, "--json").stdout
     )
     assert ids(butido("endpoint", "containers", "list", "-I", "nt", "--json").stdout) == set()
