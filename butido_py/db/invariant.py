@@ -23,7 +23,8 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from butido_py.db.database import Database
-from butido_py.db.models import JOB_ATTEMPTS, JOBS, SUBMITS
+from butido_py.db.jobs import close_jobs
+from butido_py.db.models import JOBS, SUBMITS
 from butido_py.errors import DatabaseError
 from butido_py.states import (
     FailureKind,
@@ -151,19 +152,7 @@ def _close(
         JobState.CANCELED: FailureKind.CANCELED,
         JobState.LOST: FailureKind.LOST,
     }[target]
-    which = (JOBS.c.submit_id == submit_id, JOBS.c.state.in_(list(states)))
-    connection.execute(
-        update(JOB_ATTEMPTS)
-        .where(
-            JOB_ATTEMPTS.c.job_id.in_(select(JOBS.c.id).where(*which)),
-            JOB_ATTEMPTS.c.finished_at.is_(None),
-        )
-        .values(finished_at=at, failure_kind=kind)
-    )
-    moved = connection.execute(
-        update(JOBS).where(*which).values(state=target, finished_at=at, failure_kind=kind)
-    ).rowcount
-    return int(moved)
+    return close_jobs(connection, submit_id, states, target, kind, at=at)
 
 
 # --- repairs (crash recovery) -------------------------------------------------------------------

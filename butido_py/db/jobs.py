@@ -7,7 +7,7 @@ writers can never both move the same job; a refused transition raises `Transitio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -267,21 +267,38 @@ def _abandon_jobs(
     """The submit's unfinished jobs and their open attempts move to `state` (canceled or lost);
     returns the number of jobs moved."""
     job_state = JobState(state.value)
-    kind = FailureKind(state.value)
-    unfinished = (
-        JOBS.c.submit_id == submit_id,
-        JOBS.c.state.in_(sorted(job_predecessors(job_state))),
+    return close_jobs(
+        connection,
+        submit_id,
+        sorted(job_predecessors(job_state)),
+        job_state,
+        FailureKind(state.value),
+        at=at,
     )
+
+
+def close_jobs(
+    connection: Connection,
+    submit_id: int,
+    states: Iterable[JobState],
+    target: JobState,
+    kind: FailureKind,
+    *,
+    at: datetime,
+) -> int:
+    """The submit's jobs in one of `states` move to `target` with failure `kind`, and their
+    open attempts end with it; returns the number of jobs moved (one transaction: the caller's)."""
+    which = (JOBS.c.submit_id == submit_id, JOBS.c.state.in_(list(states)))
     connection.execute(
         update(JOB_ATTEMPTS)
         .where(
-            JOB_ATTEMPTS.c.job_id.in_(select(JOBS.c.id).where(*unfinished)),
+            JOB_ATTEMPTS.c.job_id.in_(select(JOBS.c.id).where(*which)),
             JOB_ATTEMPTS.c.finished_at.is_(None),
         )
         .values(finished_at=at, failure_kind=kind)
     )
     moved = connection.execute(
-        update(JOBS).where(*unfinished).values(state=job_state, finished_at=at, failure_kind=kind)
+        update(JOBS).where(*which).values(state=target, finished_at=at, failure_kind=kind)
     ).rowcount
     return int(moved)
 
