@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from butido_py.states import SubmitState
 from butido_py.stores.release_store import TEMP_PREFIX
 from tests.helpers.databases import BACKENDS, fresh_database_url
 from tests.helpers.json_schema import validated
+from tests.helpers.mounts import tmpfs
 
 SUBMIT = uuid.UUID("5b000000-0000-4000-8000-0000000000a1")
 CONFIG = """\
@@ -368,26 +368,8 @@ def test_rm_is_not_done_without_confirmation(space: Space) -> None:
     assert [r[2] for r in space.releases()] == ["app-1.0.deb", "app-1.0.dsc", "lib-1.0.1.tar.gz"]
 
 
-@contextmanager
-def read_only_mount(where: Path) -> Iterator[Path]:
-    """An empty read-only tmpfs at `where` (root can write any directory its mode forbids)."""
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 def test_a_read_only_release_store_stops_before_anything_is_recorded(space: Space) -> None:
-    with read_only_mount(space.store()):
+    with tmpfs(space.store(), "size=1m", "ro"):
         done = space("release", "new", S, "--to", "stable")
     assert done.code == ExitCode.STORE, done.stderr
     assert "Traceback" not in done.stderr

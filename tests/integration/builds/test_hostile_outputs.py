@@ -4,11 +4,6 @@ agree, and nothing outside or unrecorded stays in staging."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
 from butido_py.app.build import BuildRequest
@@ -18,6 +13,7 @@ from butido_py.db import submits as db_submits
 from butido_py.orchestrator.model import BuildResult, JobSummary
 from butido_py.states import FailureKind, SubmitState
 from butido_py.stores.staging import unrecorded_files
+from tests.helpers.mounts import tmpfs
 from tests.helpers.workspace import Workspace
 
 pytestmark = pytest.mark.docker
@@ -126,23 +122,6 @@ def test_outputs_beyond_max_output_size_fail_the_job(sqlite_workspace: Workspace
         job.error or ""
     )
     assert_consistent(space, result)
-
-
-@contextmanager
-def tmpfs(where: Path, *options: str) -> Iterator[Path]:
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs for the staging directory: {done.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def test_a_full_staging_disk_says_staging_is_full(workspace: Workspace) -> None:
