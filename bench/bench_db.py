@@ -109,26 +109,25 @@ SEED_SQL = [
 ]
 
 
-def bench_url(base: str) -> str:
-    return make_url(base).set(database=BENCH_DB).render_as_string(hide_password=False)
+def bench_url(base: str, name: str = BENCH_DB) -> str:
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
 
 
 def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_and_seed(base_url: str, reuse: bool) -> str:
-    url = bench_url(base_url)
+def create_and_seed(base_url: str, reuse: bool, name: str = BENCH_DB) -> str:
+    """The database `name`, created and filled with SEED_SQL (kept as it is with `reuse`)."""
+    url = bench_url(base_url, name)
     with psycopg.connect(libpq(base_url), autocommit=True) as admin:
-        exists = admin.execute(
-            "select 1 from pg_database where datname = %s", (BENCH_DB,)
-        ).fetchone()
+        exists = admin.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if exists and reuse:
-            print(f"reusing database {BENCH_DB}")
+            print(f"reusing database {name}")
             return url
         if exists:
-            admin.execute(f"drop database {BENCH_DB} with (force)")
-        admin.execute(f"create database {BENCH_DB}")
+            admin.execute(f"drop database {name} with (force)")
+        admin.execute(f"create database {name}")
     engine = open_engine(url)
     setup_schema(engine)
     engine.dispose()

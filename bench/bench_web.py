@@ -21,48 +21,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
-from sqlalchemy import make_url
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SEED_SQL, SUBMITS, libpq
+from bench_db import DEFAULT_URL, JOBS_PER_SUBMIT, SUBMITS, create_and_seed
 from starlette.applications import Starlette
 
 from butido_py.db.database import open_database
-from butido_py.db.engine import open_engine
 from butido_py.db.jobs import JobFilter, list_jobs
-from butido_py.db.migrate import setup_schema
 from butido_py.db.submits import SubmitFilter, list_submits
 from butido_py.states import JobState
 from butido_py.web.app import create_app
 
 BENCH_DB = "butido_bench_web"
 TARGET_MS = 200
-
-
-def create_and_seed(base_url: str, reuse: bool) -> str:
-    """bench_db.py's database under this benchmark's own name (both may run at once)."""
-    url = make_url(base_url).set(database=BENCH_DB).render_as_string(hide_password=False)
-    with psycopg.connect(libpq(base_url), autocommit=True) as admin:
-        exists = admin.execute(
-            "select 1 from pg_database where datname = %s", (BENCH_DB,)
-        ).fetchone()
-        if exists and reuse:
-            print(f"reusing database {BENCH_DB}")
-            return url
-        if exists:
-            admin.execute(f"drop database {BENCH_DB} with (force)")
-        admin.execute(f"create database {BENCH_DB}")
-    engine = open_engine(url)
-    setup_schema(engine)
-    engine.dispose()
-    started = time.perf_counter()
-    with psycopg.connect(libpq(url), autocommit=True) as connection:
-        for statement in SEED_SQL:
-            connection.execute(statement.encode())
-    print(f"seeded {SUBMITS * JOBS_PER_SUBMIT:,} jobs in {time.perf_counter() - started:.0f} s")
-    return url
 
 
 def timed(label: str, action: Callable[[], object], repeat: int = 20) -> float:
@@ -84,7 +55,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     parser.add_argument("--seed-only", action="store_true", help="create the database and stop")
     args = parser.parse_args()
-    url = create_and_seed(args.url, args.reuse)
+    url = create_and_seed(args.url, args.reuse, BENCH_DB)
     if not args.seed_only:
         run_pages(url)
 
